@@ -1,0 +1,231 @@
+//! `gs_gcal_set_option` keys: defaults, validation. Options live in memory
+//! only; the firmware sets them after every `gs_gcal_open`.
+
+use crate::error::{Error, Result};
+
+pub(crate) const DEFAULT_AUTH_ENDPOINT: &str = "https://accounts.google.com/o/oauth2/v2/auth";
+pub(crate) const DEFAULT_TOKEN_ENDPOINT: &str = "https://oauth2.googleapis.com/token";
+pub(crate) const DEFAULT_CALENDAR_API_BASE: &str = "https://www.googleapis.com/calendar/v3";
+
+/// Upper bound for any option value (URLs, paths, ids).
+pub(crate) const MAX_OPTION_LEN: usize = 2048;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendUpdates {
+    All,
+    ExternalOnly,
+    None,
+}
+
+impl SendUpdates {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendUpdates::All => "all",
+            SendUpdates::ExternalOnly => "externalOnly",
+            SendUpdates::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub auth_endpoint: String,
+    pub token_endpoint: String,
+    pub calendar_api_base: String,
+    /// Extra trust roots (PEM file), added to or replacing the built-in ones.
+    pub ca_file: Option<String>,
+    /// Whether Mozilla's roots (compiled in) are trusted.
+    pub ca_builtin: bool,
+    pub connect_timeout_ms: u32,
+    pub timeout_ms: u32,
+    pub calendar_id: String,
+    /// Namespace for event ids, so two PBXes writing into one calendar with
+    /// the same meeting ids do not collide. Typically the PBX serial or MAC.
+    pub instance_id: String,
+    pub send_updates: SendUpdates,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            auth_endpoint: DEFAULT_AUTH_ENDPOINT.into(),
+            token_endpoint: DEFAULT_TOKEN_ENDPOINT.into(),
+            calendar_api_base: DEFAULT_CALENDAR_API_BASE.into(),
+            ca_file: None,
+            ca_builtin: true,
+            connect_timeout_ms: 10_000,
+            timeout_ms: 30_000,
+            calendar_id: "primary".into(),
+            instance_id: String::new(),
+            send_updates: SendUpdates::All,
+        }
+    }
+}
+
+/// What changing an option invalidates.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// The HTTP agent must be rebuilt (TLS roots or timeouts changed).
+    RebuildAgent,
+    Nothing,
+}
+
+impl Config {
+    /// Applies one option. On error the config is unchanged.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<Effect> {
+        if value.len() > MAX_OPTION_LEN {
+            return Err(Error::InvalidOptionValue(format!(
+                "option {key}: value longer than {MAX_OPTION_LEN} bytes"
+            )));
+        }
+        match key {
+            "auth_endpoint" => self.auth_endpoint = endpoint(key, value)?,
+            "token_endpoint" => self.token_endpoint = endpoint(key, value)?,
+            "calendar_api_base" => {
+                self.calendar_api_base = endpoint(key, value)?.trim_end_matches('/').into()
+            }
+            "ca_file" => {
+                // Checked for readability by the caller (it builds the agent).
+                self.ca_file = if value.is_empty() { None } else { Some(value.into()) };
+                return Ok(Effect::RebuildAgent);
+            }
+            "ca_builtin" => {
+                self.ca_builtin = boolean(key, value)?;
+                return Ok(Effect::RebuildAgent);
+            }
+            "connect_timeout_ms" => {
+                self.connect_timeout_ms = millis(key, value)?;
+                return Ok(Effect::RebuildAgent);
+            }
+            "timeout_ms" => {
+                self.timeout_ms = millis(key, value)?;
+                return Ok(Effect::RebuildAgent);
+            }
+            "calendar_id" => {
+                if value.is_empty() || value.chars().any(|c| c.is_control() || c == '/') {
+                    return Err(Error::InvalidOptionValue(
+                        "calendar_id must be non-empty, without '/' or control characters".into(),
+                    ));
+                }
+                self.calendar_id = value.into();
+            }
+            "instance_id" => {
+                if value.len() > 128 || value.chars().any(|c| c.is_control()) {
+                    return Err(Error::InvalidOptionValue(
+                        "instance_id must be at most 128 bytes without control characters".into(),
+                    ));
+                }
+                self.instance_id = value.into();
+            }
+            "send_updates" => {
+                self.send_updates = match value {
+                    "all" => SendUpdates::All,
+                    "externalOnly" => SendUpdates::ExternalOnly,
+                    "none" => SendUpdates::None,
+                    _ => {
+                        return Err(Error::InvalidOptionValue(
+                            "send_updates must be all, externalOnly or none".into(),
+                        ))
+                    }
+                }
+            }
+            _ => return Err(Error::UnknownOption(format!("unknown option key \"{}\"", printable(key)))),
+        }
+        Ok(Effect::Nothing)
+    }
+}
+
+/// Accepts an https URL, or http only when the host is loopback (tests,
+/// local proxies). Returns it normalised (as given).
+pub fn endpoint(key: &str, value: &str) -> Result<String> {
+    let uri: ureq::http::Uri = value
+        .parse()
+        .map_err(|_| Error::InvalidOptionValue(format!("option {key}: not a URL")))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::InvalidOptionValue(format!("option {key}: URL has no host")))?;
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if is_loopback(host) => {}
+        Some("http") => {
+            return Err(Error::InsecureUrl(format!(
+                "option {key}: http:// is allowed only for loopback hosts; use https://"
+            )))
+        }
+        _ => return Err(Error::InvalidOptionValue(format!("option {key}: scheme must be https"))),
+    }
+    if uri.query().is_some() {
+        return Err(Error::InvalidOptionValue(format!("option {key}: URL must not have a query")));
+    }
+    Ok(value.into())
+}
+
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+fn millis(key: &str, value: &str) -> Result<u32> {
+    match value.parse::<u32>() {
+        Ok(v) if (1..=600_000).contains(&v) => Ok(v),
+        _ => Err(Error::InvalidOptionValue(format!(
+            "option {key}: milliseconds between 1 and 600000 expected"
+        ))),
+    }
+}
+
+fn boolean(key: &str, value: &str) -> Result<bool> {
+    match value {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(Error::InvalidOptionValue(format!("option {key}: 1 or 0 expected"))),
+    }
+}
+
+/// An unknown key echoed in an error, without control characters and bounded.
+fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_must_be_https_unless_loopback() {
+        let mut c = Config::default();
+        assert!(c.set("token_endpoint", "https://example.com/token").is_ok());
+        assert!(c.set("token_endpoint", "http://127.0.0.1:9/token").is_ok());
+        assert!(c.set("token_endpoint", "http://[::1]:9/token").is_ok());
+        assert!(c.set("token_endpoint", "http://localhost/token").is_ok());
+        assert!(matches!(
+            c.set("token_endpoint", "http://oauth2.googleapis.com/token"),
+            Err(Error::InsecureUrl(_))
+        ));
+        assert!(matches!(c.set("token_endpoint", "ftp://x/y"), Err(Error::InvalidOptionValue(_))));
+        assert!(matches!(c.set("token_endpoint", "not a url"), Err(Error::InvalidOptionValue(_))));
+        // a failed set leaves the last good value
+        assert_eq!(c.token_endpoint, "http://localhost/token");
+    }
+
+    #[test]
+    fn timeouts_are_bounded() {
+        let mut c = Config::default();
+        assert_eq!(c.set("timeout_ms", "5000"), Ok(Effect::RebuildAgent));
+        assert_eq!(c.timeout_ms, 5000);
+        for bad in ["0", "-1", "600001", "", "1e3"] {
+            assert!(matches!(c.set("timeout_ms", bad), Err(Error::InvalidOptionValue(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_values() {
+        let mut c = Config::default();
+        assert!(matches!(c.set("colour", "blue"), Err(Error::UnknownOption(_))));
+        assert!(matches!(c.set("send_updates", "some"), Err(Error::InvalidOptionValue(_))));
+        assert!(matches!(c.set("calendar_id", "a/b"), Err(Error::InvalidOptionValue(_))));
+        assert!(c.set("send_updates", "none").is_ok());
+        assert_eq!(c.send_updates, SendUpdates::None);
+    }
+}

@@ -1,0 +1,108 @@
+//! The one error type. Every variant maps to exactly one C result code
+//! (`ffi::result`), and its text is what `gs_gcal_last_error` shows: it must
+//! help an administrator and must never contain a secret.
+
+use std::fmt;
+
+/// What went wrong, with a human-readable detail.
+///
+/// Details name fields, URLs without query strings, Google's error codes and
+/// descriptions — never client secrets, codes or tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    // caller errors
+    NullArgument(&'static str),
+    InvalidUtf8(&'static str),
+    BufferTooSmall { needed: usize },
+    InvalidArgument(String),
+    TooLong { field: &'static str, max: usize },
+    StructSize(String),
+    InvalidTime(String),
+    InvalidTimeZone(String),
+    InvalidEmail(String),
+    // configuration
+    UnknownOption(String),
+    InvalidOptionValue(String),
+    InsecureUrl(String),
+    CaFile(String),
+    NotConfigured,
+    // authorization
+    NotAuthorized,
+    ReauthRequired(String),
+    StateMismatch(String),
+    AccessDenied(String),
+    InvalidGrant(String),
+    InvalidClient(String),
+    DeletedClient(String),
+    UnauthorizedClient(String),
+    RedirectUriMismatch(String),
+    OAuthInvalidRequest(String),
+    AdminPolicyEnforced(String),
+    OrgInternal(String),
+    InvalidScope(String),
+    NoRefreshToken,
+    ScopeNotGranted(String),
+    OAuthOther(String),
+    // network
+    Connect(String),
+    Timeout(String),
+    NetworkIo(String),
+    HttpProtocol(String),
+    ResponseTooLarge(String),
+    // TLS
+    Tls(String),
+    CertUntrusted(String),
+    // Google API
+    ApiBadRequest(String),
+    ApiUnauthorized(String),
+    ApiForbidden(String),
+    ApiRateLimited(String),
+    ApiNotFound(String),
+    ApiConflict(String),
+    ApiServerError(String),
+    ApiBadResponse(String),
+    // storage
+    StorageIo(String),
+    StateCorrupt(String),
+    StateLocked(String),
+    // internal
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Error::*;
+        match self {
+            NullArgument(what) => write!(f, "{what} must not be NULL"),
+            InvalidUtf8(what) => write!(f, "{what} is not valid NUL-terminated UTF-8"),
+            BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
+            TooLong { field, max } => write!(f, "{field} is longer than {max} bytes"),
+            NotConfigured => f.write_str(
+                "no OAuth client configured: enter the client ID, client secret and redirect URI first",
+            ),
+            NotAuthorized => f.write_str(
+                "not authorized: open the authorization link, allow access and paste the code",
+            ),
+            NoRefreshToken => f.write_str(
+                "Google returned no refresh token: remove the app's access in the Google account \
+                 (myaccount.google.com/permissions) and authorize again",
+            ),
+            InvalidArgument(s) | StructSize(s) | InvalidTime(s) | InvalidTimeZone(s)
+            | InvalidEmail(s) | UnknownOption(s) | InvalidOptionValue(s) | InsecureUrl(s)
+            | CaFile(s) | ReauthRequired(s) | StateMismatch(s) | AccessDenied(s)
+            | InvalidGrant(s) | InvalidClient(s) | DeletedClient(s) | UnauthorizedClient(s)
+            | RedirectUriMismatch(s) | OAuthInvalidRequest(s) | AdminPolicyEnforced(s)
+            | OrgInternal(s) | InvalidScope(s) | ScopeNotGranted(s) | OAuthOther(s)
+            | Connect(s) | Timeout(s) | NetworkIo(s) | HttpProtocol(s) | ResponseTooLarge(s)
+            | Tls(s) | CertUntrusted(s) | ApiBadRequest(s) | ApiUnauthorized(s)
+            | ApiForbidden(s) | ApiRateLimited(s) | ApiNotFound(s) | ApiConflict(s)
+            | ApiServerError(s) | ApiBadResponse(s) | StorageIo(s) | StateCorrupt(s)
+            | StateLocked(s) | Internal(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,78 @@
+//! C strings in (checked, bounded, copied) and caller buffers out
+//! (snprintf-style sizes, always NUL-terminated, written only on success).
+
+use crate::error::{Error, Result};
+use libc::{c_char, size_t};
+
+/// Longest string any argument may be; longer ones are refused before
+/// they are even scanned to the end.
+pub(crate) const MAX_ARG: usize = 64 * 1024;
+
+/// Reads a required NUL-terminated UTF-8 argument of at most `max` bytes.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string, or to at least `max+1`
+/// readable bytes.
+pub unsafe fn req(p: *const c_char, what: &'static str, max: usize) -> Result<String> {
+    opt(p, what, max)?.ok_or(Error::NullArgument(what))
+}
+
+/// Like `req`, but NULL means absent.
+///
+/// # Safety
+/// As for `req`.
+pub unsafe fn opt(p: *const c_char, what: &'static str, max: usize) -> Result<Option<String>> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // strnlen never reads past max+1 bytes, so an unterminated or huge
+    // string costs at most that.
+    let n = libc::strnlen(p, max + 1);
+    if n > max {
+        return Err(Error::TooLong { field: what, max });
+    }
+    let bytes = std::slice::from_raw_parts(p.cast::<u8>(), n);
+    std::str::from_utf8(bytes).map(|s| Some(s.to_owned())).map_err(|_| Error::InvalidUtf8(what))
+}
+
+/// Checks that `need` bytes fit the caller's buffer. `*needed` (if not
+/// NULL) receives `need`, also when the buffer is too small. `buf` may be
+/// NULL only with `len == 0` (a size query).
+///
+/// # Safety
+/// `needed` is NULL or valid for writing.
+pub unsafe fn fits(buf: *mut c_char, len: size_t, needed: *mut size_t, need: usize) -> Result<()> {
+    if !needed.is_null() {
+        *needed = need;
+    }
+    if len < need {
+        return Err(Error::BufferTooSmall { needed: need });
+    }
+    if buf.is_null() {
+        return Err(Error::NullArgument("buf"));
+    }
+    Ok(())
+}
+
+/// Copies `s` and a NUL into `buf` after `fits`; `buf` is untouched on error.
+///
+/// # Safety
+/// `buf` is NULL or points to `len` writable bytes; `needed` is NULL or valid.
+pub unsafe fn write(buf: *mut c_char, len: size_t, needed: *mut size_t, s: &str) -> Result<()> {
+    fits(buf, len, needed, s.len() + 1)?;
+    std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
+    *buf.add(s.len()) = 0;
+    Ok(())
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

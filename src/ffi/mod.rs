@@ -1,0 +1,484 @@
+//! The C boundary: one function per C symbol, each doing check → convert →
+//! call → map. The only module allowed `unsafe`. Documentation on the
+//! exports is copied into `include/gs_gcal.h` by cbindgen.
+#![allow(unsafe_code)]
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)] // the safety contract is in each C doc comment
+
+pub mod cstr;
+pub mod panic;
+pub mod result;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::meeting::{Meeting, Person};
+use crate::status::{self, LastError};
+use libc::{c_char, size_t};
+use panic::{guard, guard_value};
+use result::gs_gcal_result;
+use std::ffi::CStr;
+use std::sync::{Mutex, MutexGuard};
+
+/// Major version of this library (semantic versioning; matches Cargo.toml).
+pub const GS_GCAL_VERSION_MAJOR: u32 = 0;
+/// Minor version of this library.
+pub const GS_GCAL_VERSION_MINOR: u32 = 1;
+/// Patch version of this library.
+pub const GS_GCAL_VERSION_PATCH: u32 = 0;
+/// `(MAJOR << 16) | (MINOR << 8) | PATCH`, for `#if` comparisons.
+pub const GS_GCAL_VERSION_NUMBER: u32 =
+    (GS_GCAL_VERSION_MAJOR << 16) | (GS_GCAL_VERSION_MINOR << 8) | GS_GCAL_VERSION_PATCH;
+
+/// Size of a buffer that always holds `gs_gcal_last_error` text (with NUL),
+/// like curl's CURL_ERROR_SIZE.
+pub const GS_GCAL_ERROR_SIZE: usize = 256;
+/// Size of a buffer that always holds an event id this library creates.
+pub const GS_GCAL_EVENT_ID_SIZE: usize = 64;
+
+/// One Google account's integration. Opaque to C: create with
+/// `gs_gcal_open`, destroy with `gs_gcal_close`.
+pub struct gs_gcal {
+    client: Mutex<Client>,
+    // Separate from `client` so reading it never waits for a network call.
+    last_error: Mutex<Option<LastError>>,
+}
+
+
+impl gs_gcal {
+    pub(crate) fn set_last_error(&self, code: gs_gcal_result, e: &Error) {
+        let text = e.to_string();
+        let message = cstr::truncate(&text, GS_GCAL_ERROR_SIZE - 1).to_owned();
+        *lock(&self.last_error) = Some(LastError { code, message });
+    }
+
+    fn client(&self) -> MutexGuard<'_, Client> {
+        lock(&self.client)
+    }
+}
+
+/// A panic inside a call poisons the lock; the state behind it is still
+/// consistent (it changes only after a successful save), so carry on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A participant of a meeting. The layout is frozen; new per-person
+/// attributes will use `flags` bits.
+#[repr(C)]
+pub struct gs_gcal_person {
+    /// Display name or extension (e.g. "1001"); NULL or "" for none.
+    pub name: *const c_char,
+    /// E-mail address; NULL or "" when the person has none, in which case
+    /// an invitee is skipped and reported (the host is left out).
+    pub email: *const c_char,
+    /// Reserved, must be 0.
+    pub flags: u32,
+}
+
+/// A PBX meeting. Zero-initialise it and set `struct_size = sizeof(gs_gcal_meeting)`:
+/// later versions append fields, and the library reads only what the
+/// caller's `struct_size` covers. All strings are NUL-terminated UTF-8,
+/// copied during the call.
+#[repr(C)]
+pub struct gs_gcal_meeting {
+    /// `sizeof(gs_gcal_meeting)` as compiled by the caller.
+    pub struct_size: u32,
+    /// Stable PBX meeting id (required, ≤ 256 bytes); the same id always
+    /// maps to the same Google event.
+    pub meeting_id: *const c_char,
+    /// Subject, becomes the event title (≤ 1024 bytes).
+    pub subject: *const c_char,
+    /// Start as local wall time in `time_zone`: "YYYY-MM-DDTHH:MM[:SS]".
+    pub start: *const c_char,
+    /// End: local wall time like `start`, or just "HH:MM[:SS]" on the
+    /// start's date (the next day when not after the start time).
+    pub end: *const c_char,
+    /// IANA time zone name, e.g. "Etc/GMT-1" (= UTC+01:00) or "Europe/Berlin".
+    pub time_zone: *const c_char,
+    /// Meeting room number or name; NULL for none. Becomes the location and
+    /// the "how to join" line.
+    pub room: *const c_char,
+    /// Agenda, becomes the description (≤ 8192 bytes); NULL for none.
+    pub agenda: *const c_char,
+    /// The host, added as an attendee when it has an e-mail.
+    pub host: gs_gcal_person,
+    /// Invitees (may be NULL when `invitee_count` is 0), at most 1000.
+    pub invitees: *const gs_gcal_person,
+    pub invitee_count: size_t,
+    /// E-mail reminder before the start, in minutes; 0 = none; ≤ 40320.
+    pub email_reminder_minutes: u32,
+}
+
+/// Struct sizes this library accepts (one per published layout).
+const MEETING_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_meeting>()];
+
+macro_rules! handle {
+    ($h:expr) => {
+        match $h.as_ref() {
+            Some(h) => h,
+            None => return result::GS_GCAL_NULL_ARGUMENT,
+        }
+    };
+}
+
+/// Opens the integration whose state lives in `state_dir` (created if
+/// missing, mode 0700 recommended) and returns a new handle in `*out`.
+///
+/// - `state_dir`: directory for the state file (client, tokens); one handle
+///   per directory at a time, even across processes.
+/// - `out`: receives the handle; unchanged on error.
+///
+/// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_STORAGE_IO,
+/// GS_GCAL_STATE_CORRUPT (file left untouched), GS_GCAL_STATE_LOCKED.
+/// Blocks only on local disk. Thread-safe (no shared state between handles).
+/// Free the handle with `gs_gcal_close`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_open(state_dir: *const c_char, out: *mut *mut gs_gcal) -> gs_gcal_result {
+    guard(None, || {
+        if out.is_null() {
+            return Err(Error::NullArgument("out"));
+        }
+        let dir = cstr::req(state_dir, "state_dir", 4096)?;
+        let client = Client::open(std::path::Path::new(&dir))?;
+        let h = Box::new(gs_gcal { client: Mutex::new(client), last_error: Mutex::new(None) });
+        *out = Box::into_raw(h);
+        Ok(())
+    })
+}
+
+/// Closes a handle, releasing its state directory. `h` may be NULL (no-op).
+/// Closing a handle twice, or while another thread still uses it, is
+/// forbidden. Never blocks on the network.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_close(h: *mut gs_gcal) {
+    if !h.is_null() {
+        guard_value((), || drop(Box::from_raw(h)));
+    }
+}
+
+/// Sets an option (string key and value; copied). Options are not
+/// persisted: set them after every `gs_gcal_open`.
+///
+/// Keys: "auth_endpoint", "token_endpoint", "calendar_api_base" (https
+/// URLs; http only for loopback hosts), "ca_file" (PEM bundle replacing the
+/// built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
+/// 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),
+/// "calendar_id" (default "primary"), "instance_id" (event-id namespace for
+/// PBXes sharing a calendar; default ""), "send_updates" ("all" default,
+/// "externalOnly", "none").
+///
+/// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_TOO_LONG, GS_GCAL_UNKNOWN_OPTION, GS_GCAL_INVALID_OPTION_VALUE,
+/// GS_GCAL_INSECURE_URL, GS_GCAL_CA_FILE. On error nothing changes.
+/// Does not block on the network ("ca_file" reads the file).
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_set_option(h: *mut gs_gcal, key: *const c_char, value: *const c_char) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let key = cstr::req(key, "key", 64)?;
+        let value = cstr::req(value, "value", crate::config::MAX_OPTION_LEN)?;
+        h.client().set_option(&key, &value)
+    })
+}
+
+/// Stores the OAuth client the administrator created in Google Cloud
+/// Console (type "Web application"): client ID, client secret and the
+/// authorized redirect URI, exactly as registered. Persisted (fsync).
+/// A different client ID discards existing tokens.
+///
+/// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT (empty, spaces, not a URL,
+/// the retired out-of-band URI), GS_GCAL_STORAGE_IO. Blocks on disk only.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_set_client(
+    h: *mut gs_gcal,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    redirect_uri: *const c_char,
+) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let id = cstr::req(client_id, "client_id", crate::client::MAX_CLIENT_ID)?;
+        let secret = cstr::req(client_secret, "client_secret", crate::client::MAX_CLIENT_SECRET)?;
+        let uri = cstr::req(redirect_uri, "redirect_uri", crate::client::MAX_REDIRECT_URI)?;
+        h.client().set_client(&id, &secret, &uri)
+    })
+}
+
+/// Writes a fresh "Get Authorization Code" link into `buf`: Google's
+/// consent page for the configured client with offline access,
+/// prompt=consent, a new random `state` and a PKCE S256 challenge. The
+/// link's state is remembered (persisted) so its code can be redeemed.
+///
+/// - `buf`, `len`: output buffer; NULL with `len` 0 asks for the size.
+/// - `needed`: may be NULL; receives the size needed including the NUL,
+///   also on GS_GCAL_BUFFER_TOO_SMALL (1 KiB always suffices).
+///
+/// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL
+/// (nothing remembered), GS_GCAL_NOT_CONFIGURED, GS_GCAL_STORAGE_IO.
+/// Blocks on disk only.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_auth_url(h: *mut gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let mut c = h.client();
+        let link = c.new_auth_link()?;
+        let url = link.url.clone();
+        // Size check first: a link the caller never sees is not remembered.
+        cstr::fits(buf, len, needed, url.len() + 1)?;
+        c.remember_link(link)?;
+        cstr::write(buf, len, needed, &url)
+    })
+}
+
+/// Redeems what the administrator pasted after allowing access: the bare
+/// code, a URL-encoded code ("4%2F0A..."), or the whole address-bar URL of
+/// the redirect (its `state` must match a link from `gs_gcal_auth_url`).
+/// Surrounding whitespace is ignored. Exchanges the code at Google's token
+/// endpoint, stores the tokens durably (fsync) and learns the account
+/// e-mail.
+///
+/// Returns GS_GCAL_OK; caller errors (GS_GCAL_NULL_ARGUMENT,
+/// GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT);
+/// GS_GCAL_NOT_CONFIGURED; GS_GCAL_STATE_MISMATCH, GS_GCAL_ACCESS_DENIED,
+/// GS_GCAL_INVALID_GRANT (wrong, used or expired code), GS_GCAL_INVALID_CLIENT,
+/// GS_GCAL_DELETED_CLIENT, GS_GCAL_UNAUTHORIZED_CLIENT,
+/// GS_GCAL_REDIRECT_URI_MISMATCH, GS_GCAL_OAUTH_INVALID_REQUEST,
+/// GS_GCAL_ADMIN_POLICY_ENFORCED, GS_GCAL_ORG_INTERNAL, GS_GCAL_INVALID_SCOPE,
+/// GS_GCAL_NO_REFRESH_TOKEN, GS_GCAL_SCOPE_NOT_GRANTED, GS_GCAL_OAUTH_ERROR;
+/// network (4xx codes), TLS (5xx codes), GS_GCAL_API_* for unreadable
+/// answers; GS_GCAL_STORAGE_IO. The code is copied; never logged.
+/// Blocks on the network: at most the "timeout_ms" option (default 30 s).
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_authorize(h: *mut gs_gcal, code: *const c_char) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let code = cstr::req(code, "code", crate::oauth::MAX_PASTE_LEN)?;
+        h.client().authorize(&code)
+    })
+}
+
+/// Creates or updates the Google Calendar event of one PBX meeting, in the
+/// calendar of option "calendar_id", with invitations per "send_updates".
+/// The event id is derived from the meeting id, so pushing the same
+/// meeting again updates the one event (full replacement) instead of
+/// creating a second.
+///
+/// - `meeting`: see `gs_gcal_meeting`; validated before anything is sent.
+/// - `event_id`, `event_id_len`: receives the event id
+///   (GS_GCAL_EVENT_ID_SIZE always suffices).
+/// - `skipped`, `skipped_cap`: may be NULL/0; receives the indexes into
+///   `meeting->invitees` of invitees without an e-mail (not invited).
+/// - `skipped_count`: may be NULL; receives how many were skipped.
+///
+/// Output sizes are checked before any network I/O.
+///
+/// Returns GS_GCAL_OK; caller errors (GS_GCAL_NULL_ARGUMENT,
+/// GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG, GS_GCAL_STRUCT_SIZE,
+/// GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME, GS_GCAL_INVALID_TIME_ZONE,
+/// GS_GCAL_INVALID_EMAIL, GS_GCAL_BUFFER_TOO_SMALL); GS_GCAL_NOT_CONFIGURED,
+/// GS_GCAL_NOT_AUTHORIZED, GS_GCAL_REAUTH_REQUIRED and other authorization
+/// codes from the token refresh; network and TLS codes; GS_GCAL_API_*
+/// (GS_GCAL_API_CONFLICT: the id belongs to an event not created for this
+/// meeting); GS_GCAL_STORAGE_IO. Blocks on the network: at most 4 requests,
+/// each bounded by "timeout_ms".
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_push_meeting(
+    h: *mut gs_gcal,
+    meeting: *const gs_gcal_meeting,
+    event_id: *mut c_char,
+    event_id_len: size_t,
+    skipped: *mut size_t,
+    skipped_cap: size_t,
+    skipped_count: *mut size_t,
+) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let m = read_meeting(meeting)?;
+        let mut c = h.client();
+        let prepared = c.prepare(&m)?;
+        cstr::fits(event_id, event_id_len, std::ptr::null_mut(), prepared.event_id.len() + 1)?;
+        let n = prepared.skipped_invitees.len();
+        if !skipped.is_null() && skipped_cap < n {
+            return Err(Error::BufferTooSmall { needed: n });
+        }
+        let written = c.push(&prepared, &m.meeting_id)?;
+        cstr::write(event_id, event_id_len, std::ptr::null_mut(), &written.event_id)?;
+        if !skipped.is_null() {
+            for (i, idx) in prepared.skipped_invitees.iter().enumerate() {
+                *skipped.add(i) = *idx;
+            }
+        }
+        if !skipped_count.is_null() {
+            *skipped_count = n;
+        }
+        Ok(())
+    })
+}
+
+unsafe fn read_meeting(p: *const gs_gcal_meeting) -> Result<Meeting, Error> {
+    // Read the size first: an older caller's struct may be shorter.
+    let size_ptr = p.cast::<u32>();
+    if size_ptr.is_null() {
+        return Err(Error::NullArgument("meeting"));
+    }
+    let size = *size_ptr as usize;
+    if !MEETING_SIZES.contains(&size) {
+        return Err(Error::StructSize(format!(
+            "meeting->struct_size is {size}; this library knows {MEETING_SIZES:?} \
+             (set it to sizeof(gs_gcal_meeting) and rebuild against the matching header)"
+        )));
+    }
+    let m = &*p;
+    const MAXS: usize = cstr::MAX_ARG;
+    let person = |p: &gs_gcal_person, name: &'static str, email: &'static str| -> Result<Person, Error> {
+        if p.flags != 0 {
+            return Err(Error::InvalidArgument(format!("{name}: flags must be 0")));
+        }
+        Ok(Person {
+            name: cstr::opt(p.name, name, crate::meeting::MAX_NAME)?.unwrap_or_default(),
+            email: cstr::opt(p.email, email, 320)?,
+        })
+    };
+    let host = person(&m.host, "host.name", "host.email")?;
+    let count = m.invitee_count;
+    if count > crate::meeting::MAX_INVITEES {
+        return Err(Error::InvalidArgument(format!(
+            "invitee_count {count} is above {}",
+            crate::meeting::MAX_INVITEES
+        )));
+    }
+    if count > 0 && m.invitees.is_null() {
+        return Err(Error::NullArgument("meeting->invitees"));
+    }
+    let mut invitees = Vec::with_capacity(count);
+    for i in 0..count {
+        invitees.push(person(&*m.invitees.add(i), "invitees[].name", "invitees[].email")?);
+    }
+    Ok(Meeting {
+        meeting_id: cstr::req(m.meeting_id, "meeting_id", crate::meeting::MAX_MEETING_ID)?,
+        subject: cstr::opt(m.subject, "subject", crate::meeting::MAX_SUBJECT)?.unwrap_or_default(),
+        start: cstr::req(m.start, "start", 64)?,
+        end: cstr::req(m.end, "end", 64)?,
+        time_zone: cstr::req(m.time_zone, "time_zone", 64)?,
+        room: cstr::opt(m.room, "room", crate::meeting::MAX_NAME)?,
+        agenda: cstr::opt(m.agenda, "agenda", crate::meeting::MAX_TEXT.min(MAXS))?,
+        host: (host.email.is_some() || !host.name.is_empty()).then_some(host),
+        invitees,
+        email_reminder_minutes: m.email_reminder_minutes,
+    })
+}
+
+/// Writes the handle's status as a JSON object (UTF-8, NUL-terminated) for
+/// the PBX web page. Fields (never a secret): "state" ("unconfigured" |
+/// "configured" | "authorized" | "reauth_required"), "account" (e-mail or
+/// null), "client_id", "redirect_uri" (or null), "calendar_id",
+/// "access_token_expires_in" (seconds, 0 when expired, null without
+/// tokens; refreshed automatically), "granted_scopes" (array or null),
+/// "authorized_at" (RFC 3339 UTC or null), "reauth_reason" (why
+/// re-authorization is needed, or null), "last_error" (null or
+/// {"code": int, "message": string}), "version". Fields may be added.
+///
+/// `buf`/`len`/`needed` as in `gs_gcal_auth_url`. Returns GS_GCAL_OK,
+/// GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL. No I/O; waits only
+/// while another thread's call on the same handle is in progress.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_status_json(h: *const gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let last = lock(&h.last_error).clone();
+        let doc = {
+            let c = h.client();
+            status::status_json(c.phase(), c.state(), c.config(), last.as_ref(), crate::client::now())
+        };
+        cstr::write(buf, len, needed, &doc.to_string())
+    })
+}
+
+/// Copies the detail of the handle's last failure (admin-readable, never a
+/// secret; "" if none yet) into `buf`, truncated to `len - 1` bytes at a
+/// character boundary and NUL-terminated. A buffer of GS_GCAL_ERROR_SIZE
+/// always holds it whole. Successful calls do not clear it.
+///
+/// Returns GS_GCAL_OK or GS_GCAL_NULL_ARGUMENT (NULL `h` or `buf`, or
+/// `len` 0). Never blocks: it does not wait for calls in progress.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_last_error(h: *const gs_gcal, buf: *mut c_char, len: size_t) -> gs_gcal_result {
+    let h = handle!(h);
+    if buf.is_null() || len == 0 {
+        return result::GS_GCAL_NULL_ARGUMENT;
+    }
+    guard_value(result::GS_GCAL_INTERNAL, || {
+        let text = lock(&h.last_error).as_ref().map(|e| e.message.clone()).unwrap_or_default();
+        let t = cstr::truncate(&text, len - 1);
+        std::ptr::copy_nonoverlapping(t.as_ptr(), buf.cast::<u8>(), t.len());
+        *buf.add(t.len()) = 0;
+        result::GS_GCAL_OK
+    })
+}
+
+/// Static English text for a result code; unknown codes get a generic text.
+/// Never NULL; do not free. Thread-safe, never blocks.
+#[unsafe(no_mangle)]
+pub extern "C" fn gs_gcal_strerror(code: gs_gcal_result) -> *const c_char {
+    guard_value(c"internal error".as_ptr(), || result::strerror(code).as_ptr())
+}
+
+/// Static version text: "gs-gcal/X.Y.Z rustls/A.B.C ureq/D.E.F". Never
+/// NULL; do not free. Thread-safe, never blocks.
+#[unsafe(no_mangle)]
+pub extern "C" fn gs_gcal_version() -> *const c_char {
+    VERSION.as_ptr()
+}
+
+static VERSION: &CStr = match CStr::from_bytes_with_nul(
+    concat!(
+        "gs-gcal/",
+        env!("CARGO_PKG_VERSION"),
+        " rustls/",
+        env!("GS_GCAL_RUSTLS_VERSION"),
+        " ureq/",
+        env!("GS_GCAL_UREQ_VERSION"),
+        "\0"
+    )
+    .as_bytes(),
+) {
+    Ok(v) => v,
+    Err(_) => panic!("version string"),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_macros_match_cargo_toml() {
+        let v: Vec<u32> = env!("CARGO_PKG_VERSION").split('.').map(|p| p.parse().unwrap()).collect();
+        assert_eq!(v, [GS_GCAL_VERSION_MAJOR, GS_GCAL_VERSION_MINOR, GS_GCAL_VERSION_PATCH]);
+        assert_eq!(GS_GCAL_VERSION_NUMBER, (v[0] << 16) | (v[1] << 8) | v[2]);
+        let s = VERSION.to_str().unwrap();
+        assert!(s.starts_with(&format!("gs-gcal/{} rustls/0.23.", env!("CARGO_PKG_VERSION"))), "{s}");
+        assert!(s.contains(" ureq/3."), "{s}");
+    }
+
+    #[test]
+    fn every_code_has_its_own_text() {
+        let codes = [
+            result::GS_GCAL_OK, result::GS_GCAL_NULL_ARGUMENT, result::GS_GCAL_INTERNAL,
+            result::GS_GCAL_API_CONFLICT, result::GS_GCAL_STATE_LOCKED,
+        ];
+        for c in codes {
+            assert_ne!(result::strerror(c).to_str().unwrap(), "unknown result code", "{c}");
+        }
+        assert_eq!(result::strerror(-7).to_str().unwrap(), "unknown result code");
+    }
+}

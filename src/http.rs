@@ -1,0 +1,259 @@
+//! The only network code: one ureq agent per handle with every limit set
+//! explicitly (ureq sets no timeouts by default), and the one place that
+//! turns transport failures and Google API error bodies into `Error`s.
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
+
+/// Largest response body we read (Google's event bodies are a few KB; an
+/// events page of 250 is well under this).
+pub(crate) const MAX_BODY: u64 = 1 << 20;
+/// 16 KiB buffers: ureq's 128 KiB default costs ~450 KB heap per request on
+/// ARM and handles our bodies no better (build-notes.md).
+const BUFFER: usize = 16 * 1024;
+
+/// A response: status and the bounded body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+pub struct Http {
+    agent: ureq::Agent,
+}
+
+impl Http {
+    pub fn new(cfg: &Config) -> Result<Http> {
+        let roots = match &cfg.ca_file {
+            None => RootCerts::WebPki,
+            Some(path) => RootCerts::new_with_certs(&load_ca_file(path)?),
+        };
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .root_certs(roots)
+            // Explicit provider: with rustls-no-provider ureq would panic on
+            // first connect without one.
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .https_only(false) // http allowed only for loopback, checked in config
+            .http_status_as_error(false)
+            .proxy(None) // deterministic: no proxy from the environment
+            .max_redirects(0) // Google's APIs do not redirect; a redirect is an error
+            .timeout_connect(Some(Duration::from_millis(cfg.connect_timeout_ms.into())))
+            .timeout_global(Some(Duration::from_millis(cfg.timeout_ms.into())))
+            .input_buffer_size(BUFFER)
+            .output_buffer_size(BUFFER)
+            .max_response_header_size(BUFFER)
+            .max_idle_connections(2)
+            .max_idle_connections_per_host(2)
+            .max_idle_age(Duration::from_secs(30))
+            .user_agent(concat!("gs-gcal/", env!("CARGO_PKG_VERSION")))
+            .accept_encoding("identity")
+            .build()
+            .new_agent();
+        Ok(Http { agent })
+    }
+
+    /// POST an `application/x-www-form-urlencoded` body (OAuth endpoints).
+    pub fn post_form(&self, url: &str, form: &str) -> Result<Reply> {
+        let resp = self
+            .agent
+            .post(url)
+            .header("Accept", "application/json")
+            .content_type("application/x-www-form-urlencoded")
+            .send(form.as_bytes())
+            .map_err(|e| transport(url, e))?;
+        read(url, resp)
+    }
+
+    /// A Calendar API call with a bearer token and an optional JSON body.
+    pub fn api(&self, method: &str, url: &str, token: &str, body: Option<&serde_json::Value>) -> Result<Reply> {
+        let bearer = format!("Bearer {token}");
+        let result = match (method, body) {
+            ("GET", _) => self.agent.get(url).header("Authorization", &bearer).call(),
+            ("DELETE", _) => self.agent.delete(url).header("Authorization", &bearer).call(),
+            (m, Some(b)) => {
+                let req = match m {
+                    "POST" => self.agent.post(url),
+                    "PUT" => self.agent.put(url),
+                    "PATCH" => self.agent.patch(url),
+                    _ => return Err(Error::Internal(format!("unsupported method {m}"))),
+                };
+                req.header("Authorization", &bearer)
+                    .content_type("application/json")
+                    .send(serde_json::to_vec(b).map_err(|e| Error::Internal(e.to_string()))?)
+            }
+            (m, None) => return Err(Error::Internal(format!("{m} without a body"))),
+        };
+        let resp = result.map_err(|e| transport(url, e))?;
+        read(url, resp)
+    }
+}
+
+fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Reply> {
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_vec()
+        .map_err(|e| transport(url, e))?;
+    Ok(Reply { status, body })
+}
+
+/// Reads a PEM bundle; at least one certificate is required.
+pub fn load_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
+    let pem = std::fs::read(path).map_err(|e| Error::CaFile(format!("ca_file {path}: {e}")))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {} // keys and other blocks are ignored
+            Err(e) => return Err(Error::CaFile(format!("ca_file {path}: bad PEM ({e})"))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::CaFile(format!("ca_file {path}: no certificate found")));
+    }
+    Ok(certs)
+}
+
+/// The URL without query, for messages (queries may one day carry state).
+fn where_(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+/// Transport failures by class: connect, timeout, TLS, certificate, I/O.
+fn transport(url: &str, e: ureq::Error) -> Error {
+    let at = where_(url);
+    match e {
+        ureq::Error::Timeout(t) => Error::Timeout(format!("{at}: timed out ({t})")),
+        ureq::Error::HostNotFound => Error::Connect(format!("{at}: host name not found (DNS)")),
+        ureq::Error::ConnectionFailed => Error::Connect(format!("{at}: connection failed")),
+        ureq::Error::BodyExceedsLimit(n) => {
+            Error::ResponseTooLarge(format!("{at}: response body over {n} bytes"))
+        }
+        ureq::Error::Rustls(e) => tls(at, &e),
+        ureq::Error::Tls(s) => Error::Tls(format!("{at}: TLS: {s}")),
+        ureq::Error::Io(io) => {
+            if let Some(r) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return tls(at, r);
+            }
+            use std::io::ErrorKind::*;
+            match io.kind() {
+                ConnectionRefused | NotFound | AddrNotAvailable | HostUnreachable
+                | NetworkUnreachable => Error::Connect(format!("{at}: {io}")),
+                TimedOut | WouldBlock => Error::Timeout(format!("{at}: {io}")),
+                _ => Error::NetworkIo(format!("{at}: {io}")),
+            }
+        }
+        ureq::Error::Protocol(p) => Error::HttpProtocol(format!("{at}: {p}")),
+        ureq::Error::LargeResponseHeader(..) => {
+            Error::HttpProtocol(format!("{at}: response headers too large"))
+        }
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            Error::InvalidOptionValue(format!("{at}: not a usable URL"))
+        }
+        ureq::Error::RequireHttpsOnly(_) | ureq::Error::TlsRequired => {
+            Error::InsecureUrl(format!("{at}: https required"))
+        }
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+            Error::HttpProtocol(format!("{at}: unexpected redirect"))
+        }
+        other => Error::NetworkIo(format!("{at}: {other}")),
+    }
+}
+
+fn tls(at: &str, e: &rustls::Error) -> Error {
+    match e {
+        rustls::Error::InvalidCertificate(c) => Error::CertUntrusted(format!(
+            "{at}: server certificate not trusted ({c:?}); set ca_file if a proxy or private CA \
+             is in the path"
+        )),
+        other => Error::Tls(format!("{at}: TLS handshake failed ({other})")),
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    error: ApiErrorInner,
+}
+#[derive(Deserialize)]
+struct ApiErrorInner {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    errors: Vec<ApiErrorItem>,
+}
+#[derive(Deserialize)]
+struct ApiErrorItem {
+    #[serde(default)]
+    reason: String,
+}
+
+/// One place that turns a Calendar API error response into an error.
+/// Google's shape: `{"error":{"errors":[{"domain","reason","message"}],
+/// "code","message"}}`; the body may also be HTML from a proxy.
+pub fn api_error(status: u16, body: &[u8]) -> Error {
+    let (reason, message) = match serde_json::from_slice::<ApiErrorBody>(body) {
+        Ok(b) => (
+            b.error.errors.first().map(|i| i.reason.clone()).unwrap_or_default(),
+            crate::oauth::printable(&b.error.message),
+        ),
+        Err(_) => (String::new(), String::new()),
+    };
+    let text = if reason.is_empty() {
+        format!("Google Calendar: HTTP {status} {message}")
+    } else {
+        format!("Google Calendar: HTTP {status} {reason}: {message}")
+    };
+    let text = text.trim_end().to_owned();
+    match (status, reason.as_str()) {
+        (403 | 429, "rateLimitExceeded" | "userRateLimitExceeded" | "quotaExceeded") | (429, _) => {
+            Error::ApiRateLimited(text)
+        }
+        (400, _) => Error::ApiBadRequest(text),
+        (401, _) => Error::ApiUnauthorized(text),
+        (403, _) => Error::ApiForbidden(text),
+        (404 | 410, _) => Error::ApiNotFound(text),
+        (409 | 412, _) => Error::ApiConflict(text),
+        (500..=599, _) => Error::ApiServerError(text),
+        _ => Error::ApiBadResponse(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_api_errors_are_classified() {
+        let body = |code: u16, reason: &str, msg: &str| {
+            format!(r#"{{"error":{{"errors":[{{"domain":"usageLimits","reason":"{reason}","message":"{msg}"}}],"code":{code},"message":"{msg}"}}}}"#)
+        };
+        assert!(matches!(api_error(403, body(403, "rateLimitExceeded", "Rate Limit Exceeded").as_bytes()), Error::ApiRateLimited(_)));
+        assert!(matches!(api_error(403, body(403, "forbiddenForNonOrganizer", "x").as_bytes()), Error::ApiForbidden(_)));
+        assert!(matches!(api_error(429, b"", ), Error::ApiRateLimited(_)));
+        assert!(matches!(api_error(409, body(409, "duplicate", "The requested identifier already exists.").as_bytes()), Error::ApiConflict(_)));
+        assert!(matches!(api_error(503, b"<html>bad gateway</html>"), Error::ApiServerError(_)));
+        assert!(matches!(api_error(302, b""), Error::ApiBadResponse(_)));
+        let e = api_error(400, body(400, "timeRangeEmpty", "The specified time range is empty.").as_bytes());
+        assert_eq!(e.to_string(), "Google Calendar: HTTP 400 timeRangeEmpty: The specified time range is empty.");
+    }
+
+    #[test]
+    fn ca_file_errors() {
+        assert!(matches!(load_ca_file("/nonexistent/ca.pem"), Err(Error::CaFile(_))));
+        let p = std::env::temp_dir().join(format!("gs_gcal_empty_ca_{}.pem", std::process::id()));
+        std::fs::write(&p, b"not a pem").unwrap();
+        assert!(matches!(load_ca_file(p.to_str().unwrap()), Err(Error::CaFile(_))));
+        std::fs::remove_file(p).unwrap();
+    }
+}

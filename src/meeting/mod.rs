@@ -1,0 +1,317 @@
+//! Pure meetings: the PBX's meeting as the firmware hands it over, its
+//! validation, and its mapping to a Google Calendar event.
+
+pub mod localtime;
+
+use crate::error::{Error, Result};
+use serde_json::{json, Map, Value};
+
+/// Where the PBX meeting id is kept on the event, so an event can always be
+/// traced back to its meeting (and a 409 on our id recognised as ours).
+pub(crate) const MEETING_ID_PROPERTY: &str = "gsGcalMeetingId";
+
+pub(crate) const MAX_MEETING_ID: usize = 256;
+pub(crate) const MAX_SUBJECT: usize = 1024;
+pub(crate) const MAX_TEXT: usize = 8192;
+pub(crate) const MAX_NAME: usize = 256;
+pub(crate) const MAX_INVITEES: usize = 1000;
+/// Google's bound for reminder minutes (4 weeks).
+pub(crate) const MAX_REMINDER_MINUTES: u32 = 40_320;
+
+/// A participant: name (extension or display name) and e-mail if known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// A meeting as scheduled on the PBX.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meeting {
+    pub meeting_id: String,
+    pub subject: String,
+    /// Local wall time `YYYY-MM-DDTHH:MM[:SS]` in `time_zone`.
+    pub start: String,
+    /// Local wall time, or `HH:MM` on the start's date (next day if earlier).
+    pub end: String,
+    /// IANA name, e.g. `Etc/GMT-1` (= UTC+01:00) or `Europe/Berlin`.
+    pub time_zone: String,
+    pub room: Option<String>,
+    pub agenda: Option<String>,
+    pub host: Option<Person>,
+    pub invitees: Vec<Person>,
+    /// 0 = no e-mail reminder.
+    pub email_reminder_minutes: u32,
+}
+
+/// A meeting ready to send, with what could not be carried over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub event_id: String,
+    pub event: Value,
+    /// Indexes into `Meeting::invitees` of invitees without an e-mail.
+    pub skipped_invitees: Vec<usize>,
+}
+
+/// Validates a meeting and builds the event Google should hold. Nothing is
+/// sent for a meeting that fails here.
+pub fn prepare(m: &Meeting, instance_id: &str) -> Result<Prepared> {
+    if m.meeting_id.is_empty() {
+        return Err(Error::InvalidArgument("meeting_id is empty".into()));
+    }
+    limit("meeting_id", &m.meeting_id, MAX_MEETING_ID)?;
+    limit("subject", &m.subject, MAX_SUBJECT)?;
+    if m.meeting_id.chars().chain(m.subject.chars()).any(char::is_control) {
+        return Err(Error::InvalidArgument(
+            "meeting_id and subject must not contain control characters".into(),
+        ));
+    }
+    limit("room", m.room.as_deref().unwrap_or(""), MAX_NAME)?;
+    limit("agenda", m.agenda.as_deref().unwrap_or(""), MAX_TEXT)?;
+    localtime::check_time_zone(&m.time_zone)?;
+    let start = localtime::parse_local("start", &m.start)?;
+    let end = localtime::parse_end(&m.end, start)?;
+    if m.email_reminder_minutes > MAX_REMINDER_MINUTES {
+        return Err(Error::InvalidArgument(format!(
+            "email_reminder_minutes: {} is above Google's maximum of {MAX_REMINDER_MINUTES}",
+            m.email_reminder_minutes
+        )));
+    }
+    if m.invitees.len() > MAX_INVITEES {
+        return Err(Error::InvalidArgument(format!("more than {MAX_INVITEES} invitees")));
+    }
+
+    let mut attendees = Vec::new();
+    let mut skipped = Vec::new();
+    if let Some(host) = &m.host {
+        if let Some(a) = attendee("host", host)? {
+            attendees.push(a);
+        }
+    }
+    for (i, p) in m.invitees.iter().enumerate() {
+        match attendee(&format!("invitees[{i}]"), p)? {
+            Some(a) => attendees.push(a),
+            None => skipped.push(i),
+        }
+    }
+    // One attendee per address: Google rejects duplicates.
+    let mut seen = std::collections::HashSet::new();
+    attendees.retain(|a| seen.insert(a["email"].as_str().unwrap_or("").to_ascii_lowercase()));
+
+    let event_id = event_id(instance_id, &m.meeting_id, 0);
+    let mut ev = Map::new();
+    ev.insert("id".into(), json!(event_id));
+    ev.insert("summary".into(), json!(m.subject));
+    if let Some(d) = description(m) {
+        ev.insert("description".into(), json!(d));
+    }
+    if let Some(room) = m.room.as_deref().filter(|r| !r.is_empty()) {
+        ev.insert("location".into(), json!(format!("Meeting room {room}")));
+    }
+    ev.insert("start".into(), json!({"dateTime": localtime::wall(start), "timeZone": m.time_zone}));
+    ev.insert("end".into(), json!({"dateTime": localtime::wall(end), "timeZone": m.time_zone}));
+    if !attendees.is_empty() {
+        ev.insert("attendees".into(), Value::Array(attendees));
+    }
+    let overrides = if m.email_reminder_minutes > 0 {
+        json!([{"method": "email", "minutes": m.email_reminder_minutes}])
+    } else {
+        json!([])
+    };
+    ev.insert("reminders".into(), json!({"useDefault": false, "overrides": overrides}));
+    ev.insert(
+        "extendedProperties".into(),
+        json!({"private": {MEETING_ID_PROPERTY: m.meeting_id}}),
+    );
+    Ok(Prepared { event_id, event: Value::Object(ev), skipped_invitees: skipped })
+}
+
+fn limit(field: &'static str, s: &str, max: usize) -> Result<()> {
+    if s.len() > max {
+        Err(Error::TooLong { field, max })
+    } else {
+        Ok(())
+    }
+}
+
+fn attendee(field: &str, p: &Person) -> Result<Option<Value>> {
+    if p.name.len() > MAX_NAME {
+        return Err(Error::InvalidArgument(format!("{field}.name is longer than {MAX_NAME} bytes")));
+    }
+    let Some(email) = p.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    check_email(field, email)?;
+    let mut a = json!({"email": email});
+    if !p.name.is_empty() {
+        a["displayName"] = json!(p.name);
+    }
+    Ok(Some(a))
+}
+
+/// A deliberately simple address check (RFC 5321 lengths, one `@`, a dot in
+/// the domain, no spaces): catches typos before Google does, rejects nothing
+/// real.
+pub fn check_email(field: &str, e: &str) -> Result<()> {
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && local.len() <= 64
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidEmail(format!(
+            "{field}.email: \"{}\" is not an e-mail address",
+            e.chars().filter(|c| !c.is_control()).take(64).collect::<String>()
+        )))
+    }
+}
+
+/// The agenda plus how to join; the host password never appears.
+fn description(m: &Meeting) -> Option<String> {
+    let agenda = m.agenda.as_deref().unwrap_or("").trim();
+    let join = m
+        .room
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(|r| format!("Join: dial meeting room {r}."));
+    match (agenda.is_empty(), join) {
+        (true, None) => None,
+        (false, None) => Some(agenda.to_owned()),
+        (true, Some(j)) => Some(j),
+        (false, Some(j)) => Some(format!("{agenda}\n\n{j}")),
+    }
+}
+
+/// A Google-valid event id (base32hex alphabet, 5–1024 chars) derived from
+/// the meeting: the same meeting always maps to the same id, so a retried
+/// push can never create a second event. `instance_id` separates PBXes
+/// sharing a calendar; `generation` moves to a fresh id when Google refuses
+/// to reuse the old one (a later concern; 0 now).
+pub fn event_id(instance_id: &str, meeting_id: &str, generation: u32) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in ["gs-gcal/event/v1", instance_id, meeting_id] {
+        // Length-prefixed so ("a","bc") and ("ab","c") differ.
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part.as_bytes());
+    }
+    if generation > 0 {
+        ctx.update(&generation.to_be_bytes());
+    }
+    let digest = ctx.finish();
+    // "gs" + 160 bits as lowercase hex: hex digits are a subset of base32hex.
+    let mut id = String::with_capacity(42);
+    id.push_str("gs");
+    for b in &digest.as_ref()[..20] {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed() -> Meeting {
+        Meeting {
+            meeting_id: "6300-0001".into(),
+            subject: "Weekly_Meeting".into(),
+            start: "2024-04-29T10:00".into(),
+            end: "11:00".into(),
+            time_zone: "Etc/GMT-1".into(),
+            room: Some("6300".into()),
+            agenda: Some("Status of all projects".into()),
+            host: Some(Person { name: "1000".into(), email: Some("host1000@mycompanyabc.com".into()) }),
+            invitees: vec![
+                Person { name: "1001".into(), email: Some("john.doe@mycompanyabc.com".into()) },
+                Person { name: "1002".into(), email: None },
+                Person { name: "1003".into(), email: Some("jane@partner.example".into()) },
+                Person { name: "1004".into(), email: Some("".into()) },
+            ],
+            email_reminder_minutes: 60,
+        }
+    }
+
+    #[test]
+    fn seed_meeting_maps_to_the_exact_event() {
+        let p = prepare(&seed(), "").unwrap();
+        assert_eq!(p.skipped_invitees, vec![1, 3]);
+        assert_eq!(
+            p.event,
+            json!({
+                "id": p.event_id,
+                "summary": "Weekly_Meeting",
+                "description": "Status of all projects\n\nJoin: dial meeting room 6300.",
+                "location": "Meeting room 6300",
+                "start": {"dateTime": "2024-04-29T10:00:00", "timeZone": "Etc/GMT-1"},
+                "end": {"dateTime": "2024-04-29T11:00:00", "timeZone": "Etc/GMT-1"},
+                "attendees": [
+                    {"email": "host1000@mycompanyabc.com", "displayName": "1000"},
+                    {"email": "john.doe@mycompanyabc.com", "displayName": "1001"},
+                    {"email": "jane@partner.example", "displayName": "1003"}
+                ],
+                "reminders": {"useDefault": false, "overrides": [{"method": "email", "minutes": 60}]},
+                "extendedProperties": {"private": {"gsGcalMeetingId": "6300-0001"}}
+            })
+        );
+    }
+
+    #[test]
+    fn event_ids_are_deterministic_and_google_valid() {
+        let a = event_id("", "6300-0001", 0);
+        assert_eq!(a, event_id("", "6300-0001", 0));
+        assert_ne!(a, event_id("pbx2", "6300-0001", 0));
+        assert_ne!(a, event_id("", "6300-0001", 1));
+        assert_ne!(event_id("a", "bc", 0), event_id("ab", "c", 0));
+        assert_eq!(a.len(), 42);
+        assert!(a.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'v')));
+    }
+
+    #[test]
+    fn bad_meetings_name_the_field() {
+        let mut m = seed();
+        m.invitees[0].email = Some("john at example".into());
+        let e = prepare(&m, "").unwrap_err();
+        assert!(matches!(&e, Error::InvalidEmail(s) if s.starts_with("invitees[0].email")), "{e}");
+
+        let mut m = seed();
+        m.time_zone = "GMT+1".into();
+        assert!(matches!(prepare(&m, ""), Err(Error::InvalidTimeZone(_))));
+
+        let mut m = seed();
+        m.end = "2024-04-29T09:00".into();
+        assert!(matches!(prepare(&m, ""), Err(Error::InvalidTime(_))));
+
+        let mut m = seed();
+        m.email_reminder_minutes = 40_321;
+        assert!(matches!(prepare(&m, ""), Err(Error::InvalidArgument(_))));
+
+        let mut m = seed();
+        m.subject = "x".repeat(MAX_SUBJECT + 1);
+        assert!(matches!(prepare(&m, ""), Err(Error::TooLong { field: "subject", .. })));
+
+        let mut m = seed();
+        m.meeting_id.clear();
+        assert!(matches!(prepare(&m, ""), Err(Error::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn no_reminder_and_duplicate_attendees() {
+        let mut m = seed();
+        m.email_reminder_minutes = 0;
+        m.invitees[2].email = Some("HOST1000@mycompanyabc.com".into());
+        m.room = None;
+        m.agenda = None;
+        let p = prepare(&m, "").unwrap();
+        assert_eq!(p.event["reminders"], json!({"useDefault": false, "overrides": []}));
+        assert_eq!(p.event["attendees"].as_array().unwrap().len(), 2);
+        assert!(p.event.get("description").is_none());
+        assert!(p.event.get("location").is_none());
+    }
+}

@@ -1,0 +1,401 @@
+//! Pure OAuth 2.0 logic for Google's authorization-code flow: building the
+//! consent link, reading what the admin pastes back, building token requests
+//! and turning token-endpoint answers into tokens or specific errors.
+//! No I/O here: randomness and clocks come in as arguments.
+
+use crate::error::{Error, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// Push and read events (calendar.events), and learn the account e-mail
+/// from the id_token (openid email) without an extra request.
+pub(crate) const DEFAULT_SCOPES: &str = "openid email https://www.googleapis.com/auth/calendar.events";
+/// Any one of these lets us write events.
+pub(crate) const WRITE_SCOPES: [&str; 2] = [
+    "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar",
+];
+
+/// Google's documented size limits (auth code ≤ 256, access ≤ 2048,
+/// refresh ≤ 512) with headroom, since Google may grow them within reason.
+pub(crate) const MAX_CODE_LEN: usize = 1024;
+/// What an admin may paste: a whole redirect URL at most.
+pub(crate) const MAX_PASTE_LEN: usize = 4096;
+
+/// PKCE verifier (RFC 7636: 43–128 of [A-Za-z0-9-._~]) from 32 random bytes.
+pub fn pkce_verifier(random: &[u8; 32]) -> String {
+    URL_SAFE_NO_PAD.encode(random)
+}
+
+/// S256 challenge: base64url(SHA-256(verifier)).
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()))
+}
+
+/// The CSRF `state` value from 16 random bytes.
+pub fn state_token(random: &[u8; 16]) -> String {
+    URL_SAFE_NO_PAD.encode(random)
+}
+
+/// Google's consent link: offline access and `prompt=consent` so a refresh
+/// token always comes back, even on re-authorization.
+pub fn auth_url(
+    endpoint: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scopes: &str,
+    state: &str,
+    code_challenge: &str,
+) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("scope", scopes)
+        .append_pair("access_type", "offline")
+        .append_pair("prompt", "consent")
+        .append_pair("state", state)
+        .append_pair("code_challenge", code_challenge)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    format!("{endpoint}?{query}")
+}
+
+/// What the admin pasted into the PBX, after parsing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pasted {
+    /// A bare code (possibly URL-encoded in the paste; decoded here).
+    Code(String),
+    /// A whole redirect URL carrying a code.
+    Redirect { code: String, state: Option<String> },
+    /// A redirect URL carrying `error=` (e.g. access_denied).
+    Denied { error: String, state: Option<String> },
+}
+
+/// Reads a pasted code or address-bar URL. Whitespace around it is ignored.
+pub fn parse_pasted(input: &str) -> Result<Pasted> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(Error::InvalidArgument("the authorization code is empty".into()));
+    }
+    if s.len() > MAX_PASTE_LEN {
+        return Err(Error::TooLong { field: "code", max: MAX_PASTE_LEN });
+    }
+    if let Some((_, query)) = s.split_once('?') {
+        let query = query.split('#').next().unwrap_or("");
+        let (mut code, mut state, mut error) = (None, None, None);
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            match &*k {
+                "code" => code = Some(v.into_owned()),
+                "state" => state = Some(v.into_owned()),
+                "error" => error = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        return match (code, error) {
+            (_, Some(error)) => Ok(Pasted::Denied { error, state }),
+            (Some(code), None) => Ok(Pasted::Redirect { code: check_code(&code)?, state }),
+            (None, None) => Err(Error::InvalidArgument(
+                "the pasted address has no code= parameter; copy the whole address after \
+                 allowing access"
+                    .into(),
+            )),
+        };
+    }
+    // A bare code, maybe copied percent-encoded from the address bar (4%2F0A…).
+    let decoded = percent_decode(s)?;
+    Ok(Pasted::Code(check_code(&decoded)?))
+}
+
+fn percent_decode(s: &str) -> Result<String> {
+    if !s.contains('%') {
+        return Ok(s.to_owned());
+    }
+    // form_urlencoded would turn '+' into ' '; codes never contain '+' or ' '.
+    let bytes: Vec<u8> = form_urlencoded::parse(format!("c={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes)
+        .map_err(|_| Error::InvalidArgument("the authorization code is not valid text".into()))
+}
+
+fn check_code(code: &str) -> Result<String> {
+    if code.is_empty() {
+        return Err(Error::InvalidArgument("the authorization code is empty".into()));
+    }
+    if code.len() > MAX_CODE_LEN {
+        return Err(Error::TooLong { field: "code", max: MAX_CODE_LEN });
+    }
+    if !code.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::InvalidArgument(
+            "the authorization code contains spaces or non-ASCII characters; paste the code or \
+             the whole address exactly as shown"
+                .into(),
+        ));
+    }
+    Ok(code.to_owned())
+}
+
+/// The form body of the code exchange (client_secret_post, with PKCE).
+pub fn code_exchange_form(
+    client_id: &str,
+    client_secret: &str,
+    redirect_uri: &str,
+    code: &str,
+    code_verifier: &str,
+) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("client_id", client_id)
+        .append_pair("client_secret", client_secret)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("code_verifier", code_verifier)
+        .finish()
+}
+
+/// A successful token-endpoint answer.
+#[derive(Debug, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub expires_in: i64,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub token_type: String,
+    #[serde(default)]
+    pub id_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+    #[serde(default)]
+    error_subtype: String,
+}
+
+/// Reads the token endpoint's answer to a code exchange.
+pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
+    if status != 200 {
+        return Err(classify_token_error(status, body));
+    }
+    let t: TokenResponse = serde_json::from_slice(body).map_err(|e| {
+        Error::ApiBadResponse(format!("token endpoint answered 200 with unreadable JSON ({e})"))
+    })?;
+    if !t.token_type.eq_ignore_ascii_case("bearer") {
+        return Err(Error::ApiBadResponse(format!(
+            "token endpoint returned token_type \"{}\", expected Bearer",
+            printable(&t.token_type)
+        )));
+    }
+    if t.access_token.is_empty() || t.access_token.len() > 8192 || t.expires_in <= 0 {
+        return Err(Error::ApiBadResponse(
+            "token endpoint returned an empty or implausible access token".into(),
+        ));
+    }
+    Ok(t)
+}
+
+/// Checks that the user left the write permission ticked.
+pub fn check_granted(scope: &str) -> Result<()> {
+    if scope.split(' ').any(|s| WRITE_SCOPES.contains(&s)) {
+        Ok(())
+    } else {
+        Err(Error::ScopeNotGranted(
+            "Google did not grant access to calendar events (the box was unticked on the \
+             consent screen): authorize again and allow \"View and edit events on all your \
+             calendars\""
+                .into(),
+        ))
+    }
+}
+
+/// One place that turns a Google OAuth error body into an error with the
+/// action an administrator should take. Dispatches on `error`, not status:
+/// Google uses 400, 401 and 403 inconsistently.
+pub fn classify_token_error(status: u16, body: &[u8]) -> Error {
+    let Ok(b) = serde_json::from_slice::<OAuthErrorBody>(body) else {
+        return if status >= 500 {
+            Error::ApiServerError(format!("Google's token endpoint failed with HTTP {status}"))
+        } else {
+            Error::ApiBadResponse(format!(
+                "token endpoint answered HTTP {status} without an OAuth error body"
+            ))
+        };
+    };
+    let desc = printable(&b.error_description);
+    let said = |action: &str| format!("Google: {} ({desc}). {action}", printable(&b.error));
+    match b.error.as_str() {
+        "invalid_grant" if b.error_subtype == "invalid_rapt" => Error::ReauthRequired(said(
+            "The Google Workspace session-control policy requires signing in again: authorize again.",
+        )),
+        "invalid_grant" => Error::InvalidGrant(said(
+            "The code is wrong, already used or expired (codes are single-use and short-lived): \
+             get a new authorization code.",
+        )),
+        "invalid_client" => Error::InvalidClient(said(
+            "Check the client ID and client secret against the OAuth client in Google Cloud \
+             Console (APIs & Services > Credentials).",
+        )),
+        "deleted_client" => Error::DeletedClient(said(
+            "The OAuth client was deleted: restore it in Google Cloud Console within 30 days, or \
+             create a new one and enter it here.",
+        )),
+        "unauthorized_client" => Error::UnauthorizedClient(said(
+            "The client is not allowed this grant, or the token belongs to another client: \
+             authorize again with this client.",
+        )),
+        "redirect_uri_mismatch" => Error::RedirectUriMismatch(said(
+            "The redirect URI must match one of the client's authorized redirect URIs exactly \
+             (scheme, case and trailing slash).",
+        )),
+        "invalid_request" => Error::OAuthInvalidRequest(said(
+            "Check the client ID, client secret and redirect URI entered on the PBX.",
+        )),
+        "admin_policy_enforced" => Error::AdminPolicyEnforced(said(
+            "A Google Workspace administrator must allow this app or its scopes (Security > API \
+             controls).",
+        )),
+        "org_internal" => Error::OrgInternal(said(
+            "The OAuth consent screen is Internal to another organization: sign in with an \
+             account of that organization or make the app External.",
+        )),
+        "invalid_scope" => Error::InvalidScope(said("The requested scopes are not allowed for this client.")),
+        "access_denied" => Error::AccessDenied(said("Access was denied: authorize again and allow access.")),
+        _ if status >= 500 => {
+            Error::ApiServerError(format!("Google's token endpoint failed with HTTP {status}"))
+        }
+        _ => Error::OAuthOther(said("Unexpected OAuth error.")),
+    }
+}
+
+/// The authorized account's e-mail from the id_token Google returned with
+/// the tokens. Received directly from Google over TLS, so per OpenID
+/// Connect Core §3.1.3.7 the signature need not be checked.
+pub fn email_from_id_token(id_token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Claims {
+        email: Option<String>,
+    }
+    let payload = id_token.split('.').nth(1)?;
+    let json = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let email = serde_json::from_slice::<Claims>(&json).ok()?.email?;
+    (email.len() <= 320 && email.contains('@')).then_some(email)
+}
+
+/// Text from Google put into our messages: no control characters, bounded.
+pub fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_matches_rfc7636_appendix_b() {
+        let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert_eq!(pkce_challenge(v), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(pkce_verifier(&[0u8; 32]).len(), 43);
+    }
+
+    #[test]
+    fn auth_url_has_every_parameter_encoded() {
+        let u = auth_url(
+            "https://accounts.google.com/o/oauth2/v2/auth",
+            "id.apps.googleusercontent.com",
+            "https://pbx.example.com/cb?x=1",
+            DEFAULT_SCOPES,
+            "st",
+            "ch",
+        );
+        assert_eq!(
+            u,
+            "https://accounts.google.com/o/oauth2/v2/auth?client_id=id.apps.googleusercontent.com\
+             &redirect_uri=https%3A%2F%2Fpbx.example.com%2Fcb%3Fx%3D1&response_type=code\
+             &scope=openid+email+https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcalendar.events\
+             &access_type=offline&prompt=consent&state=st&code_challenge=ch\
+             &code_challenge_method=S256"
+        );
+    }
+
+    #[test]
+    fn pasted_inputs() {
+        let code = "4/0AeanS0bXyz-_.";
+        assert_eq!(parse_pasted(code).unwrap(), Pasted::Code(code.into()));
+        assert_eq!(parse_pasted(" \t4%2F0AeanS0bXyz-_.\r\n").unwrap(), Pasted::Code(code.into()));
+        assert_eq!(
+            parse_pasted("https://pbx.example.com/cb?state=abc&code=4%2F0AeanS0bXyz-_.&scope=email")
+                .unwrap(),
+            Pasted::Redirect { code: code.into(), state: Some("abc".into()) }
+        );
+        assert_eq!(
+            parse_pasted("http://127.0.0.1:8765/cb?error=access_denied&state=s").unwrap(),
+            Pasted::Denied { error: "access_denied".into(), state: Some("s".into()) }
+        );
+        assert!(matches!(parse_pasted("   "), Err(Error::InvalidArgument(_))));
+        assert!(matches!(parse_pasted("https://x/cb?state=1"), Err(Error::InvalidArgument(_))));
+        assert!(matches!(parse_pasted("4/0A b"), Err(Error::InvalidArgument(_))));
+        assert!(matches!(parse_pasted(&"a".repeat(5000)), Err(Error::TooLong { .. })));
+    }
+
+    #[test]
+    fn token_errors_are_classified_by_error_code() {
+        type Case = (u16, &'static str, fn(&Error) -> bool);
+        let cases: &[Case] = &[
+            (400, r#"{"error":"invalid_grant","error_description":"Bad Request"}"#, |e| matches!(e, Error::InvalidGrant(_))),
+            (400, r#"{"error":"invalid_grant","error_description":"reauth related error (invalid_rapt)","error_subtype":"invalid_rapt"}"#, |e| matches!(e, Error::ReauthRequired(_))),
+            (401, r#"{"error":"invalid_client","error_description":"The OAuth client was not found."}"#, |e| matches!(e, Error::InvalidClient(_))),
+            (401, r#"{"error":"deleted_client","error_description":"The OAuth client was deleted."}"#, |e| matches!(e, Error::DeletedClient(_))),
+            (401, r#"{"error":"unauthorized_client","error_description":"Unauthorized"}"#, |e| matches!(e, Error::UnauthorizedClient(_))),
+            (400, r#"{"error":"redirect_uri_mismatch","error_description":"Bad Request"}"#, |e| matches!(e, Error::RedirectUriMismatch(_))),
+            (400, r#"{"error":"invalid_request","error_description":"client_secret is missing."}"#, |e| matches!(e, Error::OAuthInvalidRequest(_))),
+            (400, r#"{"error":"admin_policy_enforced"}"#, |e| matches!(e, Error::AdminPolicyEnforced(_))),
+            (403, r#"{"error":"org_internal"}"#, |e| matches!(e, Error::OrgInternal(_))),
+            (400, r#"{"error":"invalid_scope","error_description":"x"}"#, |e| matches!(e, Error::InvalidScope(_))),
+            (400, r#"{"error":"something_new"}"#, |e| matches!(e, Error::OAuthOther(_))),
+            (503, "<html>", |e| matches!(e, Error::ApiServerError(_))),
+            (400, "<html>", |e| matches!(e, Error::ApiBadResponse(_))),
+        ];
+        for (status, body, ok) in cases {
+            let e = classify_token_error(*status, body.as_bytes());
+            assert!(ok(&e), "{status} {body} -> {e:?}");
+        }
+        let e = classify_token_error(400, br#"{"error":"invalid_grant","error_description":"Bad Request"}"#);
+        assert!(e.to_string().contains("invalid_grant"));
+    }
+
+    #[test]
+    fn token_success_and_scopes() {
+        let t = parse_token_response(
+            200,
+            br#"{"access_token":"ya29.x","expires_in":3599,"refresh_token":"1//r","scope":"openid https://www.googleapis.com/auth/calendar.events","token_type":"Bearer"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.refresh_token.as_deref(), Some("1//r"));
+        assert!(check_granted(&t.scope).is_ok());
+        assert!(matches!(check_granted("openid email"), Err(Error::ScopeNotGranted(_))));
+        assert!(matches!(
+            parse_token_response(200, br#"{"access_token":"x","expires_in":3599,"token_type":"mac"}"#),
+            Err(Error::ApiBadResponse(_))
+        ));
+        assert!(matches!(parse_token_response(200, b"{"), Err(Error::ApiBadResponse(_))));
+    }
+
+    #[test]
+    fn id_token_email() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"email":"arthur@example.com","sub":"1"}"#);
+        assert_eq!(
+            email_from_id_token(&format!("e30.{payload}.sig")).as_deref(),
+            Some("arthur@example.com")
+        );
+        assert_eq!(email_from_id_token("garbage"), None);
+        assert_eq!(email_from_id_token("a.!!!.c"), None);
+    }
+}

@@ -1,0 +1,206 @@
+//! The only code that touches disk: one JSON state file per state directory,
+//! replaced atomically (write temp, fsync, rename, fsync dir), mode 0600
+//! because it holds the client secret and tokens, and an advisory lock so
+//! two handles never interleave writes to one directory.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+const STATE_FILE: &str = "gs_gcal.state.json";
+const TEMP_FILE: &str = "gs_gcal.state.json.tmp";
+const LOCK_FILE: &str = "gs_gcal.lock";
+/// Bump when the format changes incompatibly; older files are migrated.
+pub(crate) const STATE_VERSION: u32 = 1;
+
+/// What the admin entered on the "Google Services" page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientConfig {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+}
+
+/// An authorization link handed out and not yet used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingAuth {
+    pub state: String,
+    pub code_verifier: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    /// Unix seconds at which Google said the access token expires.
+    pub access_expires_at: i64,
+    pub refresh_token: String,
+    /// Granted scopes, space-separated, as Google returned them.
+    pub scope: String,
+    /// Unix seconds of the consent (code exchange).
+    pub authorized_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    #[serde(default)]
+    pub client: Option<ClientConfig>,
+    #[serde(default)]
+    pub pending: Vec<PendingAuth>,
+    #[serde(default)]
+    pub tokens: Option<Tokens>,
+    /// The authorized Google account's e-mail.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Set when Google refused the refresh token (revoked, expired): the
+    /// admin must authorize again. The text says why.
+    #[serde(default)]
+    pub reauth_required: Option<String>,
+}
+
+/// An open state directory. Holding it holds the directory's lock.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    // Released when the Store (and so the handle) is dropped.
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (creating if needed) `dir`, takes its lock and loads the state.
+    pub fn open(dir: &Path) -> Result<(Store, State)> {
+        if dir.as_os_str().is_empty() {
+            return Err(Error::InvalidArgument("state_dir is empty".into()));
+        }
+        fs::create_dir_all(dir).map_err(|e| io_err("create state directory", dir, &e))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(|e| io_err("open lock file", &lock_path, &e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(Error::StateLocked(format!(
+                    "state directory {} is already open in another handle or process",
+                    dir.display()
+                )))
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &lock_path, &e)),
+        }
+        let store = Store { dir: dir.to_path_buf(), _lock: lock };
+        let state = store.load()?;
+        Ok((store, state))
+    }
+
+    fn load(&self) -> Result<State> {
+        let path = self.dir.join(STATE_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(State { version: STATE_VERSION, ..State::default() })
+            }
+            Err(e) => return Err(io_err("read", &path, &e)),
+        };
+        parse_state(&bytes).map_err(|why| {
+            Error::StateCorrupt(format!("{}: {why}; the file was left untouched", path.display()))
+        })
+    }
+
+    /// Replaces the state file atomically and durably.
+    pub fn save(&self, state: &State) -> Result<()> {
+        let tmp = self.dir.join(TEMP_FILE);
+        let path = self.dir.join(STATE_FILE);
+        let json = serde_json::to_vec_pretty(state)
+            .map_err(|e| Error::Internal(format!("state serialisation failed: {e}")))?;
+        let write = || -> std::io::Result<()> {
+            let mut f = OpenOptions::new()
+                .create(true)
+                .truncate(true)
+                .write(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            // The rename is durable only once the directory is synced.
+            File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_err("write", &path, &e)
+        })
+    }
+}
+
+/// Parses a state file; the error says why without quoting its content
+/// (which holds secrets).
+pub fn parse_state(bytes: &[u8]) -> std::result::Result<State, String> {
+    let state: State = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not a valid state file (line {}, column {})", e.line(), e.column()))?;
+    if state.version == 0 || state.version > STATE_VERSION {
+        return Err(format!(
+            "state file version {} is not supported by this library (max {STATE_VERSION})",
+            state.version
+        ));
+    }
+    Ok(state)
+}
+
+fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::StorageIo(format!("cannot {what} {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tempdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("gs_gcal_store_{name}_{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn round_trip_and_lock() {
+        let dir = tempdir("rt");
+        let (store, mut st) = Store::open(&dir).unwrap();
+        assert_eq!(st.version, STATE_VERSION);
+        st.account = Some("a@b.c".into());
+        store.save(&st).unwrap();
+        assert!(matches!(Store::open(&dir), Err(Error::StateLocked(_))));
+        drop(store);
+        let (_s, again) = Store::open(&dir).unwrap();
+        assert_eq!(again, st);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.join(STATE_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "state file must not be readable by others");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn corrupt_file_is_reported_and_kept() {
+        let dir = tempdir("corrupt");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(STATE_FILE), b"{\"version\":1,\"client\":{\"client_secret\":\"x").unwrap();
+        let err = Store::open(&dir).unwrap_err();
+        assert!(matches!(err, Error::StateCorrupt(_)));
+        assert!(!err.to_string().contains("client_secret\":\"x"));
+        assert!(fs::read(dir.join(STATE_FILE)).unwrap().starts_with(b"{\"version\":1"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn future_versions_are_refused() {
+        assert!(parse_state(br#"{"version":99}"#).unwrap_err().contains("version 99"));
+        assert!(parse_state(br#"{"version":1}"#).is_ok());
+    }
+}
