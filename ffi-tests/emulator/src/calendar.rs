@@ -1,0 +1,734 @@
+//! Calendar v3 events: insert, get, update and delete, with Google's checks and
+//! Google's error bodies.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use crate::clock::{self, DateTime};
+use crate::http::{percent_decode, Request, Response};
+use crate::schema::{self, invalid, required, Invalid};
+use crate::state::{self, random_bytes, Shared, State};
+
+const WRITE_SCOPES: [&str; 2] = [
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/calendar.events",
+];
+const READ_SCOPES: [&str; 4] = [
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.readonly",
+    "https://www.googleapis.com/auth/calendar.events.readonly",
+];
+
+/// One entry of Google's API error (`{"error":{"errors":[..],"code":..,"message":..}}`).
+pub struct ApiError {
+    pub code: u16,
+    pub domain: &'static str,
+    pub reason: &'static str,
+    pub message: String,
+    /// Top-level message when it differs from the entry's (401, 403 do).
+    pub top_message: Option<&'static str>,
+    pub location: Option<(&'static str, String)>,
+}
+
+fn api_err(
+    code: u16,
+    domain: &'static str,
+    reason: &'static str,
+    message: impl Into<String>,
+) -> ApiError {
+    ApiError {
+        code,
+        domain,
+        reason,
+        message: message.into(),
+        top_message: None,
+        location: None,
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(i: Invalid) -> ApiError {
+        ApiError {
+            location: i.location,
+            ..api_err(400, "global", i.reason, i.message)
+        }
+    }
+}
+
+impl ApiError {
+    fn to_value(&self) -> Value {
+        let mut entry =
+            json!({"domain": self.domain, "reason": self.reason, "message": self.message});
+        if let Some((lt, l)) = &self.location {
+            entry["locationType"] = json!(lt);
+            entry["location"] = json!(l);
+        }
+        json!({"error": {
+            "errors": [entry],
+            "code": self.code,
+            "message": self.top_message.map(String::from).unwrap_or_else(|| self.message.clone()),
+        }})
+    }
+
+    fn into_response(self) -> Response {
+        let resp = json_response(self.code, &self.to_value());
+        if self.code == 401 {
+            resp.with_header(
+                "WWW-Authenticate",
+                "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"",
+            )
+        } else {
+            resp
+        }
+    }
+}
+
+/// Also used by the HTTP layer for a handler panic.
+pub fn api_error_body(
+    code: u16,
+    domain: &'static str,
+    reason: &'static str,
+    message: &str,
+) -> String {
+    pretty(&api_err(code, domain, reason, message).to_value())
+}
+
+/// Google pretty-prints API responses by default (prettyPrint=true).
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn json_response(code: u16, v: &Value) -> Response {
+    Response::new(code, "application/json; charset=UTF-8", pretty(v))
+}
+
+fn auth_error() -> ApiError {
+    ApiError {
+        location: Some(("header", "Authorization".into())),
+        ..api_err(401, "global", "authError", "Invalid Credentials")
+    }
+}
+
+fn not_found() -> ApiError {
+    api_err(404, "global", "notFound", "Not Found")
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Method {
+    Insert,
+    Get,
+    Update,
+    Delete,
+}
+
+impl Method {
+    fn name(self) -> &'static str {
+        match self {
+            Method::Insert => "insert",
+            Method::Get => "get",
+            Method::Update => "update",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// Everything under `/calendar/v3/`.
+pub fn handle(shared: &Shared, req: &Request) -> Response {
+    match route(shared, req) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
+    let rest = req
+        .path
+        .strip_prefix("/calendar/v3/")
+        .ok_or_else(not_found)?;
+    let seg: Vec<&str> = rest.split('/').collect();
+    let (cal, event_id, method) = match (seg.as_slice(), req.method.as_str()) {
+        (["calendars", cal, "events"], "POST") => (*cal, None, Method::Insert),
+        (["calendars", cal, "events", id], m) if !id.is_empty() => {
+            let method = match m {
+                "GET" => Method::Get,
+                "PUT" => Method::Update,
+                "DELETE" => Method::Delete,
+                _ => {
+                    return Err(api_err(
+                        405,
+                        "global",
+                        "httpMethodNotAllowed",
+                        "Method Not Allowed",
+                    ))
+                }
+            };
+            (*cal, Some(*id), method)
+        }
+        (["calendars", _, "events"], _) => {
+            return Err(api_err(
+                405,
+                "global",
+                "httpMethodNotAllowed",
+                "Method Not Allowed",
+            ))
+        }
+        _ => return Err(not_found()),
+    };
+    let cal = percent_decode(cal).ok_or_else(not_found)?;
+    let event_id = match event_id {
+        Some(e) => Some(percent_decode(e).ok_or_else(not_found)?),
+        None => None,
+    };
+
+    let mut st = state::lock(shared);
+    st.count(&format!("events.{}", method.name()));
+
+    let user = authorize(&st, req, method)?;
+    schema::validate_query(method.name(), &req.query)?;
+    let cal_id = resolve_calendar(&st, &cal, &user)?;
+    match (method, event_id) {
+        (Method::Insert, _) => insert(&mut st, &cal_id, &user, &req.body),
+        (Method::Get, Some(id)) => get(&st, &cal_id, &id),
+        (Method::Update, Some(id)) => update(&mut st, &cal_id, &user, &id, req),
+        (Method::Delete, Some(id)) => delete(&mut st, &cal_id, &id, req),
+        _ => Err(not_found()),
+    }
+}
+
+/// Checks the bearer token and its scopes; returns the token's user.
+fn authorize(st: &State, req: &Request, method: Method) -> Result<String, ApiError> {
+    let header = req.header("authorization").unwrap_or("");
+    let token = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .ok_or_else(auth_error)?;
+    let t = st.access_tokens.get(token).ok_or_else(auth_error)?;
+    if t.expires_at <= clock::now_secs() {
+        return Err(auth_error());
+    }
+    let allowed: &[&str] = if method == Method::Get {
+        &READ_SCOPES
+    } else {
+        &WRITE_SCOPES
+    };
+    if !t.scopes.iter().any(|s| allowed.contains(&s.as_str())) {
+        return Err(ApiError {
+            top_message: Some("Request had insufficient authentication scopes."),
+            ..api_err(
+                403,
+                "global",
+                "insufficientPermissions",
+                "Insufficient Permission",
+            )
+        });
+    }
+    Ok(t.user.clone())
+}
+
+/// `primary` is the user's own calendar; other ids must belong to the user.
+fn resolve_calendar(st: &State, cal: &str, user: &str) -> Result<String, ApiError> {
+    let id = if cal == "primary" { user } else { cal };
+    st.calendars
+        .iter()
+        .find(|c| c.id == id && c.owner == user)
+        .map(|c| c.id.clone())
+        .ok_or_else(not_found)
+}
+
+fn events_mut<'a>(st: &'a mut State, cal_id: &str) -> Result<&'a mut Vec<Value>, ApiError> {
+    st.calendars
+        .iter_mut()
+        .find(|c| c.id == cal_id)
+        .map(|c| &mut c.events)
+        .ok_or_else(not_found)
+}
+
+fn find_event<'a>(st: &'a State, cal_id: &str, id: &str) -> Option<&'a Value> {
+    let cal = st.calendars.iter().find(|c| c.id == cal_id)?;
+    cal.events
+        .iter()
+        .find(|e| e.get("id").and_then(Value::as_str) == Some(id))
+}
+
+fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(invalid("Invalid JSON payload received. Expected an object.").into()),
+        Err(_) => Err(api_err(400, "global", "parseError", "Parse Error")),
+    }
+}
+
+fn valid_event_id(id: &str) -> bool {
+    (5..=1024).contains(&id.len()) && id.bytes().all(|b| matches!(b, b'a'..=b'v' | b'0'..=b'9'))
+}
+
+/// A fresh id in Google's alphabet (base32hex, lower case).
+fn generate_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuv";
+    random_bytes(26)
+        .iter()
+        .map(|b| ALPHABET[(b % 32) as usize] as char)
+        .collect()
+}
+
+fn insert(st: &mut State, cal_id: &str, user: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let ev = parse_body(body)?;
+    let value = Value::Object(ev.clone());
+    schema::validate_resource(&value, "Event")?;
+    check_semantics(&value)?;
+    let id = match ev.get("id") {
+        Some(Value::String(id)) => {
+            if !valid_event_id(id) {
+                return Err(invalid("Invalid resource id value.").into());
+            }
+            id.clone()
+        }
+        _ => generate_id(),
+    };
+    // Cancelled events keep their id forever, so they count as duplicates too.
+    if find_event(st, cal_id, &id).is_some() {
+        return Err(api_err(
+            409,
+            "global",
+            "duplicate",
+            "The requested identifier already exists.",
+        ));
+    }
+    let stored = materialize(st, cal_id, user, ev, &id, None);
+    events_mut(st, cal_id)?.push(stored.clone());
+    Ok(json_response(200, &stored))
+}
+
+fn get(st: &State, cal_id: &str, id: &str) -> Result<Response, ApiError> {
+    // Google's get returns cancelled events as well.
+    find_event(st, cal_id, id)
+        .map(|e| json_response(200, e))
+        .ok_or_else(not_found)
+}
+
+fn check_if_match(req: &Request, current: &Value) -> Result<(), ApiError> {
+    let Some(want) = req.header("if-match") else {
+        return Ok(());
+    };
+    let have = current.get("etag").and_then(Value::as_str).unwrap_or("");
+    if want.trim() == "*" || want.trim() == have {
+        return Ok(());
+    }
+    Err(ApiError {
+        location: Some(("header", "If-Match".into())),
+        ..api_err(412, "global", "conditionNotMet", "Precondition Failed")
+    })
+}
+
+fn update(
+    st: &mut State,
+    cal_id: &str,
+    user: &str,
+    id: &str,
+    req: &Request,
+) -> Result<Response, ApiError> {
+    let ev = parse_body(&req.body)?;
+    let value = Value::Object(ev.clone());
+    schema::validate_resource(&value, "Event")?;
+    check_semantics(&value)?;
+    if let Some(body_id) = ev.get("id").and_then(Value::as_str) {
+        if body_id != id {
+            return Err(invalid(
+                "The event id in the request body does not match the id in the URL.",
+            )
+            .into());
+        }
+    }
+    let prev = find_event(st, cal_id, id).cloned().ok_or_else(not_found)?;
+    check_if_match(req, &prev)?;
+    if let Some(t) = ev.get("eventType").and_then(Value::as_str) {
+        if Some(t) != prev.get("eventType").and_then(Value::as_str) {
+            return Err(invalid("Event type cannot be changed.").into());
+        }
+    }
+    let stored = materialize(st, cal_id, user, ev, id, Some(&prev));
+    replace_event(st, cal_id, id, stored.clone())?;
+    Ok(json_response(200, &stored))
+}
+
+fn delete(st: &mut State, cal_id: &str, id: &str, req: &Request) -> Result<Response, ApiError> {
+    let mut ev = find_event(st, cal_id, id).cloned().ok_or_else(not_found)?;
+    check_if_match(req, &ev)?;
+    if ev.get("status").and_then(Value::as_str) == Some("cancelled") {
+        return Err(api_err(
+            410,
+            "global",
+            "deleted",
+            "Resource has been deleted",
+        ));
+    }
+    // The organizer's copy is kept as cancelled so it can be restored by an update.
+    ev["status"] = json!("cancelled");
+    ev["etag"] = json!(st.next_etag());
+    ev["updated"] = json!(clock::rfc3339_millis(clock::now_millis()));
+    replace_event(st, cal_id, id, ev)?;
+    Ok(Response::new(
+        204,
+        "application/json; charset=UTF-8",
+        Vec::new(),
+    ))
+}
+
+fn replace_event(st: &mut State, cal_id: &str, id: &str, ev: Value) -> Result<(), ApiError> {
+    let events = events_mut(st, cal_id)?;
+    let slot = events
+        .iter_mut()
+        .find(|e| e.get("id").and_then(Value::as_str) == Some(id))
+        .ok_or_else(not_found)?;
+    *slot = ev;
+    Ok(())
+}
+
+/// Adds the server-owned fields Google returns, keeping everything the client sent.
+fn materialize(
+    st: &mut State,
+    cal_id: &str,
+    owner: &str,
+    mut ev: Map<String, Value>,
+    id: &str,
+    prev: Option<&Value>,
+) -> Value {
+    ev.retain(|_, v| !v.is_null());
+    let now = clock::rfc3339_millis(clock::now_millis());
+    let prev_str = |k: &str| {
+        prev.and_then(|p| p.get(k))
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    let me = json!({"email": owner, "self": true});
+    let eid = URL_SAFE_NO_PAD.encode(format!("{id} {cal_id}"));
+
+    ev.insert("kind".into(), json!("calendar#event"));
+    ev.insert("etag".into(), json!(st.next_etag()));
+    ev.insert("id".into(), json!(id));
+    ev.entry("status").or_insert(json!("confirmed"));
+    ev.insert(
+        "htmlLink".into(),
+        json!(format!("https://www.google.com/calendar/event?eid={eid}")),
+    );
+    ev.insert(
+        "created".into(),
+        json!(prev_str("created").unwrap_or_else(|| now.clone())),
+    );
+    ev.insert("updated".into(), json!(now));
+    ev.insert("creator".into(), me.clone());
+    ev.insert("organizer".into(), me);
+    let ical = prev_str("iCalUID")
+        .or_else(|| ev.get("iCalUID").and_then(Value::as_str).map(String::from))
+        .unwrap_or_else(|| format!("{id}@google.com"));
+    ev.insert("iCalUID".into(), json!(ical));
+    let sequence = match prev.and_then(|p| p.get("sequence")).and_then(Value::as_i64) {
+        Some(s) => s + 1,
+        None => ev.get("sequence").and_then(Value::as_i64).unwrap_or(0),
+    };
+    ev.insert("sequence".into(), json!(sequence));
+    ev.entry("reminders").or_insert(json!({"useDefault": true}));
+    ev.entry("eventType").or_insert(json!("default"));
+
+    if let Some(Value::Array(attendees)) = ev.get_mut("attendees") {
+        for a in attendees.iter_mut() {
+            let Value::Object(a) = a else { continue };
+            let email = a
+                .get("email")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            // An update keeps each guest's answer unless the client sets one.
+            let previous = prev
+                .and_then(|p| p.get("attendees"))
+                .and_then(Value::as_array)
+                .and_then(|list| {
+                    list.iter()
+                        .find(|x| x.get("email").and_then(Value::as_str) == Some(&email))
+                })
+                .and_then(|x| x.get("responseStatus"))
+                .cloned();
+            a.entry("responseStatus")
+                .or_insert(previous.unwrap_or(json!("needsAction")));
+            if email.eq_ignore_ascii_case(owner) {
+                a.insert("organizer".into(), json!(true));
+                a.insert("self".into(), json!(true));
+            }
+        }
+    }
+    Value::Object(ev)
+}
+
+// ---------------------------------------------------------------------------
+// Google's semantic rules on top of the schema.
+
+enum When {
+    Date(i64),
+    DateTime(DateTime, Option<String>),
+}
+
+/// `Etc/GMT±N` uses POSIX's inverted sign: Etc/GMT-1 is UTC+01:00.
+fn fixed_offset(tz: &str) -> Option<i64> {
+    match tz {
+        "UTC" | "GMT" | "Etc/UTC" | "Etc/GMT" | "Etc/UCT" | "Etc/Zulu" | "Etc/Universal" => {
+            return Some(0)
+        }
+        _ => {}
+    }
+    let rest = tz.strip_prefix("Etc/GMT")?;
+    let (sign, n) = rest.split_at_checked(1)?;
+    let n: i64 = n.parse().ok()?;
+    match sign {
+        "+" if (0..=12).contains(&n) => Some(-n * 3600),
+        "-" if (0..=14).contains(&n) => Some(n * 3600),
+        _ => None,
+    }
+}
+
+/// IANA-looking names: fixed Etc zones or `Area/Location[/Sub]` with a real area.
+fn valid_time_zone(tz: &str) -> bool {
+    const AREAS: [&str; 10] = [
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    ];
+    if fixed_offset(tz).is_some() {
+        return true;
+    }
+    let parts: Vec<&str> = tz.split('/').collect();
+    parts.len() >= 2
+        && parts.len() <= 3
+        && AREAS.contains(&parts[0])
+        && parts[1..].iter().all(|p| {
+            p.starts_with(|c: char| c.is_ascii_uppercase())
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+        })
+}
+
+fn when(ev: &Value, which: &str) -> Result<When, ApiError> {
+    let missing = || -> ApiError { required(format!("Missing {which} time.")).into() };
+    let v = ev
+        .get(which)
+        .filter(|v| v.is_object())
+        .ok_or_else(missing)?;
+    let str_of = |k: &str| v.get(k).and_then(Value::as_str);
+    let tz = str_of("timeZone").map(String::from);
+    if let Some(tz) = &tz {
+        if !valid_time_zone(tz) {
+            return Err(invalid(format!("Invalid time zone definition for {which} time.")).into());
+        }
+    }
+    match (str_of("date"), str_of("dateTime")) {
+        (Some(_), Some(_)) => Err(invalid(format!("Invalid {which} time.")).into()),
+        (None, None) => Err(missing()),
+        (Some(d), None) => clock::parse_date(d)
+            .map(When::Date)
+            .ok_or_else(|| invalid(format!("Invalid {which} time.")).into()),
+        (None, Some(dt)) => {
+            let parsed = clock::parse_date_time(dt)
+                .ok_or_else(|| ApiError::from(invalid(format!("Invalid {which} time."))))?;
+            if parsed.offset_secs.is_none() && tz.is_none() {
+                return Err(
+                    required(format!("Missing time zone definition for {which} time.")).into(),
+                );
+            }
+            Ok(When::DateTime(parsed, tz))
+        }
+    }
+}
+
+fn utc_ms(dt: &DateTime, tz: &Option<String>) -> Option<i64> {
+    dt.utc_ms().or_else(|| {
+        tz.as_deref()
+            .and_then(fixed_offset)
+            .map(|o| dt.local_ms - o * 1000)
+    })
+}
+
+fn check_semantics(ev: &Value) -> Result<(), ApiError> {
+    let start = when(ev, "start")?;
+    let end = when(ev, "end")?;
+    let empty = || {
+        api_err(
+            400,
+            "calendar",
+            "timeRangeEmpty",
+            "The specified time range is empty.",
+        )
+    };
+    match (&start, &end) {
+        // `end.date` is exclusive, so a one-day event ends the next day.
+        (When::Date(s), When::Date(e)) if e <= s => return Err(empty()),
+        (When::DateTime(s, stz), When::DateTime(e, etz)) => {
+            let earlier = match (utc_ms(s, stz), utc_ms(e, etz)) {
+                (Some(a), Some(b)) => b < a,
+                // Same geographic zone, no offsets: wall times compare directly.
+                _ if stz == etz => e.local_ms < s.local_ms,
+                _ => false,
+            };
+            if earlier {
+                return Err(empty());
+            }
+        }
+        (When::Date(_), When::Date(_)) => {}
+        _ => {
+            return Err(invalid(
+                "Start and end times must either both be date or both be dateTime.",
+            )
+            .into())
+        }
+    }
+
+    if let Some(rules) = ev
+        .get("recurrence")
+        .and_then(Value::as_array)
+        .filter(|r| !r.is_empty())
+    {
+        if let When::DateTime(_, None) = start {
+            return Err(required("Missing time zone definition for start time.").into());
+        }
+        for r in rules {
+            let line = r.as_str().unwrap_or("");
+            let ok = ["RRULE:", "EXRULE:", "RDATE", "EXDATE"]
+                .iter()
+                .any(|p| line.starts_with(p));
+            if !ok {
+                return Err(invalid("Invalid recurrence rule.").into());
+            }
+        }
+    }
+
+    if let Some(rem) = ev.get("reminders").filter(|r| r.is_object()) {
+        let overrides = rem
+            .get("overrides")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if rem.get("useDefault").and_then(Value::as_bool) == Some(true) && !overrides.is_empty() {
+            return Err(api_err(
+                400,
+                "global",
+                "cannotUseDefaultRemindersAndSpecifyOverride",
+                "Cannot specify both default reminders and overrides at the same time.",
+            ));
+        }
+        if overrides.len() > 5 {
+            return Err(api_err(
+                400,
+                "global",
+                "tooManyReminders",
+                "Too many reminders.",
+            ));
+        }
+        for o in overrides {
+            if o.get("method").and_then(Value::as_str).is_none() {
+                return Err(required("Missing reminder method.").into());
+            }
+            match o.get("minutes").and_then(Value::as_i64) {
+                None => return Err(required("Missing reminder minutes.").into()),
+                Some(m) if !(0..=40320).contains(&m) => {
+                    return Err(invalid("Invalid reminder minutes value.").into())
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    if let Some(attendees) = ev.get("attendees").and_then(Value::as_array) {
+        for a in attendees {
+            match a
+                .get("email")
+                .and_then(Value::as_str)
+                .filter(|e| !e.is_empty())
+            {
+                None => return Err(required("Missing attendee email.").into()),
+                Some(e) if !plausible_email(e) => {
+                    return Err(invalid("Invalid attendee email.").into())
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A simple RFC 5322-ish check: local@domain.tld without spaces or empty labels.
+fn plausible_email(e: &str) -> bool {
+    let Some((local, domain)) = e.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"@()<>[]:;,\\\"".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    local_ok && domain_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones() {
+        assert_eq!(fixed_offset("Etc/GMT-1"), Some(3600));
+        assert_eq!(fixed_offset("Etc/GMT+5"), Some(-5 * 3600));
+        assert!(valid_time_zone("Europe/Zurich"));
+        assert!(valid_time_zone("America/Argentina/Buenos_Aires"));
+        assert!(valid_time_zone("UTC"));
+        assert!(!valid_time_zone("Mars/Olympus"));
+        assert!(!valid_time_zone("GMT+1"));
+        assert!(!valid_time_zone("Etc/GMT-15"));
+    }
+
+    #[test]
+    fn semantics() {
+        let ok = |v: Value| check_semantics(&v).is_ok();
+        assert!(ok(
+            json!({"start":{"dateTime":"2026-01-01T10:00:00","timeZone":"Etc/GMT-1"},
+                          "end":{"dateTime":"2026-01-01T09:30:00Z"}})
+        ));
+        assert!(!ok(
+            json!({"start":{"dateTime":"2026-01-01T10:00:00","timeZone":"Etc/GMT-1"},
+                           "end":{"dateTime":"2026-01-01T08:30:00Z"}})
+        ));
+        assert!(!ok(
+            json!({"start":{"dateTime":"2026-01-01T10:00:00","timeZone":"Europe/Zurich"},
+                           "end":{"dateTime":"2026-01-01T09:00:00","timeZone":"Europe/Zurich"}})
+        ));
+        assert!(!ok(
+            json!({"start":{"date":"2026-01-01"},"end":{"date":"2026-01-01"}})
+        ));
+        assert!(!ok(
+            json!({"start":{"date":"2026-01-01"},"end":{"dateTime":"2026-01-02T00:00:00Z"}})
+        ));
+        assert!(!ok(
+            json!({"start":{"dateTime":"2026-01-01T10:00:00"},"end":{"dateTime":"2026-01-01T11:00:00Z"}})
+        ));
+        assert!(plausible_email("a.b+c@x-y.example.com"));
+        assert!(!plausible_email("a b@example.com"));
+        assert!(!plausible_email("ab@localhost"));
+    }
+}

@@ -1,0 +1,138 @@
+//! gcal-emulator: a local stand-in for Google's OAuth 2.0 endpoints and
+//! Calendar API v3, for gs-gcal's tests. Google is never reachable in tests.
+
+mod calendar;
+mod clock;
+mod control;
+mod http;
+mod oauth;
+mod schema;
+mod state;
+mod tls;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use http::{Handler, Request, Response};
+use state::Shared;
+
+struct Args {
+    ca_dir: Option<PathBuf>,
+    exit_on_stdin_eof: bool,
+}
+
+const USAGE: &str = "usage: gcal-emulator [--ca-dir DIR] [--exit-on-stdin-eof]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        ca_dir: None,
+        exit_on_stdin_eof: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--ca-dir" => args.ca_dir = Some(it.next().ok_or("--ca-dir needs a directory")?.into()),
+            "--exit-on-stdin-eof" => args.exit_on_stdin_eof = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+/// The TLS port: everything Google would serve.
+fn google(shared: &Shared, req: &Request) -> Response {
+    match req.path.as_str() {
+        "/o/oauth2/v2/auth" => oauth::authorization_endpoint(shared, req),
+        "/token" => oauth::token_endpoint(shared, req),
+        p if p.starts_with("/calendar/v3/") => calendar::handle(shared, req),
+        _ => Response::new(
+            404,
+            "text/html; charset=UTF-8",
+            "<!DOCTYPE html><title>Error 404 (Not Found)</title>",
+        ),
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let tls = tls::generate()?;
+
+    let dir = match args.ca_dir {
+        Some(d) => d,
+        None => std::env::temp_dir().join(format!(
+            "gcal-emulator-{}-{}",
+            std::process::id(),
+            clock::now_millis()
+        )),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, &tls.ca_pem).map_err(|e| format!("{}: {e}", ca_file.display()))?;
+
+    let google_listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let control_listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = google_listener
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .port();
+    let control_port = control_listener
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .port();
+
+    let shared: Shared = Arc::new(Mutex::new(state::State::new(port)));
+    let line = json!({
+        "auth_endpoint": format!("https://127.0.0.1:{port}/o/oauth2/v2/auth"),
+        "token_endpoint": format!("https://127.0.0.1:{port}/token"),
+        "calendar_api_base": format!("https://127.0.0.1:{port}/calendar/v3"),
+        "https_port": port,
+        "control": format!("http://127.0.0.1:{control_port}"),
+        "control_port": control_port,
+        "ca_file": ca_file.to_string_lossy(),
+        "client_id": state::DEFAULT_CLIENT_ID,
+        "client_secret": state::DEFAULT_CLIENT_SECRET,
+        "redirect_uri": state::DEFAULT_REDIRECT_URIS[0],
+        "account": state::DEFAULT_ACCOUNT,
+    });
+
+    let s = shared.clone();
+    let control_handler: Handler = Arc::new(move |req| control::handle(&s, req));
+    std::thread::spawn(move || http::serve(control_listener, None, control_handler));
+    let s = shared.clone();
+    let google_handler: Handler = Arc::new(move |req| google(&s, req));
+    let tls_config = tls.server_config.clone();
+    std::thread::spawn(move || http::serve(google_listener, Some(tls_config), google_handler));
+
+    // Only after both listeners are serving: the line is the readiness signal.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|_| out.flush())
+        .map_err(|e| e.to_string())?;
+    drop(out);
+    eprintln!("gcal-emulator: https on 127.0.0.1:{port}, control on 127.0.0.1:{control_port}");
+
+    if args.exit_on_stdin_eof {
+        let mut sink = [0u8; 256];
+        let mut stdin = std::io::stdin().lock();
+        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        return Ok(());
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("gcal-emulator: {e}\n{USAGE}");
+        std::process::exit(2);
+    }
+}

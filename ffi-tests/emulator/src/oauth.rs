@@ -1,0 +1,704 @@
+//! Google's OAuth 2.0 surface: the authorization endpoint (and the consent the
+//! control port plays on behalf of the admin's browser) and the token endpoint.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::clock::now_secs;
+use crate::http::{Request, Response};
+use crate::state::{
+    self, random_bytes, random_token, AccessToken, AuthCode, RefreshToken, Shared, State,
+};
+
+const OPENID: &str = "openid";
+const USERINFO_EMAIL: &str = "https://www.googleapis.com/auth/userinfo.email";
+const USERINFO_PROFILE: &str = "https://www.googleapis.com/auth/userinfo.profile";
+
+/// Scopes this emulated project may request (anything else is invalid_scope).
+const KNOWN_SCOPES: [&str; 9] = [
+    OPENID,
+    "email",
+    "profile",
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.readonly",
+    "https://www.googleapis.com/auth/calendar.events.readonly",
+    USERINFO_EMAIL,
+    USERINFO_PROFILE,
+];
+
+/// Google rejects parameters it does not know ("Parameter not allowed for this message type").
+const AUTH_PARAMS: [&str; 14] = [
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "access_type",
+    "prompt",
+    "state",
+    "login_hint",
+    "include_granted_scopes",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "hd",
+    "enable_granular_consent",
+];
+
+const CODE_LIFETIME_SECS: i64 = 600;
+const ACCESS_TOKEN_LIFETIME_SECS: i64 = 3599;
+
+/// An OAuth error: rendered as an HTML page by the auth endpoint, as JSON elsewhere.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub status: u16,
+    pub error: &'static str,
+    pub description: String,
+}
+
+fn oauth_err(status: u16, error: &'static str, description: impl Into<String>) -> OAuthError {
+    OAuthError {
+        status,
+        error,
+        description: description.into(),
+    }
+}
+
+impl OAuthError {
+    /// Google's token-endpoint shape: 2-space pretty JSON, never cached.
+    pub fn to_json_response(&self) -> Response {
+        oauth_json(
+            self.status,
+            &json!({"error": self.error, "error_description": self.description}),
+        )
+    }
+}
+
+fn oauth_json(status: u16, v: &Value) -> Response {
+    let body = serde_json::to_string_pretty(v).unwrap_or_default();
+    Response::new(status, "application/json; charset=utf-8", body)
+        .with_header(
+            "Cache-Control",
+            "no-cache, no-store, max-age=0, must-revalidate",
+        )
+        .with_header("Pragma", "no-cache")
+}
+
+/// A validated authorization request.
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub offline: bool,
+    pub pkce: Option<(String, String)>,
+    pub state: Option<String>,
+}
+
+/// Query parameters as a map; a repeated parameter is an error, as it is at Google.
+fn unique_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let mut map = HashMap::new();
+    for (k, v) in form_urlencoded::parse(raw) {
+        if map.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(oauth_err(
+                400,
+                "invalid_request",
+                format!("Parameter is repeated: {k}"),
+            ));
+        }
+    }
+    Ok(map)
+}
+
+fn missing(name: &str) -> OAuthError {
+    oauth_err(
+        400,
+        "invalid_request",
+        format!("Missing required parameter: {name}"),
+    )
+}
+
+fn is_pkce_string(s: &str) -> bool {
+    (43..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// Validates an authorization request exactly as `GET /o/oauth2/v2/auth` does;
+/// /control/consent uses the same function so both see the same errors.
+pub fn validate_auth_query(st: &State, query: &str) -> Result<AuthRequest, OAuthError> {
+    let p = unique_params(query.as_bytes())?;
+    let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
+
+    let client_id = get("client_id").ok_or_else(|| missing("client_id"))?;
+    let client = st
+        .client(client_id)
+        .ok_or_else(|| oauth_err(401, "invalid_client", "The OAuth client was not found."))?;
+
+    let redirect_uri = get("redirect_uri").ok_or_else(|| missing("redirect_uri"))?;
+    if redirect_uri.starts_with("urn:ietf:wg:oauth:2.0:oob") {
+        return Err(oauth_err(
+            400,
+            "invalid_request",
+            "The out-of-band (OOB) flow has been blocked in order to keep users secure. \
+             Follow the Out-of-Band (OOB) flow migration guide linked in the developer docs \
+             to migrate your app to an alternative method.",
+        ));
+    }
+    // Exact string match: scheme, case and trailing slash all count.
+    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+        return Err(oauth_err(
+            400,
+            "redirect_uri_mismatch",
+            format!(
+                "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 \
+                 policy. If you're the app developer, register the redirect URI in the Google Cloud \
+                 Console. Request details: redirect_uri={redirect_uri}"
+            ),
+        ));
+    }
+
+    if let Some(k) = p.keys().find(|k| !AUTH_PARAMS.contains(&k.as_str())) {
+        return Err(oauth_err(
+            400,
+            "invalid_request",
+            format!("Parameter not allowed for this message type: {k}"),
+        ));
+    }
+
+    match get("response_type") {
+        None => return Err(missing("response_type")),
+        Some("code") => {}
+        Some(other) => {
+            return Err(oauth_err(
+                400,
+                "unsupported_response_type",
+                format!("Invalid response_type: {other}"),
+            ))
+        }
+    }
+
+    let scope = get("scope").ok_or_else(|| missing("scope"))?;
+    let scopes: Vec<String> = scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let invalid: Vec<&str> = scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !KNOWN_SCOPES.contains(s))
+        .collect();
+    if scopes.is_empty() {
+        return Err(missing("scope"));
+    }
+    if !invalid.is_empty() {
+        return Err(oauth_err(
+            400,
+            "invalid_scope",
+            format!(
+                "Some requested scopes were invalid. {{invalid=[{}]}}",
+                invalid.join(", ")
+            ),
+        ));
+    }
+
+    let offline = match get("access_type") {
+        None | Some("online") => false,
+        Some("offline") => true,
+        Some(other) => {
+            return Err(oauth_err(
+                400,
+                "invalid_request",
+                format!("Invalid access_type: {other}"),
+            ))
+        }
+    };
+
+    if let Some(prompt) = get("prompt") {
+        let values: Vec<&str> = prompt.split(' ').filter(|s| !s.is_empty()).collect();
+        if let Some(bad) = values
+            .iter()
+            .find(|v| !matches!(**v, "none" | "consent" | "select_account"))
+        {
+            return Err(oauth_err(
+                400,
+                "invalid_request",
+                format!("Invalid prompt: {bad}"),
+            ));
+        }
+        if values.contains(&"none") && values.len() > 1 {
+            return Err(oauth_err(
+                400,
+                "invalid_request",
+                "The prompt parameter value 'none' must not be combined with other values.",
+            ));
+        }
+    }
+
+    if let Some(v) = get("include_granted_scopes") {
+        if v != "true" && v != "false" {
+            return Err(oauth_err(
+                400,
+                "invalid_request",
+                format!("Invalid include_granted_scopes: {v}"),
+            ));
+        }
+    }
+
+    let pkce = match (get("code_challenge"), get("code_challenge_method")) {
+        (None, None) => None,
+        (None, Some(_)) => return Err(missing("code_challenge")),
+        (Some(c), method) => {
+            let method = method.unwrap_or("plain");
+            if method != "S256" && method != "plain" {
+                return Err(oauth_err(
+                    400,
+                    "invalid_request",
+                    format!("Invalid code_challenge_method: {method}"),
+                ));
+            }
+            let ok = if method == "S256" {
+                c.len() == 43 && URL_SAFE_NO_PAD.decode(c).is_ok()
+            } else {
+                is_pkce_string(c)
+            };
+            if !ok {
+                return Err(oauth_err(400, "invalid_request", "Invalid code_challenge."));
+            }
+            Some((c.to_string(), method.to_string()))
+        }
+    };
+
+    Ok(AuthRequest {
+        client_id: client_id.to_string(),
+        redirect_uri: redirect_uri.to_string(),
+        scopes,
+        offline,
+        pkce,
+        state: p.get("state").cloned(),
+    })
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `GET /o/oauth2/v2/auth`: what the admin's browser would see.
+pub fn authorization_endpoint(shared: &Shared, req: &Request) -> Response {
+    let mut st = state::lock(shared);
+    st.count("auth");
+    let html = |status: u16, body: String| {
+        Response::new(
+            status,
+            "text/html; charset=utf-8",
+            format!("<!DOCTYPE html><html><body>{body}</body></html>"),
+        )
+    };
+    if req.method != "GET" && req.method != "POST" {
+        return html(405, "<h1>Error 405</h1>".into());
+    }
+    match validate_auth_query(&st, &req.query) {
+        Err(e) => html(
+            e.status,
+            format!(
+                "<h1>Access blocked: Authorization Error</h1><p>{}</p><p>Error 400: {}</p>",
+                html_escape(&e.description),
+                e.error
+            ),
+        ),
+        Ok(a) => {
+            let list: String = a
+                .scopes
+                .iter()
+                .map(|s| format!("<li>{}</li>", html_escape(s)))
+                .collect();
+            html(
+                200,
+                format!(
+                    "<h1>Sign in with Google</h1><p>{} wants access to your Google Account \
+                     ({}):</p><ul>{list}</ul><button>Cancel</button><button>Allow</button>",
+                    html_escape(&a.client_id),
+                    html_escape(state::DEFAULT_ACCOUNT),
+                ),
+            )
+        }
+    }
+}
+
+/// Google reports the userinfo URLs for `email`/`profile`, and both imply `openid`.
+fn normalize_granted(scopes: &[String]) -> Vec<String> {
+    fn push(out: &mut Vec<String>, s: &str) {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in scopes {
+        match s.as_str() {
+            "email" => push(&mut out, USERINFO_EMAIL),
+            "profile" => push(&mut out, USERINFO_PROFILE),
+            other => push(&mut out, other),
+        }
+    }
+    if out
+        .iter()
+        .any(|s| s == USERINFO_EMAIL || s == USERINFO_PROFILE)
+    {
+        push(&mut out, OPENID);
+    }
+    out
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn control_error(error: &str, description: &str) -> Response {
+    Response::new(
+        400,
+        "application/json",
+        json!({"error": error, "error_description": description}).to_string(),
+    )
+}
+
+/// `POST /control/consent`: the admin opens the library's URL and clicks Allow or Deny.
+pub fn consent(shared: &Shared, body: &[u8]) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return control_error(
+            "invalid_request",
+            "body must be JSON {\"url\":..,\"decision\":..}",
+        );
+    };
+    let Some(url) = v.get("url").and_then(Value::as_str) else {
+        return control_error("invalid_request", "missing \"url\"");
+    };
+    let decision = v.get("decision").and_then(Value::as_str).unwrap_or("allow");
+    if decision != "allow" && decision != "deny" {
+        return control_error("invalid_request", "decision must be \"allow\" or \"deny\"");
+    }
+
+    let mut st = state::lock(shared);
+    st.count("consent");
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let port = st.https_port;
+    if base != format!("https://127.0.0.1:{port}/o/oauth2/v2/auth")
+        && base != format!("https://localhost:{port}/o/oauth2/v2/auth")
+    {
+        return control_error(
+            "invalid_request",
+            "url is not this emulator's authorization endpoint",
+        );
+    }
+    let a = match validate_auth_query(&st, query) {
+        Ok(a) => a,
+        Err(e) => return control_error(e.error, &e.description),
+    };
+    let sep = if a.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let state_param = a
+        .state
+        .as_deref()
+        .map(|s| format!("state={}&", enc(s)))
+        .unwrap_or_default();
+
+    if decision == "deny" {
+        let state_suffix = a
+            .state
+            .as_deref()
+            .map(|s| format!("&state={}", enc(s)))
+            .unwrap_or_default();
+        let redirect = format!("{}{sep}error=access_denied{state_suffix}", a.redirect_uri);
+        return Response::new(
+            200,
+            "application/json",
+            json!({"redirect": redirect}).to_string(),
+        );
+    }
+
+    let granted: Vec<String> = match v.get("grant_scopes") {
+        None | Some(Value::Null) => a.scopes.clone(),
+        Some(Value::Array(items)) => {
+            let mut g = Vec::new();
+            for item in items {
+                match item.as_str() {
+                    Some(s) if a.scopes.iter().any(|r| r == s) => g.push(s.to_string()),
+                    _ => {
+                        return control_error(
+                            "invalid_request",
+                            "grant_scopes must be a subset of the requested scopes",
+                        )
+                    }
+                }
+            }
+            g
+        }
+        Some(_) => {
+            return control_error(
+                "invalid_request",
+                "grant_scopes must be an array of strings",
+            )
+        }
+    };
+    let granted = normalize_granted(&granted);
+
+    let code = format!("4/0A{}", random_token(60));
+    st.codes.insert(
+        code.clone(),
+        AuthCode {
+            client_id: a.client_id.clone(),
+            redirect_uri: a.redirect_uri.clone(),
+            scopes: granted.clone(),
+            pkce: a.pkce.clone(),
+            user: state::DEFAULT_ACCOUNT.to_string(),
+            offline: a.offline,
+            created: now_secs(),
+            used: false,
+        },
+    );
+    let redirect = format!(
+        "{}{sep}{state_param}code={}&scope={}&authuser=0&prompt=consent",
+        a.redirect_uri,
+        enc(&code),
+        enc(&granted.join(" "))
+    );
+    Response::new(
+        200,
+        "application/json",
+        json!({"redirect": redirect}).to_string(),
+    )
+}
+
+/// Client authentication: HTTP Basic (client_secret_basic) or form fields (client_secret_post).
+fn authenticate_client(
+    st: &State,
+    req: &Request,
+    p: &HashMap<String, String>,
+) -> Result<String, OAuthError> {
+    let mut id = p.get("client_id").cloned();
+    let mut secret = p.get("client_secret").cloned();
+    if let Some(auth) = req.header("authorization") {
+        let decoded = auth
+            .strip_prefix("Basic ")
+            .and_then(|b| STANDARD.decode(b.trim()).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| oauth_err(400, "invalid_request", "Bad Request"))?;
+        let (u, s) = decoded
+            .split_once(':')
+            .ok_or_else(|| oauth_err(400, "invalid_request", "Bad Request"))?;
+        // RFC 6749 §2.3.1: both halves are form-encoded before joining.
+        let dec = |x: &str| {
+            form_urlencoded::parse(format!("x={x}").as_bytes())
+                .next()
+                .map(|(_, v)| v.to_string())
+        };
+        id = dec(u);
+        secret = dec(s);
+    }
+    let id = id.filter(|s| !s.is_empty());
+    let client = id
+        .as_deref()
+        .and_then(|i| st.client(i))
+        .ok_or_else(|| oauth_err(401, "invalid_client", "The OAuth client was not found."))?;
+    match secret.as_deref() {
+        None | Some("") => Err(oauth_err(
+            400,
+            "invalid_request",
+            "client_secret is missing.",
+        )),
+        Some(s) if s != client.secret => Err(oauth_err(401, "invalid_client", "Unauthorized")),
+        Some(_) => Ok(client.id.clone()),
+    }
+}
+
+/// `POST /token`.
+pub fn token_endpoint(shared: &Shared, req: &Request) -> Response {
+    let mut st = state::lock(shared);
+    st.count("token");
+    match token_inner(&mut st, req) {
+        Ok(v) => oauth_json(200, &v),
+        Err(e) => e.to_json_response(),
+    }
+}
+
+fn token_inner(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
+    if req.method != "POST" {
+        return Err(oauth_err(405, "invalid_request", "Invalid request method."));
+    }
+    let ct = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !ct.starts_with("application/x-www-form-urlencoded") {
+        return Err(oauth_err(400, "invalid_request", "Bad Request"));
+    }
+    if std::str::from_utf8(&req.body).is_err() {
+        return Err(oauth_err(400, "invalid_request", "Bad Request"));
+    }
+    let p = unique_params(&req.body)?;
+    let client_id = authenticate_client(st, req, &p)?;
+    match p.get("grant_type").map(String::as_str).unwrap_or("") {
+        "authorization_code" => exchange_code(st, &client_id, &p),
+        "refresh_token" => refresh(st, &client_id, &p),
+        other => Err(oauth_err(
+            400,
+            "unsupported_grant_type",
+            format!("Invalid grant_type: {other}"),
+        )),
+    }
+}
+
+fn exchange_code(
+    st: &mut State,
+    client_id: &str,
+    p: &HashMap<String, String>,
+) -> Result<Value, OAuthError> {
+    let bad = || oauth_err(400, "invalid_grant", "Bad Request");
+    let code = p.get("code").map(String::as_str).unwrap_or("");
+    if code.is_empty() {
+        return Err(bad());
+    }
+    if !code.starts_with("4/") {
+        return Err(oauth_err(400, "invalid_grant", "Malformed auth code."));
+    }
+    let now = now_secs();
+    let c = st.codes.get(code).ok_or_else(bad)?;
+    if c.used || now - c.created > CODE_LIFETIME_SECS || c.client_id != client_id {
+        return Err(bad());
+    }
+    match p.get("redirect_uri") {
+        None => {
+            return Err(oauth_err(
+                400,
+                "invalid_request",
+                "Missing parameter: redirect_uri",
+            ))
+        }
+        Some(r) if *r != c.redirect_uri => {
+            return Err(oauth_err(400, "redirect_uri_mismatch", "Bad Request"))
+        }
+        Some(_) => {}
+    }
+    if let Some((challenge, method)) = &c.pkce {
+        let verifier = p
+            .get("code_verifier")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| oauth_err(400, "invalid_grant", "Missing code verifier."))?;
+        let computed = if method == "S256" {
+            URL_SAFE_NO_PAD.encode(ring::digest::digest(
+                &ring::digest::SHA256,
+                verifier.as_bytes(),
+            ))
+        } else {
+            verifier.clone()
+        };
+        if !is_pkce_string(verifier) || computed != *challenge {
+            return Err(oauth_err(400, "invalid_grant", "Invalid code verifier."));
+        }
+    }
+    let (user, scopes, offline) = (c.user.clone(), c.scopes.clone(), c.offline);
+    if let Some(c) = st.codes.get_mut(code) {
+        c.used = true;
+    }
+
+    let mut resp = issue_access_token(st, client_id, &user, &scopes);
+    if offline {
+        let rt = format!("1//0g{}", random_token(100));
+        st.refresh_tokens.insert(
+            rt.clone(),
+            RefreshToken {
+                client_id: client_id.to_string(),
+                user,
+                scopes,
+            },
+        );
+        resp["refresh_token"] = Value::String(rt);
+    }
+    Ok(resp)
+}
+
+fn refresh(
+    st: &mut State,
+    client_id: &str,
+    p: &HashMap<String, String>,
+) -> Result<Value, OAuthError> {
+    let rt = p
+        .get("refresh_token")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| missing("refresh_token"))?;
+    let t = st
+        .refresh_tokens
+        .get(rt)
+        .ok_or_else(|| oauth_err(400, "invalid_grant", "Bad Request"))?;
+    if t.client_id != client_id {
+        return Err(oauth_err(400, "unauthorized_client", "Unauthorized"));
+    }
+    let (user, scopes) = (t.user.clone(), t.scopes.clone());
+    // Google sends no new refresh token here; the client keeps the old one.
+    Ok(issue_access_token(st, client_id, &user, &scopes))
+}
+
+fn issue_access_token(st: &mut State, client_id: &str, user: &str, scopes: &[String]) -> Value {
+    let now = now_secs();
+    let token = format!("ya29.a0{}", random_token(150));
+    st.access_tokens.insert(
+        token.clone(),
+        AccessToken {
+            client_id: client_id.to_string(),
+            user: user.to_string(),
+            scopes: scopes.to_vec(),
+            expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
+        },
+    );
+    let mut resp = json!({
+        "access_token": token,
+        "expires_in": ACCESS_TOKEN_LIFETIME_SECS,
+        "scope": scopes.join(" "),
+        "token_type": "Bearer",
+    });
+    if scopes.iter().any(|s| s == OPENID) {
+        resp["id_token"] = Value::String(id_token(st, client_id, user, scopes, &token, now));
+    }
+    resp
+}
+
+fn id_token(
+    st: &State,
+    client_id: &str,
+    user: &str,
+    scopes: &[String],
+    access_token: &str,
+    now: i64,
+) -> String {
+    let sub = st.user(user).map(|u| u.sub.clone()).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, access_token.as_bytes());
+    let mut claims = json!({
+        "iss": "https://accounts.google.com",
+        "azp": client_id,
+        "aud": client_id,
+        "sub": sub,
+        "at_hash": URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]),
+        "iat": now,
+        "exp": now + 3600,
+    });
+    if scopes.iter().any(|s| s == USERINFO_EMAIL || s == "email") {
+        claims["email"] = Value::String(user.to_string());
+        claims["email_verified"] = Value::Bool(true);
+    }
+    let header = json!({"alg": "RS256", "kid": "emulator", "typ": "JWT"});
+    // Nothing can verify Google's signature offline, so random bytes of RS256 length do.
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(random_bytes(256))
+    )
+}
