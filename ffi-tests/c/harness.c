@@ -1,0 +1,184 @@
+#define _POSIX_C_SOURCE 200809L
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int h_failures = 0;
+int h_checks = 0;
+
+void h_check(int ok, const char *what, const char *file, int line) {
+    h_checks++;
+    if (!ok) {
+        h_failures++;
+        printf("not ok - %s (%s:%d)\n", what, file, line);
+    }
+}
+
+void h_expect_rc(gs_gcal *h, gs_gcal_result got, gs_gcal_result want, const char *what,
+                 const char *file, int line) {
+    h_checks++;
+    if (got != want) {
+        char detail[GS_GCAL_ERROR_SIZE] = "";
+        if (h != NULL && gs_gcal_last_error(h, detail, sizeof detail) != GS_GCAL_OK)
+            detail[0] = '\0';
+        h_failures++;
+        printf("not ok - %s returned %d (%s), expected %d (%s) (%s:%d) detail: %s\n", what,
+               (int)got, gs_gcal_strerror(got), (int)want, gs_gcal_strerror(want), file, line,
+               detail);
+    }
+}
+
+int h_finish(const char *suite) {
+    printf("%s: %d checks, %d failed\n", suite, h_checks, h_failures);
+    return h_failures == 0 ? 0 : 1;
+}
+
+int h_json_string(const char *json, const char *key, char *out, size_t cap) {
+    char pat[128];
+    const char *p;
+    size_t n = 0;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    p = strstr(json, pat);
+    if (p == NULL || cap == 0)
+        return -1;
+    p += strlen(pat);
+    while (*p == ' ')
+        p++;
+    if (*p != '"')
+        return -1;
+    for (p++; *p != '\0' && *p != '"'; p++) {
+        char c = *p;
+        if (c == '\\') {
+            p++;
+            if (*p == '\0')
+                return -1;
+            c = (*p == 'n') ? '\n' : *p;
+        }
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return *p == '"' ? 0 : -1;
+}
+
+static int json_int(const char *json, const char *key) {
+    char pat[128];
+    const char *p;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    p = strstr(json, pat);
+    return p == NULL ? -1 : atoi(p + strlen(pat));
+}
+
+void h_emulator(emulator *e) {
+    const char *line = getenv("GS_GCAL_EMULATOR");
+    memset(e, 0, sizeof *e);
+    if (line == NULL) {
+        fprintf(stderr, "GS_GCAL_EMULATOR is not set: run this test through ffi-tests/run.sh\n");
+        exit(2);
+    }
+    if (h_json_string(line, "auth_endpoint", e->auth_endpoint, sizeof e->auth_endpoint) ||
+        h_json_string(line, "token_endpoint", e->token_endpoint, sizeof e->token_endpoint) ||
+        h_json_string(line, "calendar_api_base", e->calendar_api_base,
+                      sizeof e->calendar_api_base) ||
+        h_json_string(line, "ca_file", e->ca_file, sizeof e->ca_file) ||
+        h_json_string(line, "client_id", e->client_id, sizeof e->client_id) ||
+        h_json_string(line, "client_secret", e->client_secret, sizeof e->client_secret) ||
+        h_json_string(line, "redirect_uri", e->redirect_uri, sizeof e->redirect_uri) ||
+        h_json_string(line, "account", e->account, sizeof e->account)) {
+        fprintf(stderr, "GS_GCAL_EMULATOR is not the emulator's startup line\n");
+        exit(2);
+    }
+    e->control_port = json_int(line, "control_port");
+}
+
+int h_control(const emulator *e, const char *method, const char *path, const char *body,
+              char *out, size_t cap) {
+    struct sockaddr_in addr;
+    char head[512];
+    static char resp[1 << 20];
+    size_t got = 0, blen = body ? strlen(body) : 0;
+    ssize_t n;
+    int fd, status = -1;
+    char *sep;
+
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)e->control_port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0)
+        goto out;
+    snprintf(head, sizeof head,
+             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+             method, path, blen);
+    if (write(fd, head, strlen(head)) < 0 || (blen && write(fd, body, blen) < 0))
+        goto out;
+    /* The server closes after answering (Connection: close). */
+    while (got < sizeof resp - 1 && (n = read(fd, resp + got, sizeof resp - 1 - got)) > 0)
+        got += (size_t)n;
+    resp[got] = '\0';
+    if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1)
+        status = -1;
+    sep = strstr(resp, "\r\n\r\n");
+    if (out != NULL && cap > 0) {
+        snprintf(out, cap, "%s", sep ? sep + 4 : "");
+    }
+out:
+    close(fd);
+    return status;
+}
+
+void h_tempdir(char *out, size_t cap) {
+    const char *base = getenv("TMPDIR");
+    snprintf(out, cap, "%s/gs_gcal_test_XXXXXX", base ? base : "/tmp");
+    if (mkdtemp(out) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+}
+
+void h_rmdir(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    char path[1024];
+    if (d == NULL)
+        return;
+    while ((ent = readdir(d)) != NULL) {
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+void h_use_emulator(gs_gcal *h, const emulator *e) {
+    EXPECT_RC(h, gs_gcal_set_option(h, "auth_endpoint", e->auth_endpoint), GS_GCAL_OK);
+    EXPECT_RC(h, gs_gcal_set_option(h, "token_endpoint", e->token_endpoint), GS_GCAL_OK);
+    EXPECT_RC(h, gs_gcal_set_option(h, "calendar_api_base", e->calendar_api_base), GS_GCAL_OK);
+    EXPECT_RC(h, gs_gcal_set_option(h, "ca_file", e->ca_file), GS_GCAL_OK);
+}
+
+int h_consent(const emulator *e, const char *auth_url, const char *decision, char *redirect,
+              size_t cap) {
+    static char body[8192], resp[8192];
+    int status;
+    /* auth URLs contain no characters needing JSON escapes besides none. */
+    snprintf(body, sizeof body, "{\"url\":\"%s\",\"decision\":\"%s\"}", auth_url, decision);
+    status = h_control(e, "POST", "/control/consent", body, resp, sizeof resp);
+    if (status != 200)
+        return -1;
+    return h_json_string(resp, "redirect", redirect, cap);
+}

@@ -1,0 +1,57 @@
+/*
+ * Shared helpers of the C tests: expectations, the emulator's description
+ * (from GS_GCAL_EMULATOR, set by ffi-tests/run.sh), a tiny HTTP client for
+ * the emulator's plain-HTTP control port, and temporary state directories.
+ */
+#ifndef GS_GCAL_HARNESS_H
+#define GS_GCAL_HARNESS_H
+
+#include <stddef.h>
+#include "gs_gcal.h"
+
+/* The emulator's endpoints and test project, read from its startup line. */
+typedef struct emulator {
+    char auth_endpoint[256];
+    char token_endpoint[256];
+    char calendar_api_base[256];
+    char ca_file[512];
+    char client_id[256];
+    char client_secret[256];
+    char redirect_uri[256];
+    char account[256];
+    int control_port;
+} emulator;
+
+extern int h_failures;
+extern int h_checks;
+
+/* Records one expectation; prints "not ok" with the location on failure. */
+void h_check(int ok, const char *what, const char *file, int line);
+#define CHECK(cond) h_check(!!(cond), #cond, __FILE__, __LINE__)
+/* Expects an exact result code, and prints the handle's detail if it differs. */
+void h_expect_rc(gs_gcal *h, gs_gcal_result got, gs_gcal_result want, const char *what,
+                 const char *file, int line);
+#define EXPECT_RC(h, call, want) h_expect_rc((h), (call), (want), #call, __FILE__, __LINE__)
+/* Prints the summary line and returns the process exit code. */
+int h_finish(const char *suite);
+
+/* Reads GS_GCAL_EMULATOR; exits with a message when absent. */
+void h_emulator(emulator *e);
+/* One request to the control port; returns the HTTP status or -1. The
+   response body (NUL-terminated, truncated to cap-1) goes to out if given. */
+int h_control(const emulator *e, const char *method, const char *path, const char *body,
+              char *out, size_t cap);
+/* Extracts the string value of "key" from flat JSON (handles \" \\ \/ escapes). */
+int h_json_string(const char *json, const char *key, char *out, size_t cap);
+/* Creates a fresh private directory under $TMPDIR or /tmp. */
+void h_tempdir(char *out, size_t cap);
+/* Removes what h_tempdir created (files one level deep). */
+void h_rmdir(const char *dir);
+/* Points a handle at the emulator: endpoints and its CA. */
+void h_use_emulator(gs_gcal *h, const emulator *e);
+/* Plays the administrator in the browser: sends the auth URL to the
+   emulator's consent control and copies the redirect URL it returns. */
+int h_consent(const emulator *e, const char *auth_url, const char *decision, char *redirect,
+              size_t cap);
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs C test programs against a fresh Google emulator.
+#   ffi-tests/run.sh EMULATOR [--wrap "CMD ARGS"] PROGRAM...
+# The emulator's startup line is passed to the programs in GS_GCAL_EMULATOR.
+# --wrap runs each program under e.g. valgrind or qemu-arm. Prints
+# "N passed, N failed" and exits non-zero when any program failed.
+set -u
+emu=$1
+shift
+wrap=""
+if [ "${1:-}" = "--wrap" ]; then
+    wrap=$2
+    shift 2
+fi
+dir=$(mktemp -d "${TMPDIR:-/tmp}/gs_gcal_run.XXXXXX")
+# The emulator reads our end of a pipe as its stdin and exits at EOF, so it
+# never outlives this script, however the script ends.
+coproc EMU { exec "$emu" --ca-dir "$dir" --exit-on-stdin-eof 2>"$dir/emulator.log"; }
+if ! read -r -t 60 line <&"${EMU[0]}"; then
+    echo "emulator did not start:" >&2
+    cat "$dir/emulator.log" >&2
+    exit 1
+fi
+export GS_GCAL_EMULATOR="$line"
+pass=0
+fail=0
+for prog in "$@"; do
+    # shellcheck disable=SC2086 # $wrap is a command line on purpose
+    if $wrap "$prog"; then
+        pass=$((pass + 1))
+    else
+        echo "FAILED: $wrap $prog" >&2
+        fail=$((fail + 1))
+    fi
+done
+pid=$EMU_PID
+exec {EMU[1]}>&-
+wait "$pid" 2>/dev/null
+rm -rf "$dir"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
