@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs C test programs against a fresh Google emulator.
-#   ffi-tests/run.sh EMULATOR [--wrap "CMD ARGS"] PROGRAM...
+#   ffi-tests/run.sh EMULATOR [--quiet] [--wrap "CMD ARGS"] PROGRAM...
 # The emulator's startup line is passed to the programs in GS_GCAL_EMULATOR.
 # --wrap runs each program under e.g. valgrind or qemu-arm. Prints
-# "N passed, N failed" and exits non-zero when any program failed.
+# "N passed, N failed" (unless --quiet) and exits non-zero when any failed.
 set -u
 emu=$1
 shift
+quiet=""
+if [ "${1:-}" = "--quiet" ]; then
+    quiet=1
+    shift
+fi
 wrap=""
 if [ "${1:-}" = "--wrap" ]; then
     wrap=$2
@@ -37,5 +42,5 @@ pid=$EMU_PID
 exec {EMU[1]}>&-
 wait "$pid" 2>/dev/null
 rm -rf "$dir"
-echo "$pass passed, $fail failed"
+[ -n "$quiet" ] || echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,139 @@
+# gs-gcal: build, demo and tests. `make demo` and `make test` are the two
+# commands a newcomer runs; both install or build what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+include cross/targets.mk
+
+CARGO    ?= cargo
+HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
+CINC     := -Iinclude -Iffi-tests/c
+EMU      := target/release/gcal-emulator
+RUN      := ffi-tests/run.sh $(EMU)
+CTESTS   := test_flow test_misuse
+HARNESS  := ffi-tests/c/harness.c
+CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c)
+VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite -q
+
+# The link line of the static library, pinned per target (cross/<triple>.libs)
+# and checked against `rustc --print native-static-libs` by `make linkline-check`.
+libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
+
+.PHONY: all lib header header-check emulator demo test setup setup-host cargo-test \
+        ctest ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
+        linkline-check size bench clean FORCE
+
+all: lib
+
+# --- the library --------------------------------------------------------------
+# Built with `cargo rustc` so rustc prints the native link line, which we keep.
+lib: build/$(HOST)/libgs_gcal.a
+build/%/libgs_gcal.a: FORCE
+	@mkdir -p build/$*
+	$(CARGO) rustc --release -p gs-gcal --lib --target $* -- --print native-static-libs \
+	    2> >(tee build/$*/rustc.log >&2)
+	@grep -o 'native-static-libs: .*' build/$*/rustc.log | sed 's/native-static-libs: //' \
+	    > build/$*/native-static-libs.tmp || true
+	@[ -s build/$*/native-static-libs.tmp ] && mv build/$*/native-static-libs.tmp \
+	    build/$*/native-static-libs.txt || rm -f build/$*/native-static-libs.tmp
+	cp -p target/$*/release/libgs_gcal.a $@
+
+armv7: build/$(TRIPLE_armv7)/libgs_gcal.a
+aarch64: build/$(TRIPLE_aarch64)/libgs_gcal.a
+
+# --- header -------------------------------------------------------------------
+header:
+	cbindgen --config cbindgen.toml --crate gs-gcal --output include/gs_gcal.h
+
+header-check:
+	@tmp=$$(mktemp); cbindgen --config cbindgen.toml --crate gs-gcal --output $$tmp 2>/dev/null; \
+	if cmp -s $$tmp include/gs_gcal.h; then echo "header-check: include/gs_gcal.h is current"; rm -f $$tmp; \
+	else echo "header-check: include/gs_gcal.h is stale; run make header" >&2; diff -u include/gs_gcal.h $$tmp | head -40 >&2; rm -f $$tmp; exit 1; fi
+
+# --- emulator (always a host program) ----------------------------------------
+emulator: $(EMU)
+$(EMU): FORCE
+	$(CARGO) build --release -p gcal-emulator
+
+# --- C programs: build/<triple>/<prog> (plain), build/asan/<prog> ------------
+build/$(HOST)/%: ffi-tests/c/%.c $(CSRC) build/$(HOST)/libgs_gcal.a
+	gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
+
+build/asan/%: ffi-tests/c/%.c $(CSRC) build/$(HOST)/libgs_gcal.a
+	@mkdir -p build/asan
+	gcc $(CSTRICT) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all $(CINC) -o $@ $< $(HARNESS) build/$(HOST)/libgs_gcal.a \
+	    $(call libs,$(HOST))
+	@nm $@ | grep -q __asan_init || { echo "ASan not linked into $@" >&2; exit 1; }
+
+build/$(TRIPLE_armv7)/%: ffi-tests/c/%.c $(CSRC) build/$(TRIPLE_armv7)/libgs_gcal.a
+	$(CROSS_armv7)gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) \
+	    build/$(TRIPLE_armv7)/libgs_gcal.a $(call libs,$(TRIPLE_armv7))
+
+build/$(TRIPLE_aarch64)/%: ffi-tests/c/%.c $(CSRC) build/$(TRIPLE_aarch64)/libgs_gcal.a
+	$(CROSS_aarch64)gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) \
+	    build/$(TRIPLE_aarch64)/libgs_gcal.a $(call libs,$(TRIPLE_aarch64))
+
+# --- demo ---------------------------------------------------------------------
+setup-host:
+	@cross/setup.sh host
+setup:
+	@cross/setup.sh all
+
+demo: setup-host
+	@mkdir -p build
+	@echo "Building the library, the Google emulator and the demo (log: build/demo-build.log)..."
+	@$(MAKE) --no-print-directory lib emulator build/$(HOST)/demo >build/demo-build.log 2>&1 \
+	    || { cat build/demo-build.log; exit 1; }
+	@$(RUN) --quiet build/$(HOST)/demo
+
+# --- tests --------------------------------------------------------------------
+test: setup
+	$(MAKE) cargo-test header-check linkline-check ctest ctest-asan ctest-valgrind \
+	    test-armv7 test-aarch64
+	@echo "make test: all suites passed"
+
+cargo-test:
+	$(CARGO) test --workspace
+
+ctest: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
+	$(RUN) $(addprefix build/$(HOST)/,$(CTESTS))
+
+ctest-asan: lib emulator $(addprefix build/asan/,$(CTESTS))
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    $(RUN) $(addprefix build/asan/,$(CTESTS))
+
+ctest-valgrind: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
+	$(RUN) --wrap "$(VALGRIND)" $(addprefix build/$(HOST)/,$(CTESTS))
+
+test-armv7: armv7 emulator $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS))
+	$(RUN) --wrap "$(QEMU_armv7)" $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS))
+
+test-aarch64: aarch64 emulator $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
+	$(RUN) --wrap "$(QEMU_aarch64)" $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
+
+# The pinned link lines must be what rustc says the library needs.
+linkline-check: lib armv7 aarch64
+	@for t in $(HOST) $(TRIPLE_armv7) $(TRIPLE_aarch64); do \
+	    if ! cmp -s build/$$t/native-static-libs.txt cross/$$t.libs; then \
+	        echo "linkline-check: $$t links with '$$(cat build/$$t/native-static-libs.txt)'," \
+	             "but cross/$$t.libs says '$$(cat cross/$$t.libs)'" >&2; exit 1; fi; \
+	    echo "linkline-check: $$t: $$(cat cross/$$t.libs)"; done
+
+# Stripped sizes of the demo program with the library and of the same
+# program's C parts alone (harness + an empty main), per ARM target.
+size: armv7 aarch64 build/$(TRIPLE_armv7)/demo build/$(TRIPLE_aarch64)/demo
+	@for n in armv7 aarch64; do \
+	    t=$$([ $$n = armv7 ] && echo $(TRIPLE_armv7) || echo $(TRIPLE_aarch64)); \
+	    p=$$([ $$n = armv7 ] && echo $(CROSS_armv7) || echo $(CROSS_aarch64)); \
+	    echo 'int main(void){return 0;}' | $${p}gcc -O2 -x c - -o build/$$t/empty; \
+	    $${p}strip -o build/$$t/demo.stripped build/$$t/demo; \
+	    $${p}strip -o build/$$t/empty.stripped build/$$t/empty; \
+	    printf '%-8s demo (with library): %8d bytes   empty C program: %6d bytes\n' $$n \
+	        $$(stat -c %s build/$$t/demo.stripped) $$(stat -c %s build/$$t/empty.stripped); done
+
+clean:
+	$(CARGO) clean
+	rm -rf build
+
+FORCE:

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building and testing gs-gcal needs on Debian/Ubuntu.
+#   cross/setup.sh host   C compiler and make: enough for `make` and `make demo`
+#   cross/setup.sh all    + cross gcc, ARM libc, qemu-user, valgrind, rustup
+#                         targets and the pinned cbindgen: `make test`
+# As root (or with passwordless sudo) it installs; otherwise it prints the
+# exact commands and fails.
+set -eu
+mode=${1:-all}
+CBINDGEN_VERSION=0.29.4
+RUST_TARGETS="armv7-unknown-linux-gnueabihf aarch64-unknown-linux-gnu"
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$1"); }
+
+if ! have cargo || ! have rustup; then
+    echo "setup: Rust (cargo, rustup) is missing; install it from https://rustup.rs" >&2
+    exit 1
+fi
+pkg gcc
+pkg make
+pkg libc6-dev
+if [ "$mode" = all ]; then
+    for p in gcc-arm-linux-gnueabihf libc6-dev-armhf-cross binutils-arm-linux-gnueabihf \
+             gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
+             qemu-user valgrind; do
+        pkg "$p"
+    done
+fi
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then sudo=""; elif have sudo && sudo -n true 2>/dev/null; then sudo="sudo"; else
+        echo "setup: missing Debian packages; run as root:" >&2
+        echo "  apt-get update && apt-get install -y ${need_pkgs[*]}" >&2
+        exit 1
+    fi
+    echo "setup: installing ${need_pkgs[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if [ "$mode" = all ]; then
+    installed=$(rustup target list --installed)
+    for t in $RUST_TARGETS; do
+        grep -qx "$t" <<<"$installed" || rustup target add "$t"
+    done
+    if ! have cbindgen || [ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]; then
+        echo "setup: installing cbindgen $CBINDGEN_VERSION"
+        cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --quiet
+    fi
+fi
