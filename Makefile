@@ -19,7 +19,7 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 # and checked against `rustc --print native-static-libs` by `make linkline-check`.
 libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
 
-.PHONY: all lib header header-check emulator demo test setup setup-host cargo-test \
+.PHONY: all lib header header-check docs-check emulator demo test setup setup-host cargo-test \
         ctest ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
         linkline-check size bench clean FORCE
 
@@ -89,7 +89,7 @@ demo: setup-host
 
 # --- tests --------------------------------------------------------------------
 test: setup
-	$(MAKE) cargo-test header-check linkline-check ctest ctest-asan ctest-valgrind \
+	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-asan ctest-valgrind \
 	    test-armv7 test-aarch64
 	@echo "make test: all suites passed"
 
@@ -111,6 +111,14 @@ test-armv7: armv7 emulator $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS))
 
 test-aarch64: aarch64 emulator $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
 	$(RUN) --wrap "$(QEMU_aarch64)" $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
+
+# README documents every function and every result code of the header.
+docs-check:
+	@missing=$$(grep -oE '^#define GS_GCAL_[A-Z0-9_]+ -?[0-9]+$$|gs_gcal_[a-z_]+\(' include/gs_gcal.h \
+	    | sed -E 's/^#define ([A-Z0-9_]+).*/\1/; s/\($$//' | sort -u \
+	    | while read -r n; do grep -q "$$n" README.md || echo "$$n"; done); \
+	if [ -n "$$missing" ]; then echo "docs-check: README.md lacks: $$missing" >&2; exit 1; fi; \
+	echo "docs-check: README.md covers every function and code of the header"
 
 # The pinned link lines must be what rustc says the library needs.
 linkline-check: lib armv7 aarch64
