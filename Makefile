@@ -13,7 +13,8 @@ RUN      := ffi-tests/run.sh $(EMU)
 CTESTS   := test_flow test_misuse
 HARNESS  := ffi-tests/c/harness.c
 CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c)
-VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite -q
+VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+            --suppressions=ffi-tests/valgrind.supp -q
 
 # The link line of the static library, pinned per target (cross/<triple>.libs)
 # and checked against `rustc --print native-static-libs` by `make linkline-check`.

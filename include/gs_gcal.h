@@ -547,8 +547,9 @@ gs_gcal_result gs_gcal_push_meeting(struct gs_gcal *h,
  * {"code": int, "message": string}), "version". Fields may be added.
  *
  * `buf`/`len`/`needed` as in `gs_gcal_auth_url`. Returns GS_GCAL_OK,
- * GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL. No I/O; waits only
- * while another thread's call on the same handle is in progress.
+ * GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL (not recorded as the
+ * last error, so a size query does not change the size). No I/O; waits
+ * only while another thread's call on the same handle is in progress.
  */
 GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_status_json(const struct gs_gcal *h,

@@ -32,10 +32,9 @@ pub struct Config {
     pub auth_endpoint: String,
     pub token_endpoint: String,
     pub calendar_api_base: String,
-    /// Extra trust roots (PEM file), added to or replacing the built-in ones.
+    /// Trust roots (PEM file) replacing the built-in Mozilla roots: ureq
+    /// takes either its built-in roots or a given list, not both.
     pub ca_file: Option<String>,
-    /// Whether Mozilla's roots (compiled in) are trusted.
-    pub ca_builtin: bool,
     pub connect_timeout_ms: u32,
     pub timeout_ms: u32,
     pub calendar_id: String,
@@ -52,7 +51,6 @@ impl Default for Config {
             token_endpoint: DEFAULT_TOKEN_ENDPOINT.into(),
             calendar_api_base: DEFAULT_CALENDAR_API_BASE.into(),
             ca_file: None,
-            ca_builtin: true,
             connect_timeout_ms: 10_000,
             timeout_ms: 30_000,
             calendar_id: "primary".into(),
@@ -87,10 +85,6 @@ impl Config {
             "ca_file" => {
                 // Checked for readability by the caller (it builds the agent).
                 self.ca_file = if value.is_empty() { None } else { Some(value.into()) };
-                return Ok(Effect::RebuildAgent);
-            }
-            "ca_builtin" => {
-                self.ca_builtin = boolean(key, value)?;
                 return Ok(Effect::RebuildAgent);
             }
             "connect_timeout_ms" => {
@@ -172,14 +166,6 @@ fn millis(key: &str, value: &str) -> Result<u32> {
         _ => Err(Error::InvalidOptionValue(format!(
             "option {key}: milliseconds between 1 and 600000 expected"
         ))),
-    }
-}
-
-fn boolean(key: &str, value: &str) -> Result<bool> {
-    match value {
-        "1" | "true" | "yes" => Ok(true),
-        "0" | "false" | "no" => Ok(false),
-        _ => Err(Error::InvalidOptionValue(format!("option {key}: 1 or 0 expected"))),
     }
 }
 

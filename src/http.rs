@@ -16,6 +16,26 @@ pub(crate) const MAX_BODY: u64 = 1 << 20;
 /// ARM and handles our bodies no better (build-notes.md).
 const BUFFER: usize = 16 * 1024;
 
+/// Resolves host names on the calling thread. ureq's default resolver
+/// spawns a thread per lookup when a timeout is set, and the library must
+/// not start threads inside the PBX process. A lookup is therefore bounded
+/// by the system resolver (resolv.conf `timeout`/`attempts`), not by
+/// `timeout_ms`; IP-literal hosts need no lookup at all.
+#[derive(Debug, Default)]
+struct InlineResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for InlineResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        mut timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        timeout.after = ureq::unversioned::transport::time::Duration::NotHappening;
+        self.0.resolve(uri, config, timeout)
+    }
+}
+
 /// A response: status and the bounded body.
 #[derive(Debug)]
 pub struct Reply {
@@ -40,7 +60,7 @@ impl Http {
             // first connect without one.
             .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .build();
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .tls_config(tls)
             .https_only(false) // http allowed only for loopback, checked in config
             .http_status_as_error(false)
@@ -56,8 +76,12 @@ impl Http {
             .max_idle_age(Duration::from_secs(30))
             .user_agent(concat!("gs-gcal/", env!("CARGO_PKG_VERSION")))
             .accept_encoding("identity")
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            InlineResolver::default(),
+        );
         Ok(Http { agent })
     }
 

@@ -59,7 +59,8 @@ int main(void) {
     CHECK(h_consent(&emu, url, "allow", redirect, sizeof redirect) == 0);
     CHECK(strstr(redirect, "code=") != NULL);
     EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_OK);
-    /* A code is single-use: Google answers invalid_grant the second time. */
+    /* The link is spent: a second paste of the same address is refused
+       before Google is asked (Google would answer invalid_grant). */
     EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_STATE_MISMATCH);
 
     EXPECT_RC(h, gs_gcal_status_json(h, status, sizeof status, NULL), GS_GCAL_OK);

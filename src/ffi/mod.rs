@@ -387,13 +387,16 @@ unsafe fn read_meeting(p: *const gs_gcal_meeting) -> Result<Meeting, Error> {
 /// {"code": int, "message": string}), "version". Fields may be added.
 ///
 /// `buf`/`len`/`needed` as in `gs_gcal_auth_url`. Returns GS_GCAL_OK,
-/// GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL. No I/O; waits only
-/// while another thread's call on the same handle is in progress.
+/// GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL (not recorded as the
+/// last error, so a size query does not change the size). No I/O; waits
+/// only while another thread's call on the same handle is in progress.
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gs_gcal_status_json(h: *const gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
     let h = handle!(h);
-    guard(Some(h), || {
+    // A query does not change the handle: its own failures (a too-small
+    // buffer) are not recorded, else the size it reports would grow.
+    guard(None, || {
         let last = lock(&h.last_error).clone();
         let doc = {
             let c = h.client();
