@@ -523,8 +523,10 @@ GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_authorize(struct gs_gcal *h, c
  * GS_GCAL_NOT_AUTHORIZED, GS_GCAL_REAUTH_REQUIRED and other authorization
  * codes from the token refresh; network and TLS codes; GS_GCAL_API_*
  * (GS_GCAL_API_CONFLICT: the id belongs to an event not created for this
- * meeting); GS_GCAL_STORAGE_IO. Blocks on the network: at most 4 requests,
- * each bounded by "timeout_ms".
+ * meeting); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3 Calendar
+ * requests (insert; on 409 get and update), repeated once after a token
+ * refresh if Google answers 401, plus at most 2 token requests; each
+ * request is bounded by "timeout_ms".
  */
 GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_push_meeting(struct gs_gcal *h,

@@ -1,0 +1,110 @@
+/*
+ * One handle shared by several threads (the PBX's web server, scheduler
+ * and status page): calls are serialized inside the library, every push
+ * lands once, and status/last-error queries run alongside.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gs_gcal.h"
+#include "harness.h"
+
+#define PUSHERS 4
+#define ROUNDS 3
+
+static gs_gcal *shared;
+static int push_failures, status_failures;
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *pusher(void *arg) {
+    int n = *(const int *)arg, r;
+    char id[32], subject[64], event_id[GS_GCAL_EVENT_ID_SIZE];
+    gs_gcal_meeting m;
+    snprintf(id, sizeof id, "thread-%d", n);
+    for (r = 0; r < ROUNDS; r++) {
+        snprintf(subject, sizeof subject, "Meeting %d round %d", n, r);
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        m.meeting_id = id;
+        m.subject = subject;
+        m.start = "2024-05-06T09:00";
+        m.end = "09:30";
+        m.time_zone = "Europe/Berlin";
+        if (gs_gcal_push_meeting(shared, &m, event_id, sizeof event_id, NULL, 0, NULL) !=
+            GS_GCAL_OK) {
+            pthread_mutex_lock(&count_lock);
+            push_failures++;
+            pthread_mutex_unlock(&count_lock);
+        }
+    }
+    return NULL;
+}
+
+static void *watcher(void *arg) {
+    char status[4096], detail[GS_GCAL_ERROR_SIZE];
+    int i;
+    (void)arg;
+    for (i = 0; i < 50; i++) {
+        if (gs_gcal_status_json(shared, status, sizeof status, NULL) != GS_GCAL_OK ||
+            strstr(status, "\"state\":\"authorized\"") == NULL ||
+            gs_gcal_last_error(shared, detail, sizeof detail) != GS_GCAL_OK) {
+            pthread_mutex_lock(&count_lock);
+            status_failures++;
+            pthread_mutex_unlock(&count_lock);
+        }
+    }
+    return NULL;
+}
+
+int main(void) {
+    static char events[1 << 17];
+    emulator emu;
+    char dir[512], url[2048], redirect[2048], counters[1024];
+    pthread_t threads[PUSHERS + 1];
+    int ids[PUSHERS], i, started = 0, kinds = 0;
+    const char *p;
+
+    h_emulator(&emu);
+    h_tempdir(dir, sizeof dir);
+    CHECK(h_control(&emu, "POST", "/control/reset", "", NULL, 0) == 200);
+    EXPECT_RC(NULL, gs_gcal_open(dir, &shared), GS_GCAL_OK);
+    if (shared == NULL)
+        goto cleanup;
+    h_use_emulator(shared, &emu);
+    EXPECT_RC(shared, gs_gcal_set_client(shared, emu.client_id, emu.client_secret, emu.redirect_uri),
+              GS_GCAL_OK);
+    EXPECT_RC(shared, gs_gcal_auth_url(shared, url, sizeof url, NULL), GS_GCAL_OK);
+    CHECK(h_consent(&emu, url, "allow", redirect, sizeof redirect) == 0);
+    EXPECT_RC(shared, gs_gcal_authorize(shared, redirect), GS_GCAL_OK);
+
+    for (i = 0; i < PUSHERS; i++) {
+        ids[i] = i;
+        if (pthread_create(&threads[started], NULL, pusher, &ids[i]) == 0)
+            started++;
+    }
+    if (pthread_create(&threads[started], NULL, watcher, NULL) == 0)
+        started++;
+    CHECK(started == PUSHERS + 1);
+    for (i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    CHECK(push_failures == 0);
+    CHECK(status_failures == 0);
+
+    /* Each meeting is one event, whatever the interleaving. */
+    CHECK(h_control(&emu, "GET", "/control/events", NULL, events, sizeof events) == 200);
+    for (p = events; (p = strstr(p, "\"kind\":\"calendar#event\"")) != NULL; p++)
+        kinds++;
+    CHECK(kinds == PUSHERS);
+    CHECK(strstr(events, "Meeting 0 round 2") != NULL);
+    CHECK(strstr(events, "Meeting 3 round 2") != NULL);
+    CHECK(h_control(&emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
+    CHECK(strstr(counters, "\"events.insert\":12") != NULL);
+    CHECK(strstr(counters, "\"events.update\":8") != NULL);
+
+cleanup:
+    gs_gcal_close(shared);
+    h_rmdir(dir);
+    return h_finish("test_threads");
+}
