@@ -121,6 +121,16 @@ int main(void) {
     CHECK(strstr(counters, "\"events.update\":1") != NULL ||
           strstr(counters, "\"events.update\": 1") != NULL);
 
+    /* Google revokes the access token early (expiry, key rotation): the
+       401 triggers one refresh (keeping the refresh token) and one retry. */
+    CHECK(h_control(&emu, "POST", "/control/expire_tokens", "", NULL, 0) == 200);
+    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, event_id2, sizeof event_id2, NULL, 0, NULL),
+              GS_GCAL_OK);
+    CHECK(h_control(&emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
+    CHECK(strstr(counters, "\"token\":2") != NULL);
+    EXPECT_RC(h, gs_gcal_status_json(h, status, sizeof status, NULL), GS_GCAL_OK);
+    CHECK(strstr(status, "\"state\":\"authorized\"") != NULL);
+
     /* A reboot: a new handle on the same directory is still authorized and
        pushes without a new consent. The old handle holds the lock first. */
     EXPECT_RC(NULL, gs_gcal_open(dir, &again), GS_GCAL_STATE_LOCKED);
