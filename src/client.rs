@@ -141,12 +141,7 @@ impl Client {
         let (code, state) = match oauth::parse_pasted(pasted)? {
             Pasted::Denied { error, state } => {
                 self.forget_pending(state.as_deref())?;
-                return Err(oauth::classify_token_error(
-                    400,
-                    serde_json::json!({"error": error, "error_description": "returned to the redirect URI"})
-                        .to_string()
-                        .as_bytes(),
-                ));
+                return Err(oauth::oauth_error(0, &error, "returned to the redirect URI", ""));
             }
             Pasted::Redirect { code, state } => (code, state),
             Pasted::Code(code) => (code, None),

@@ -216,23 +216,28 @@ pub fn check_granted(scope: &str) -> Result<()> {
     }
 }
 
-/// One place that turns a Google OAuth error body into an error with the
-/// action an administrator should take. Dispatches on `error`, not status:
-/// Google uses 400, 401 and 403 inconsistently.
+/// Reads a token-endpoint error body and classifies it. Dispatches on
+/// `error`, not status: Google uses 400, 401 and 403 inconsistently.
 pub fn classify_token_error(status: u16, body: &[u8]) -> Error {
-    let Ok(b) = serde_json::from_slice::<OAuthErrorBody>(body) else {
-        return if status >= 500 {
+    match serde_json::from_slice::<OAuthErrorBody>(body) {
+        Ok(b) => oauth_error(status, &b.error, &b.error_description, &b.error_subtype),
+        Err(_) if status >= 500 => {
             Error::ApiServerError(format!("Google's token endpoint failed with HTTP {status}"))
-        } else {
-            Error::ApiBadResponse(format!(
-                "token endpoint answered HTTP {status} without an OAuth error body"
-            ))
-        };
-    };
-    let desc = printable(&b.error_description);
-    let said = |action: &str| format!("Google: {} ({desc}). {action}", printable(&b.error));
-    match b.error.as_str() {
-        "invalid_grant" if b.error_subtype == "invalid_rapt" => Error::ReauthRequired(said(
+        }
+        Err(_) => Error::ApiBadResponse(format!(
+            "token endpoint answered HTTP {status} without an OAuth error body"
+        )),
+    }
+}
+
+/// One place that turns a Google OAuth error code (from the token endpoint
+/// or a redirect's `error=`) into an error with the action an
+/// administrator should take.
+pub fn oauth_error(status: u16, error: &str, description: &str, subtype: &str) -> Error {
+    let desc = printable(description);
+    let said = |action: &str| format!("Google: {} ({desc}). {action}", printable(error));
+    match error {
+        "invalid_grant" if subtype == "invalid_rapt" => Error::ReauthRequired(said(
             "The Google Workspace session-control policy requires signing in again: authorize again.",
         )),
         "invalid_grant" => Error::InvalidGrant(said(
