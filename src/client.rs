@@ -1,16 +1,19 @@
-//! The handle's operations: configuration, authorization and pushing
-//! meetings. Orchestration only: parsing and decisions live in `oauth`,
-//! `meeting` and `http`; disk in `store`; the network in `http`.
+//! The handle's operations: configuration, authorization (code flow,
+//! device flow, refresh, reset, backup) and pushing meetings. Orchestration
+//! only: parsing and decisions live in `oauth`, `meeting` and `http`; disk
+//! in `store`; the network in `http`.
 
 use crate::calendar::{self, Written};
 use crate::config::{Config, Effect};
 use crate::error::{Error, Result};
-use crate::http::Http;
+use crate::http::{self, Http};
 use crate::meeting::{self, Meeting, Prepared};
-use crate::oauth::{self, Pasted};
-use crate::store::{ClientConfig, PendingAuth, State, Store, Tokens};
+use crate::oauth::device::{self, Poll, Started};
+use crate::oauth::{self, Pasted, TokenResponse};
+use crate::store::{sealed, ClientConfig, DeviceAuth, PendingAuth, State, Store, Tokens};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Authorization links kept outstanding; older ones are forgotten.
 const MAX_PENDING: usize = 8;
@@ -18,7 +21,14 @@ const MAX_PENDING: usize = 8;
 /// minutes; an admin may take a while to sign in).
 const PENDING_TTL_SECS: i64 = 3600;
 /// Refresh when the access token has less than this left.
-const REFRESH_MARGIN_SECS: i64 = 300;
+pub(crate) const REFRESH_MARGIN_SECS: i64 = 300;
+/// Fingerprints of redeemed codes remembered.
+const MAX_USED_CODES: usize = 16;
+/// Refresh tokens waiting for revocation; the oldest is dropped beyond this
+/// (Google retires it anyway past 100 per account and client).
+const MAX_PENDING_REVOCATIONS: usize = 8;
+/// Shortest backup passphrase accepted.
+pub(crate) const MIN_PASSPHRASE: usize = 8;
 
 pub(crate) const MAX_CLIENT_ID: usize = 512;
 pub(crate) const MAX_CLIENT_SECRET: usize = 512;
@@ -31,6 +41,13 @@ pub struct Client {
     /// Built on first use and after TLS or timeout options change.
     http: Option<Http>,
     rng: SystemRandom,
+    /// When the access token obtained in this process expires, by the
+    /// monotonic clock: immune to the wall clock being set (NTP at boot).
+    access_deadline: Option<Instant>,
+    /// When the device flow was last polled, by the monotonic clock.
+    last_device_poll: Option<Instant>,
+    /// Origin of the monotonic millisecond times handed to pure code.
+    epoch: Instant,
 }
 
 /// An authorization link not yet remembered (see `remember_link`).
@@ -48,10 +65,26 @@ pub enum Phase {
     ReauthRequired,
 }
 
+/// Outcome of one device-flow poll that is not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevicePoll {
+    Approved,
+    Pending,
+}
+
 impl Client {
     pub fn open(dir: &Path) -> Result<Client> {
         let (store, state) = Store::open(dir)?;
-        Ok(Client { config: Config::default(), store, state, http: None, rng: SystemRandom::new() })
+        Ok(Client {
+            config: Config::default(),
+            store,
+            state,
+            http: None,
+            rng: SystemRandom::new(),
+            access_deadline: None,
+            last_device_poll: None,
+            epoch: Instant::now(),
+        })
     }
 
     pub fn set_option(&mut self, key: &str, value: &str) -> Result<()> {
@@ -65,15 +98,16 @@ impl Client {
         Ok(())
     }
 
-    /// Stores the admin's OAuth client. A different client ID invalidates
-    /// tokens and links issued for the old one.
+    /// Stores the admin's OAuth client. An empty redirect URI is allowed
+    /// for a "TVs and Limited Input devices" client (device flow only). A
+    /// different client ID invalidates tokens and links of the old one.
     pub fn set_client(&mut self, client_id: &str, secret: &str, redirect_uri: &str) -> Result<()> {
         for (field, v, max) in [
             ("client_id", client_id, MAX_CLIENT_ID),
             ("client_secret", secret, MAX_CLIENT_SECRET),
             ("redirect_uri", redirect_uri, MAX_REDIRECT_URI),
         ] {
-            if v.trim().is_empty() {
+            if v.trim().is_empty() && field != "redirect_uri" {
                 return Err(Error::InvalidArgument(format!("{field} is empty")));
             }
             if v.len() > max {
@@ -85,13 +119,19 @@ impl Client {
                 )));
             }
         }
-        check_redirect_uri(redirect_uri)?;
+        if !redirect_uri.is_empty() {
+            check_redirect_uri(redirect_uri)?;
+        }
         let mut next = self.state.clone();
         if next.client.as_ref().map(|c| c.client_id.as_str()) != Some(client_id) {
-            next.tokens = None;
+            if let Some(t) = next.tokens.take() {
+                queue_revocation(&mut next, t.refresh_token);
+            }
             next.account = None;
             next.pending.clear();
+            next.device = None;
             next.reauth_required = None;
+            self.access_deadline = None;
         }
         next.client = Some(ClientConfig {
             client_id: client_id.into(),
@@ -104,21 +144,23 @@ impl Client {
     /// A fresh "Get Authorization Code" link (not yet remembered).
     pub fn new_auth_link(&self) -> Result<AuthLink> {
         let client = self.state.client.as_ref().ok_or(Error::NotConfigured)?;
+        if client.redirect_uri.is_empty() {
+            return Err(Error::NotConfigured);
+        }
         let mut v = [0u8; 32];
         let mut s = [0u8; 16];
-        self.rng
-            .fill(&mut v)
-            .and_then(|_| self.rng.fill(&mut s))
-            .map_err(|_| Error::Internal("the system random generator failed".into()))?;
+        self.random(&mut v)?;
+        self.random(&mut s)?;
         let verifier = oauth::pkce_verifier(&v);
         let state = oauth::state_token(&s);
         let url = oauth::auth_url(
             &self.config.auth_endpoint,
             &client.client_id,
             &client.redirect_uri,
-            oauth::DEFAULT_SCOPES,
+            &self.config.scopes,
             &state,
             &oauth::pkce_challenge(&verifier),
+            &self.config.login_hint,
         );
         Ok(AuthLink { url, pending: PendingAuth { state, code_verifier: verifier, created_at: now() } })
     }
@@ -137,7 +179,6 @@ impl Client {
     /// Redeems what the admin pasted: a code or the whole redirect address.
     pub fn authorize(&mut self, pasted: &str) -> Result<()> {
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
-        self.ensure_http()?;
         let (code, state) = match oauth::parse_pasted(pasted)? {
             Pasted::Denied { error, state } => {
                 self.forget_pending(state.as_deref())?;
@@ -146,6 +187,10 @@ impl Client {
             Pasted::Redirect { code, state } => (code, state),
             Pasted::Code(code) => (code, None),
         };
+        let fingerprint = oauth::code_fingerprint(&code);
+        if self.state.used_codes.contains(&fingerprint) {
+            return Err(Error::CodeAlreadyUsed);
+        }
         let pending = match &state {
             Some(s) => self.state.pending.iter().find(|p| &p.state == s).cloned().ok_or_else(|| {
                 Error::StateMismatch(
@@ -161,6 +206,7 @@ impl Client {
                 )
             })?,
         };
+        self.online()?;
         let form = oauth::code_exchange_form(
             &client.client_id,
             &client.client_secret,
@@ -170,10 +216,24 @@ impl Client {
         );
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         let t = oauth::parse_token_response(reply.status, &reply.body)?;
-        let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
-        oauth::check_granted(&t.scope)?;
         let mut next = self.state.clone();
         next.pending.retain(|p| p.state != pending.state);
+        next.used_codes.push(fingerprint);
+        let excess = next.used_codes.len().saturating_sub(MAX_USED_CODES);
+        next.used_codes.drain(..excess);
+        self.adopt_grant(next, t, reply.date)
+    }
+
+    /// Takes a new grant (code exchange or device flow): checks it, stores
+    /// it durably, and revokes the grant it replaces.
+    fn adopt_grant(&mut self, mut next: State, t: TokenResponse, google_now: Option<i64>) -> Result<()> {
+        let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
+        oauth::check_granted(&t.scope)?;
+        if let Some(old) = next.tokens.take() {
+            if old.refresh_token != refresh_token {
+                queue_revocation(&mut next, old.refresh_token);
+            }
+        }
         next.account = t.id_token.as_deref().and_then(oauth::email_from_id_token);
         next.tokens = Some(Tokens {
             access_token: t.access_token,
@@ -181,9 +241,153 @@ impl Client {
             refresh_token,
             scope: t.scope,
             authorized_at: now(),
+            authorized_at_google: google_now,
+            refreshed_at: None,
         });
         next.reauth_required = None;
-        self.commit(next)
+        next.device = None;
+        self.commit(next)?;
+        self.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
+        self.flush_revocations();
+        Ok(())
+    }
+
+    /// Starts the device flow: Google's user code and verification URL
+    /// for the admin. Replaces any earlier device authorization.
+    pub fn device_start(&mut self) -> Result<Started> {
+        let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
+        self.online()?;
+        self.flush_revocations();
+        let form = device::start_form(&client.client_id, &self.config.scopes);
+        let reply = self.http()?.post_form(&self.config.device_endpoint, &form)?;
+        let started = device::parse_start(reply.status, &reply.body)?;
+        let mut next = self.state.clone();
+        next.device = Some(DeviceAuth {
+            device_code: started.device_code.clone(),
+            user_code: started.user_code.clone(),
+            verification_url: started.verification_url.clone(),
+            expires_at: now() + i64::from(started.expires_in),
+            interval: started.interval,
+        });
+        self.commit(next)?;
+        self.last_device_poll = None;
+        Ok(started)
+    }
+
+    /// At most one poll, never before the interval has passed.
+    pub fn device_poll(&mut self) -> Result<DevicePoll> {
+        let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
+        let dev = self.state.device.clone().ok_or(Error::DeviceNotStarted)?;
+        if now() >= dev.expires_at {
+            self.forget_device()?;
+            return Err(Error::DeviceCodeExpired(
+                "the user code expired before it was approved: start again for a new code".into(),
+            ));
+        }
+        let last = self.last_device_poll.map(|t| self.millis(t));
+        if !device::poll_due(last, dev.interval, self.millis(Instant::now())) {
+            return Ok(DevicePoll::Pending);
+        }
+        self.online()?;
+        let form = device::poll_form(&client.client_id, &client.client_secret, &dev.device_code);
+        self.last_device_poll = Some(Instant::now());
+        let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
+        match device::parse_poll(reply.status, &reply.body) {
+            Ok(Poll::Approved(t)) => {
+                let next = self.state.clone();
+                self.adopt_grant(next, t, reply.date)?;
+                Ok(DevicePoll::Approved)
+            }
+            Ok(Poll::Pending) => Ok(DevicePoll::Pending),
+            Ok(Poll::SlowDown) => {
+                let mut next = self.state.clone();
+                if let Some(d) = next.device.as_mut() {
+                    d.interval += device::SLOW_DOWN_STEP;
+                }
+                self.commit(next)?;
+                Ok(DevicePoll::Pending)
+            }
+            Err(e @ (Error::AccessDenied(_) | Error::DeviceCodeExpired(_))) => {
+                self.forget_device()?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The "Reset" button: revokes the grant at Google and forgets tokens
+    /// and account. Offline, the revocation waits and is retried later; the
+    /// local state is forgotten either way. The client stays configured.
+    pub fn reset(&mut self) -> Result<()> {
+        let mut next = self.state.clone();
+        if let Some(t) = next.tokens.take() {
+            queue_revocation(&mut next, t.refresh_token);
+        }
+        next.account = None;
+        next.pending.clear();
+        next.device = None;
+        next.reauth_required = None;
+        self.commit(next)?;
+        self.access_deadline = None;
+        self.last_device_poll = None;
+        if self.online().is_ok() {
+            self.flush_revocations();
+        }
+        Ok(())
+    }
+
+    /// Tries the waiting revocations, best effort: Google answers 200 for a
+    /// live token and 400 invalid_token for a dead one; both are done.
+    /// Stops at the first transport failure (Google unreachable).
+    fn flush_revocations(&mut self) {
+        if self.state.pending_revocations.is_empty() || self.http.is_none() {
+            return;
+        }
+        let mut done = Vec::new();
+        for token in &self.state.pending_revocations {
+            let Ok(http) = self.http() else { break };
+            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(token)) {
+                Ok(r) if r.status == 200 || r.status == 400 => done.push(token.clone()),
+                _ => break,
+            }
+        }
+        if !done.is_empty() {
+            let mut next = self.state.clone();
+            next.pending_revocations.retain(|t| !done.contains(t));
+            // A failed save only means a repeated revocation later.
+            let _ = self.commit(next);
+        }
+    }
+
+    /// The whole integration (client and tokens) sealed with a passphrase,
+    /// for the PBX's system backup.
+    pub fn export(&self, passphrase: &str) -> Result<String> {
+        check_passphrase(passphrase)?;
+        let mut copy = self.state.clone();
+        copy.pending.clear();
+        copy.device = None;
+        let json = serde_json::to_vec(&copy).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut salt = [0u8; 16];
+        let mut nonce = [0u8; 12];
+        self.random(&mut salt)?;
+        self.random(&mut nonce)?;
+        Ok(sealed::seal(&json, passphrase, &salt, &nonce, sealed::DEFAULT_ITERATIONS))
+    }
+
+    /// Restores an `export`. On any error the current state is untouched.
+    pub fn import(&mut self, passphrase: &str, blob: &str) -> Result<()> {
+        let json = sealed::open(blob, passphrase).map_err(|e| match e {
+            sealed::SealError::Malformed(why) => Error::BackupMalformed(why),
+            sealed::SealError::Unauthentic => Error::BackupUnauthentic,
+        })?;
+        let mut next = crate::store::parse_state(&json).map_err(Error::BackupMalformed)?;
+        next.version = crate::store::STATE_VERSION;
+        next.pending.clear();
+        next.device = None;
+        self.commit(next)?;
+        self.access_deadline = None;
+        self.last_device_poll = None;
+        Ok(())
     }
 
     /// Validates a meeting and builds its event; nothing is sent.
@@ -193,27 +397,21 @@ impl Client {
 
     /// Creates or updates the meeting's event in Google Calendar.
     pub fn push(&mut self, p: &Prepared, meeting_id: &str) -> Result<Written> {
-        self.ensure_http()?;
         self.with_token(|c, token| {
             let to = calendar::Target {
                 base: &c.config.calendar_api_base,
                 calendar_id: &c.config.calendar_id,
                 send_updates: c.config.send_updates.as_str(),
             };
-            calendar::upsert(
-                c.http()?,
-                &to,
-                token,
-                &p.event_id,
-                meeting_id,
-                &p.event,
-            )
+            calendar::upsert(c.http()?, &to, token, &p.event_id, meeting_id, &p.event)
         })
     }
 
     /// Runs an API call with a valid access token: refreshed first when it
     /// is about to expire, and once more (with one retry) on a 401.
     fn with_token<T>(&mut self, call: impl Fn(&Self, &str) -> Result<T>) -> Result<T> {
+        self.online()?;
+        self.flush_revocations();
         let token = self.fresh_token(false)?;
         match call(self, &token) {
             Err(Error::ApiUnauthorized(_)) => {
@@ -224,32 +422,42 @@ impl Client {
         }
     }
 
+    /// Seconds the access token has left: by the monotonic clock when it was
+    /// obtained in this process, else by the persisted absolute expiry.
+    fn access_remaining(&self, tokens: &Tokens) -> i64 {
+        match self.access_deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()).as_secs() as i64,
+            None => tokens.access_expires_at - now(),
+        }
+    }
+
     fn fresh_token(&mut self, force: bool) -> Result<String> {
         if let Some(why) = &self.state.reauth_required {
             return Err(Error::ReauthRequired(why.clone()));
         }
         let tokens = self.state.tokens.clone().ok_or(Error::NotAuthorized)?;
-        if !force && tokens.access_expires_at - now() > REFRESH_MARGIN_SECS {
+        if !force && self.access_remaining(&tokens) > REFRESH_MARGIN_SECS {
             return Ok(tokens.access_token);
         }
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
-        let form = form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "refresh_token")
-            .append_pair("refresh_token", &tokens.refresh_token)
-            .append_pair("client_id", &client.client_id)
-            .append_pair("client_secret", &client.client_secret)
-            .finish();
+        let form = oauth::refresh_form(&client.client_id, &client.client_secret, &tokens.refresh_token);
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         let t = match oauth::parse_token_response(reply.status, &reply.body) {
             Ok(t) => t,
-            Err(Error::InvalidGrant(why) | Error::ReauthRequired(why)) => {
-                // Terminal: never retried in a loop; the admin must act.
-                let mut next = self.state.clone();
-                next.reauth_required = Some(why.clone());
-                self.commit(next)?;
-                return Err(Error::ReauthRequired(why));
+            Err(e) => {
+                let age = match (reply.date, tokens.authorized_at_google) {
+                    (Some(g_now), Some(g_then)) => Some(g_now - g_then),
+                    _ => Some(now() - tokens.authorized_at),
+                };
+                let e = oauth::diagnose_refresh_failure(e, age);
+                if let Error::ReauthRequired(why) = &e {
+                    // Terminal: never retried in a loop; the admin must act.
+                    let mut next = self.state.clone();
+                    next.reauth_required = Some(why.clone());
+                    self.commit(next)?;
+                }
+                return Err(e);
             }
-            Err(e) => return Err(e),
         };
         let mut next = self.state.clone();
         next.tokens = Some(Tokens {
@@ -258,9 +466,11 @@ impl Client {
             // Google normally sends no new refresh token: keep the old one.
             refresh_token: t.refresh_token.unwrap_or(tokens.refresh_token),
             scope: if t.scope.is_empty() { tokens.scope } else { t.scope },
-            authorized_at: tokens.authorized_at,
+            refreshed_at: Some(now()),
+            ..tokens
         });
         self.commit(next)?;
+        self.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
         Ok(t.access_token)
     }
 
@@ -281,6 +491,11 @@ impl Client {
         &self.config
     }
 
+    /// Seconds the access token has left, for the status page.
+    pub fn access_expires_in(&self) -> Option<i64> {
+        self.state.tokens.as_ref().map(|t| self.access_remaining(t).max(0))
+    }
+
     fn forget_pending(&mut self, state: Option<&str>) -> Result<()> {
         let Some(s) = state else { return Ok(()) };
         if !self.state.pending.iter().any(|p| p.state == s) {
@@ -291,6 +506,13 @@ impl Client {
         self.commit(next)
     }
 
+    fn forget_device(&mut self) -> Result<()> {
+        let mut next = self.state.clone();
+        next.device = None;
+        self.last_device_poll = None;
+        self.commit(next)
+    }
+
     /// Persists first, then adopts: memory never runs ahead of disk.
     fn commit(&mut self, next: State) -> Result<()> {
         self.store.save(&next)?;
@@ -298,17 +520,43 @@ impl Client {
         Ok(())
     }
 
-    fn http(&self) -> Result<&Http> {
-        self.http.as_ref().ok_or_else(|| Error::Internal("HTTP agent missing".into()))
-    }
-
-    /// Builds the agent if needed (first network use).
-    fn ensure_http(&mut self) -> Result<()> {
+    /// Before any request: a sane clock, and the agent built.
+    fn online(&mut self) -> Result<()> {
+        http::check_clock(now())?;
         if self.http.is_none() {
             self.http = Some(Http::new(&self.config)?);
         }
         Ok(())
     }
+
+    fn http(&self) -> Result<&Http> {
+        self.http.as_ref().ok_or_else(|| Error::Internal("HTTP agent missing".into()))
+    }
+
+    fn random(&self, buf: &mut [u8]) -> Result<()> {
+        self.rng.fill(buf).map_err(|_| Error::Internal("the system random generator failed".into()))
+    }
+
+    fn millis(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.epoch).as_millis() as u64
+    }
+}
+
+fn queue_revocation(state: &mut State, refresh_token: String) {
+    if !state.pending_revocations.contains(&refresh_token) {
+        state.pending_revocations.push(refresh_token);
+    }
+    let excess = state.pending_revocations.len().saturating_sub(MAX_PENDING_REVOCATIONS);
+    state.pending_revocations.drain(..excess);
+}
+
+fn check_passphrase(p: &str) -> Result<()> {
+    if p.chars().count() < MIN_PASSPHRASE {
+        return Err(Error::InvalidArgument(format!(
+            "the backup passphrase must have at least {MIN_PASSPHRASE} characters"
+        )));
+    }
+    Ok(())
 }
 
 /// Google requires an exact match with a registered URI; we check only
@@ -317,7 +565,8 @@ fn check_redirect_uri(uri: &str) -> Result<()> {
     if uri.starts_with("urn:ietf:wg:oauth:2.0:oob") || uri == "oob" {
         return Err(Error::InvalidArgument(
             "redirect_uri: Google blocked the out-of-band (OOB) flow in 2023; register an https \
-             redirect URI (or http://127.0.0.1:PORT/...) for a Web application client"
+             redirect URI (or http://127.0.0.1:PORT/...) for a Web application client, or use \
+             the device flow"
                 .into(),
         ));
     }

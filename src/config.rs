@@ -6,6 +6,8 @@ use crate::error::{Error, Result};
 pub(crate) const DEFAULT_AUTH_ENDPOINT: &str = "https://accounts.google.com/o/oauth2/v2/auth";
 pub(crate) const DEFAULT_TOKEN_ENDPOINT: &str = "https://oauth2.googleapis.com/token";
 pub(crate) const DEFAULT_CALENDAR_API_BASE: &str = "https://www.googleapis.com/calendar/v3";
+pub(crate) const DEFAULT_DEVICE_ENDPOINT: &str = "https://oauth2.googleapis.com/device/code";
+pub(crate) const DEFAULT_REVOKE_ENDPOINT: &str = "https://oauth2.googleapis.com/revoke";
 
 /// Upper bound for any option value (URLs, paths, ids).
 pub(crate) const MAX_OPTION_LEN: usize = 2048;
@@ -32,6 +34,12 @@ pub struct Config {
     pub auth_endpoint: String,
     pub token_endpoint: String,
     pub calendar_api_base: String,
+    pub device_endpoint: String,
+    pub revoke_endpoint: String,
+    /// Space-separated OAuth scopes requested.
+    pub scopes: String,
+    /// E-mail (or `sub`) pre-filled on Google's sign-in page; "" for none.
+    pub login_hint: String,
     /// Trust roots (PEM file) replacing the built-in Mozilla roots: ureq
     /// takes either its built-in roots or a given list, not both.
     pub ca_file: Option<String>,
@@ -50,6 +58,10 @@ impl Default for Config {
             auth_endpoint: DEFAULT_AUTH_ENDPOINT.into(),
             token_endpoint: DEFAULT_TOKEN_ENDPOINT.into(),
             calendar_api_base: DEFAULT_CALENDAR_API_BASE.into(),
+            device_endpoint: DEFAULT_DEVICE_ENDPOINT.into(),
+            revoke_endpoint: DEFAULT_REVOKE_ENDPOINT.into(),
+            scopes: crate::oauth::DEFAULT_SCOPES.into(),
+            login_hint: String::new(),
             ca_file: None,
             connect_timeout_ms: 10_000,
             timeout_ms: 30_000,
@@ -81,6 +93,27 @@ impl Config {
             "token_endpoint" => self.token_endpoint = endpoint(key, value)?,
             "calendar_api_base" => {
                 self.calendar_api_base = endpoint(key, value)?.trim_end_matches('/').into()
+            }
+            "device_endpoint" => self.device_endpoint = endpoint(key, value)?,
+            "revoke_endpoint" => self.revoke_endpoint = endpoint(key, value)?,
+            "scopes" => {
+                let scopes: Vec<&str> = value.split_whitespace().collect();
+                if scopes.is_empty()
+                    || scopes.iter().any(|s| !s.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
+                {
+                    return Err(Error::InvalidOptionValue(
+                        "scopes: one or more space-separated OAuth scopes expected".into(),
+                    ));
+                }
+                self.scopes = scopes.join(" ");
+            }
+            "login_hint" => {
+                if value.len() > 320 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    return Err(Error::InvalidOptionValue(
+                        "login_hint: an e-mail address or Google account id expected".into(),
+                    ));
+                }
+                self.login_hint = value.into();
             }
             "ca_file" => {
                 // Checked for readability by the caller (it builds the agent).

@@ -44,6 +44,9 @@ pub enum Error {
     NoRefreshToken,
     ScopeNotGranted(String),
     OAuthOther(String),
+    CodeAlreadyUsed,
+    DeviceCodeExpired(String),
+    DeviceNotStarted,
     // network
     Connect(String),
     Timeout(String),
@@ -53,6 +56,7 @@ pub enum Error {
     // TLS
     Tls(String),
     CertUntrusted(String),
+    ClockNotSet(String),
     // Google API
     ApiBadRequest(String),
     ApiUnauthorized(String),
@@ -66,6 +70,8 @@ pub enum Error {
     StorageIo(String),
     StateCorrupt(String),
     StateLocked(String),
+    BackupMalformed(String),
+    BackupUnauthentic,
     // internal
     Internal(String),
 }
@@ -86,6 +92,17 @@ impl fmt::Display for Error {
             NotAuthorized => f.write_str(
                 "not authorized: open the authorization link, allow access and paste the code",
             ),
+            CodeAlreadyUsed => f.write_str(
+                "this authorization code was already redeemed (codes are single-use): the PBX is \
+                 authorized if that earlier attempt succeeded; otherwise get a new code",
+            ),
+            DeviceNotStarted => f.write_str(
+                "no device authorization in progress: start one first (gs_gcal_device_start)",
+            ),
+            BackupUnauthentic => f.write_str(
+                "the backup cannot be opened: wrong passphrase, or the backup was modified \
+                 (the two cannot be told apart); nothing was changed",
+            ),
             NoRefreshToken => f.write_str(
                 "Google returned no refresh token: remove the app's access in the Google account \
                  (myaccount.google.com/permissions) and authorize again",
@@ -97,7 +114,8 @@ impl fmt::Display for Error {
             | RedirectUriMismatch(s) | OAuthInvalidRequest(s) | AdminPolicyEnforced(s)
             | OrgInternal(s) | InvalidScope(s) | ScopeNotGranted(s) | OAuthOther(s)
             | Connect(s) | Timeout(s) | NetworkIo(s) | HttpProtocol(s) | ResponseTooLarge(s)
-            | Tls(s) | CertUntrusted(s) | ApiBadRequest(s) | ApiUnauthorized(s)
+            | Tls(s) | CertUntrusted(s) | ClockNotSet(s) | DeviceCodeExpired(s)
+            | BackupMalformed(s) | ApiBadRequest(s) | ApiUnauthorized(s)
             | ApiForbidden(s) | ApiRateLimited(s) | ApiNotFound(s) | ApiConflict(s)
             | ApiServerError(s) | ApiBadResponse(s) | StorageIo(s) | StateCorrupt(s)
             | StateLocked(s) | Internal(s) => f.write_str(s),

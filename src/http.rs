@@ -41,6 +41,8 @@ impl ureq::unversioned::resolver::Resolver for InlineResolver {
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The server's clock (`Date` header), unix seconds.
+    pub date: Option<i64>,
 }
 
 pub struct Http {
@@ -123,13 +125,55 @@ impl Http {
 
 fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Reply> {
     let status = resp.status().as_u16();
+    let date = resp.headers().get("date").and_then(|v| v.to_str().ok()).and_then(http_date);
     let body = resp
         .body_mut()
         .with_config()
         .limit(MAX_BODY)
         .read_to_vec()
         .map_err(|e| transport(url, e))?;
-    Ok(Reply { status, body })
+    Ok(Reply { status, body, date })
+}
+
+/// Parses an HTTP date (RFC 9110 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn http_date(s: &str) -> Option<i64> {
+    let mut it = s.split_whitespace();
+    let _weekday = it.next()?;
+    let day: u8 = it.next()?.parse().ok()?;
+    let month = match it.next()? {
+        "Jan" => 1, "Feb" => 2, "Mar" => 3, "Apr" => 4, "May" => 5, "Jun" => 6,
+        "Jul" => 7, "Aug" => 8, "Sep" => 9, "Oct" => 10, "Nov" => 11, "Dec" => 12,
+        _ => return None,
+    };
+    let year: i32 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':').map(|p| p.parse::<u8>().ok());
+    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    if it.next()? != "GMT" {
+        return None;
+    }
+    let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    let t = time::Time::from_hms(h, m, sec).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp())
+}
+
+/// Seconds since the epoch at which this library was built.
+const BUILD_EPOCH: i64 = match i64::from_str_radix(env!("GS_GCAL_BUILD_EPOCH"), 10) {
+    Ok(v) => v,
+    Err(_) => 0,
+};
+
+/// Refuses to talk TLS with a clock earlier than the library's build (a
+/// PBX fresh from a cold boot, before NTP): every certificate would look
+/// "not valid yet", which helps nobody.
+pub fn check_clock(now: i64) -> Result<()> {
+    if now + 86_400 < BUILD_EPOCH {
+        return Err(Error::ClockNotSet(format!(
+            "time not synchronized: the system clock says {} (before this firmware was built); \
+             configure NTP and wait for it before using Google",
+            crate::status::rfc3339(now).unwrap_or_else(|| now.to_string())
+        )));
+    }
+    Ok(())
 }
 
 /// Reads a PEM bundle; at least one certificate is required.
@@ -196,7 +240,14 @@ fn transport(url: &str, e: ureq::Error) -> Error {
 }
 
 fn tls(at: &str, e: &rustls::Error) -> Error {
+    use rustls::CertificateError::{NotValidYet, NotValidYetContext};
     match e {
+        rustls::Error::InvalidCertificate(NotValidYet | NotValidYetContext { .. }) => {
+            Error::ClockNotSet(format!(
+                "{at}: time not synchronized: the server's certificate is not valid yet by this \
+                 system's clock; configure NTP"
+            ))
+        }
         rustls::Error::InvalidCertificate(c) => Error::CertUntrusted(format!(
             "{at}: server certificate not trusted ({c:?}); set ca_file if a proxy or private CA \
              is in the path"
@@ -270,6 +321,17 @@ mod tests {
         assert!(matches!(api_error(302, b""), Error::ApiBadResponse(_)));
         let e = api_error(400, body(400, "timeRangeEmpty", "The specified time range is empty.").as_bytes());
         assert_eq!(e.to_string(), "Google Calendar: HTTP 400 timeRangeEmpty: The specified time range is empty.");
+    }
+
+    #[test]
+    fn http_dates_and_clock() {
+        assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784111777));
+        assert_eq!(http_date("Sun, 06 Nov 1994 08:49:37 CET"), None);
+        assert_eq!(http_date("garbage"), None);
+        assert!(check_clock(BUILD_EPOCH).is_ok());
+        assert!(matches!(check_clock(0), Err(Error::ClockNotSet(_))));
+        let e = tls("https://x/token", &rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidYet));
+        assert!(matches!(e, Error::ClockNotSet(_)));
     }
 
     #[test]

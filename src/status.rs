@@ -19,6 +19,7 @@ pub fn status_json(
     phase: Phase,
     state: &State,
     config: &Config,
+    access_expires_in: Option<i64>,
     last_error: Option<&LastError>,
     now: i64,
 ) -> Value {
@@ -35,16 +36,24 @@ pub fn status_json(
         "client_id": state.client.as_ref().map(|c| c.client_id.as_str()),
         "redirect_uri": state.client.as_ref().map(|c| c.redirect_uri.as_str()),
         "calendar_id": config.calendar_id,
-        "access_token_expires_in": tokens.map(|t| (t.access_expires_at - now).max(0)),
+        "access_token_expires_in": access_expires_in,
         "granted_scopes": tokens.map(|t| t.scope.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>()),
         "authorized_at": tokens.and_then(|t| rfc3339(t.authorized_at)),
+        "last_refresh_at": tokens.and_then(|t| t.refreshed_at).and_then(rfc3339),
         "reauth_reason": state.reauth_required,
+        "pending_revocations": state.pending_revocations.len(),
+        "device": state.device.as_ref().filter(|d| d.expires_at > now).map(|d| json!({
+            "user_code": d.user_code,
+            "verification_url": d.verification_url,
+            "expires_in": d.expires_at - now,
+            "interval": d.interval,
+        })),
         "last_error": last_error.map(|e| json!({"code": e.code, "message": e.message})),
         "version": env!("CARGO_PKG_VERSION"),
     })
 }
 
-fn rfc3339(unix: i64) -> Option<String> {
+pub(crate) fn rfc3339(unix: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(unix).ok()?;
     t.format(&time::format_description::well_known::Rfc3339).ok()
 }
@@ -69,14 +78,18 @@ mod tests {
                 refresh_token: "1//refresh".into(),
                 scope: "openid https://www.googleapis.com/auth/calendar.events".into(),
                 authorized_at: 1_700_000_000,
+                authorized_at_google: None,
+                refreshed_at: Some(1_700_000_100),
             }),
             account: Some("a@b.c".into()),
             ..State::default()
         };
-        let v = status_json(Phase::Authorized, &state, &Config::default(), None, 1_700_000_000);
+        let v = status_json(Phase::Authorized, &state, &Config::default(), Some(3599), None, 1_700_000_000);
         assert_eq!(v["state"], "authorized");
         assert_eq!(v["access_token_expires_in"], 3599);
         assert_eq!(v["authorized_at"], "2023-11-14T22:13:20Z");
+        assert_eq!(v["last_refresh_at"], "2023-11-14T22:15:00Z");
+        assert_eq!(v["device"], Value::Null);
         assert_eq!(v["last_error"], Value::Null);
         let text = v.to_string();
         for secret in ["GOCSPX-secret", "ya29.access", "1//refresh"] {
@@ -86,7 +99,7 @@ mod tests {
 
     #[test]
     fn unconfigured_status() {
-        let v = status_json(Phase::Unconfigured, &State::default(), &Config::default(),
+        let v = status_json(Phase::Unconfigured, &State::default(), &Config::default(), None,
             Some(&LastError { code: 204, message: "m".into() }), 0);
         assert_eq!(v["state"], "unconfigured");
         assert_eq!(v["account"], Value::Null);

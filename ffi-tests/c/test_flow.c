@@ -59,9 +59,9 @@ int main(void) {
     CHECK(h_consent(&emu, url, "allow", redirect, sizeof redirect) == 0);
     CHECK(strstr(redirect, "code=") != NULL);
     EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_OK);
-    /* The link is spent: a second paste of the same address is refused
-       before Google is asked (Google would answer invalid_grant). */
-    EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_STATE_MISMATCH);
+    /* Codes are single-use: a second paste of the same address is told so
+       without asking Google (which would answer invalid_grant). */
+    EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_CODE_ALREADY_USED);
 
     EXPECT_RC(h, gs_gcal_status_json(h, status, sizeof status, NULL), GS_GCAL_OK);
     CHECK(strstr(status, "\"state\":\"authorized\"") != NULL);

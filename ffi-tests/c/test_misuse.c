@@ -6,9 +6,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gs_gcal.h"
 #include "harness.h"
@@ -187,9 +189,11 @@ static void test_strerror(void) {
         GS_GCAL_API_BAD_REQUEST, GS_GCAL_API_UNAUTHORIZED, GS_GCAL_API_FORBIDDEN,
         GS_GCAL_API_RATE_LIMITED, GS_GCAL_API_NOT_FOUND, GS_GCAL_API_CONFLICT,
         GS_GCAL_API_SERVER_ERROR, GS_GCAL_API_BAD_RESPONSE, GS_GCAL_STORAGE_IO,
-        GS_GCAL_STATE_CORRUPT, GS_GCAL_STATE_LOCKED, GS_GCAL_INTERNAL,
+        GS_GCAL_STATE_CORRUPT, GS_GCAL_STATE_LOCKED, GS_GCAL_INTERNAL, GS_GCAL_PENDING,
+        GS_GCAL_CODE_ALREADY_USED, GS_GCAL_DEVICE_CODE_EXPIRED, GS_GCAL_DEVICE_NOT_STARTED,
+        GS_GCAL_CLOCK_NOT_SET, GS_GCAL_BACKUP_MALFORMED, GS_GCAL_BACKUP_UNAUTHENTIC,
     };
-    static const gs_gcal_result unknown[] = {12345, -1, 99, 1, INT32_MIN, INT32_MAX};
+    static const gs_gcal_result unknown[] = {12345, -1, 99, 2, INT32_MIN, INT32_MAX};
     const char *generic = gs_gcal_strerror(12345);
     size_t i;
     CHECK(generic != NULL);
@@ -285,11 +289,29 @@ static int file_equals(const char *path, const char *text) {
     return n == strlen(text) && memcmp(buf, text, n) == 0;
 }
 
-/* A damaged or future state file is refused and left byte for byte as it
-   was; the refused open does not keep the directory locked. */
+/* Finds the set-aside copy of a damaged state file in dir. */
+static int find_aside(const char *dir, char *out, size_t cap) {
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    int found = 0;
+    if (d == NULL)
+        return 0;
+    while ((ent = readdir(d)) != NULL) {
+        if (strncmp(ent->d_name, "gs_gcal.state.json.corrupt-", 27) == 0) {
+            snprintf(out, cap, "%s/%s", dir, ent->d_name);
+            found++;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* A damaged or future state file is refused with its own code, set aside
+   byte for byte (never deleted), and the next open starts unconfigured;
+   the refused open does not keep the directory locked. */
 static void test_corrupt_state(void) {
     static const char *const bad[] = {"{\"version\":1,\"client\":{", "{\"version\":99}"};
-    char dir[512], path[600];
+    char dir[512], path[600], aside[800], status[2048];
     gs_gcal *h = SENTINEL;
     size_t i;
 
@@ -300,13 +322,17 @@ static void test_corrupt_state(void) {
         h = SENTINEL;
         EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_STATE_CORRUPT);
         CHECK(h == SENTINEL);
-        CHECK(file_equals(path, bad[i]));
-        /* Without the file the directory opens: the failed open let go of it. */
-        CHECK(remove(path) == 0);
+        CHECK(access(path, F_OK) != 0);
+        CHECK(find_aside(dir, aside, sizeof aside) == 1 && file_equals(aside, bad[i]));
         h = NULL;
         EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
-        if (h != SENTINEL)
+        if (h != NULL && h != SENTINEL) {
+            EXPECT_RC(h, gs_gcal_status_json(h, status, sizeof status, NULL), GS_GCAL_OK);
+            CHECK(strstr(status, "\"state\":\"unconfigured\"") != NULL);
             gs_gcal_close(h);
+        }
+        if (find_aside(dir, aside, sizeof aside) == 1)
+            remove(aside);
         h_rmdir(dir);
     }
 }

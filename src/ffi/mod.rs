@@ -9,7 +9,7 @@ pub mod cstr;
 pub mod panic;
 pub mod result;
 
-use crate::client::Client;
+use crate::client::{Client, DevicePoll};
 use crate::error::Error;
 use crate::meeting::{Meeting, Person};
 use crate::status::{self, LastError};
@@ -34,6 +34,10 @@ pub const GS_GCAL_VERSION_NUMBER: u32 =
 pub const GS_GCAL_ERROR_SIZE: usize = 256;
 /// Size of a buffer that always holds an event id this library creates.
 pub const GS_GCAL_EVENT_ID_SIZE: usize = 64;
+/// Size of `gs_gcal_device_code.user_code`.
+pub const GS_GCAL_USER_CODE_SIZE: usize = 64;
+/// Size of `gs_gcal_device_code.verification_url`.
+pub const GS_GCAL_VERIFICATION_URL_SIZE: usize = 260;
 
 /// One Google account's integration. Opaque to C: create with
 /// `gs_gcal_open`, destroy with `gs_gcal_close`.
@@ -109,8 +113,28 @@ pub struct gs_gcal_meeting {
     pub email_reminder_minutes: u32,
 }
 
+/// What the administrator needs to approve a device-flow authorization:
+/// show `user_code` and `verification_url` (e.g. https://www.google.com/device)
+/// with a countdown of `expires_in` seconds. Set `struct_size =
+/// sizeof(gs_gcal_device_code)` before the call; the rest is written only
+/// on success.
+#[repr(C)]
+pub struct gs_gcal_device_code {
+    /// `sizeof(gs_gcal_device_code)` as compiled by the caller.
+    pub struct_size: u32,
+    /// The code to type at the verification URL (NUL-terminated).
+    pub user_code: [c_char; GS_GCAL_USER_CODE_SIZE],
+    /// Where to type it (NUL-terminated).
+    pub verification_url: [c_char; GS_GCAL_VERIFICATION_URL_SIZE],
+    /// Seconds until the code expires.
+    pub expires_in: u32,
+    /// Seconds to wait between `gs_gcal_device_poll` calls.
+    pub interval: u32,
+}
+
 /// Struct sizes this library accepts (one per published layout).
 const MEETING_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_meeting>()];
+const DEVICE_CODE_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_device_code>()];
 
 macro_rules! handle {
     ($h:expr) => {
@@ -161,8 +185,11 @@ pub unsafe extern "C" fn gs_gcal_close(h: *mut gs_gcal) {
 /// Sets an option (string key and value; copied). Options are not
 /// persisted: set them after every `gs_gcal_open`.
 ///
-/// Keys: "auth_endpoint", "token_endpoint", "calendar_api_base" (https
-/// URLs; http only for loopback hosts), "ca_file" (PEM bundle replacing the
+/// Keys: "auth_endpoint", "token_endpoint", "device_endpoint",
+/// "revoke_endpoint", "calendar_api_base" (https URLs; http only for
+/// loopback hosts; defaults are Google's), "scopes" (space-separated;
+/// default "openid email https://www.googleapis.com/auth/calendar.events"),
+/// "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
 /// built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
 /// 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),
 /// "calendar_id" (default "primary"), "instance_id" (event-id namespace for
@@ -185,9 +212,11 @@ pub unsafe extern "C" fn gs_gcal_set_option(h: *mut gs_gcal, key: *const c_char,
 }
 
 /// Stores the OAuth client the administrator created in Google Cloud
-/// Console (type "Web application"): client ID, client secret and the
-/// authorized redirect URI, exactly as registered. Persisted (fsync).
-/// A different client ID discards existing tokens.
+/// Console: client ID, client secret and, for a "Web application" client,
+/// the authorized redirect URI exactly as registered ("" for a "TVs and
+/// Limited Input devices" client, which uses the device flow). Persisted
+/// (fsync). A different client ID discards existing tokens (their grant is
+/// revoked at Google when reachable).
 ///
 /// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
 /// GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT (empty, spaces, not a URL,
@@ -378,14 +407,152 @@ unsafe fn read_meeting(p: *const gs_gcal_meeting) -> Result<Meeting, Error> {
     })
 }
 
+/// Starts the device flow ("TVs and Limited Input devices" client): asks
+/// Google for a user code and verification URL and fills `*out`. Replaces
+/// any earlier device authorization (e.g. an expired code) on this handle.
+///
+/// Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_STRUCT_SIZE;
+/// GS_GCAL_NOT_CONFIGURED; GS_GCAL_INVALID_CLIENT (e.g. not a device-type
+/// client), GS_GCAL_DELETED_CLIENT, GS_GCAL_INVALID_SCOPE (Google restricts
+/// device-flow scopes: use the Web client flow), other authorization codes;
+/// GS_GCAL_CLOCK_NOT_SET; network and TLS codes; GS_GCAL_API_BAD_RESPONSE;
+/// GS_GCAL_STORAGE_IO. Blocks for one request (at most "timeout_ms").
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_device_start(h: *mut gs_gcal, out: *mut gs_gcal_device_code) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        if out.is_null() {
+            return Err(Error::NullArgument("out"));
+        }
+        let size = *out.cast::<u32>() as usize;
+        if !DEVICE_CODE_SIZES.contains(&size) {
+            return Err(Error::StructSize(format!(
+                "out->struct_size is {size}; set it to sizeof(gs_gcal_device_code)"
+            )));
+        }
+        let started = h.client().device_start()?;
+        let o = &mut *out;
+        copy_fixed(&mut o.user_code, &started.user_code)?;
+        copy_fixed(&mut o.verification_url, &started.verification_url)?;
+        o.expires_in = started.expires_in;
+        o.interval = started.interval;
+        Ok(())
+    })
+}
+
+/// Checks once whether the administrator approved the device flow. Makes
+/// at most one request, and none when called sooner than the interval
+/// after the previous poll (it then answers GS_GCAL_PENDING at once); the
+/// interval grows by 5 s whenever Google says slow_down.
+///
+/// Returns GS_GCAL_OK (approved: tokens stored, handle authorized),
+/// GS_GCAL_PENDING (not yet: call again after `interval` seconds),
+/// GS_GCAL_ACCESS_DENIED (the user refused), GS_GCAL_DEVICE_CODE_EXPIRED
+/// (start again), GS_GCAL_DEVICE_NOT_STARTED; GS_GCAL_NO_REFRESH_TOKEN,
+/// GS_GCAL_SCOPE_NOT_GRANTED, other authorization codes;
+/// GS_GCAL_CLOCK_NOT_SET; network and TLS codes; GS_GCAL_STORAGE_IO.
+/// Blocks for at most one request ("timeout_ms").
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_device_poll(h: *mut gs_gcal) -> gs_gcal_result {
+    let h = handle!(h);
+    let mut pending = false;
+    let rc = guard(Some(h), || {
+        pending = h.client().device_poll()? == DevicePoll::Pending;
+        Ok(())
+    });
+    if rc == result::GS_GCAL_OK && pending {
+        result::GS_GCAL_PENDING
+    } else {
+        rc
+    }
+}
+
+/// The "Reset" button: revokes the authorization at Google (its revoke
+/// endpoint) and forgets tokens, account and any authorization in progress;
+/// the OAuth client stays configured. When Google cannot be reached the
+/// local state is forgotten anyway and the revocation is kept (persisted)
+/// and retried before later requests ("pending_revocations" in the status).
+///
+/// Returns GS_GCAL_OK or GS_GCAL_STORAGE_IO (nothing forgotten). Blocks for
+/// at most one request per waiting revocation ("timeout_ms" each).
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_reset(h: *mut gs_gcal) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || h.client().reset())
+}
+
+/// Writes the whole integration (OAuth client with its secret, tokens,
+/// account) as one line of text sealed with `passphrase` (PBKDF2-HMAC-SHA256
+/// and AES-256-GCM), for the PBX's system backup. Restore it with
+/// `gs_gcal_import`, also on another PBX or after a firmware upgrade.
+///
+/// - `passphrase`: at least 8 characters; copied, never stored or logged.
+/// - `buf`/`len`/`needed` as in `gs_gcal_auth_url` (8 KiB is ample).
+///
+/// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT (passphrase too short),
+/// GS_GCAL_BUFFER_TOO_SMALL. No network; takes a fraction of a second of
+/// CPU (key derivation).
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_export(
+    h: *mut gs_gcal,
+    passphrase: *const c_char,
+    buf: *mut c_char,
+    len: size_t,
+    needed: *mut size_t,
+) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let pass = cstr::req(passphrase, "passphrase", 1024)?;
+        let blob = h.client().export(&pass)?;
+        cstr::write(buf, len, needed, &blob)
+    })
+}
+
+/// Restores a `gs_gcal_export` blob into this handle, replacing its client
+/// and tokens (persisted, fsync). A wrong passphrase or a modified,
+/// truncated or foreign blob changes nothing.
+///
+/// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_TOO_LONG, GS_GCAL_BACKUP_MALFORMED, GS_GCAL_BACKUP_UNAUTHENTIC,
+/// GS_GCAL_STORAGE_IO. No network; a fraction of a second of CPU.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_import(h: *mut gs_gcal, passphrase: *const c_char, blob: *const c_char) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let pass = cstr::req(passphrase, "passphrase", 1024)?;
+        let blob = cstr::req(blob, "blob", 1 << 20)?;
+        h.client().import(&pass, &blob)
+    })
+}
+
+/// Copies `s` and a NUL into a fixed array of a caller's struct.
+fn copy_fixed<const N: usize>(dst: &mut [c_char; N], s: &str) -> Result<(), Error> {
+    if s.len() >= N {
+        return Err(Error::ApiBadResponse(format!("Google sent a value longer than {} bytes", N - 1)));
+    }
+    for (d, b) in dst.iter_mut().zip(s.bytes().chain(std::iter::once(0))) {
+        *d = b as c_char;
+    }
+    Ok(())
+}
+
 /// Writes the handle's status as a JSON object (UTF-8, NUL-terminated) for
 /// the PBX web page. Fields (never a secret): "state" ("unconfigured" |
 /// "configured" | "authorized" | "reauth_required"), "account" (e-mail or
 /// null), "client_id", "redirect_uri" (or null), "calendar_id",
 /// "access_token_expires_in" (seconds, 0 when expired, null without
 /// tokens; refreshed automatically), "granted_scopes" (array or null),
-/// "authorized_at" (RFC 3339 UTC or null), "reauth_reason" (why
-/// re-authorization is needed, or null), "last_error" (null or
+/// "authorized_at" (RFC 3339 UTC or null), "last_refresh_at" (RFC 3339 UTC
+/// or null), "reauth_reason" (why re-authorization is needed and what to
+/// do, or null), "pending_revocations" (int), "device" (null, or
+/// {"user_code", "verification_url", "expires_in", "interval"} while a
+/// device authorization is in progress), "last_error" (null or
 /// {"code": int, "message": string}), "version". Fields may be added.
 ///
 /// `buf`/`len`/`needed` as in `gs_gcal_auth_url`. Returns GS_GCAL_OK,
@@ -402,7 +569,14 @@ pub unsafe extern "C" fn gs_gcal_status_json(h: *const gs_gcal, buf: *mut c_char
         let last = lock(&h.last_error).clone();
         let doc = {
             let c = h.client();
-            status::status_json(c.phase(), c.state(), c.config(), last.as_ref(), crate::client::now())
+            status::status_json(
+                c.phase(),
+                c.state(),
+                c.config(),
+                c.access_expires_in(),
+                last.as_ref(),
+                crate::client::now(),
+            )
         };
         cstr::write(buf, len, needed, &doc.to_string())
     })

@@ -1,6 +1,6 @@
 //! Result codes: fixed-width, grouped in spaced ranges, never renumbered.
 //! A retired code stays reserved. Ranges:
-//! 0 ok · 1–99 pending-like · 100 caller · 200 configuration ·
+//! 0 ok · 1–99 pending-like (not errors) · 100 caller · 200 configuration ·
 //! 300 authorization · 400 network · 500 TLS · 600 Google API ·
 //! 700 storage · 900 internal.
 
@@ -14,6 +14,10 @@ pub type gs_gcal_result = i32;
 
 /// Success.
 pub const GS_GCAL_OK: gs_gcal_result = 0;
+
+/// Not finished yet, not an error: the device-flow user has not approved
+/// yet; poll again after the interval.
+pub const GS_GCAL_PENDING: gs_gcal_result = 1;
 
 /// A required pointer argument was NULL.
 pub const GS_GCAL_NULL_ARGUMENT: gs_gcal_result = 100;
@@ -77,6 +81,12 @@ pub const GS_GCAL_NO_REFRESH_TOKEN: gs_gcal_result = 313;
 pub const GS_GCAL_SCOPE_NOT_GRANTED: gs_gcal_result = 314;
 /// Any other OAuth error from Google (its code is in the last error).
 pub const GS_GCAL_OAUTH_ERROR: gs_gcal_result = 315;
+/// This authorization code was already redeemed (codes are single-use).
+pub const GS_GCAL_CODE_ALREADY_USED: gs_gcal_result = 316;
+/// The device-flow user code expired before approval: start again.
+pub const GS_GCAL_DEVICE_CODE_EXPIRED: gs_gcal_result = 317;
+/// `gs_gcal_device_poll` without a device authorization in progress.
+pub const GS_GCAL_DEVICE_NOT_STARTED: gs_gcal_result = 318;
 
 /// DNS lookup or TCP connect failed.
 pub const GS_GCAL_CONNECT_FAILED: gs_gcal_result = 400;
@@ -93,6 +103,9 @@ pub const GS_GCAL_RESPONSE_TOO_LARGE: gs_gcal_result = 404;
 pub const GS_GCAL_TLS_FAILED: gs_gcal_result = 500;
 /// The server's certificate is not trusted (unknown CA, wrong name, expired).
 pub const GS_GCAL_CERT_UNTRUSTED: gs_gcal_result = 501;
+/// The system clock is not set (earlier than this library's build, or a
+/// certificate "not valid yet"): wait for NTP.
+pub const GS_GCAL_CLOCK_NOT_SET: gs_gcal_result = 502;
 
 /// Google rejected the request as invalid (HTTP 400).
 pub const GS_GCAL_API_BAD_REQUEST: gs_gcal_result = 600;
@@ -117,6 +130,10 @@ pub const GS_GCAL_STORAGE_IO: gs_gcal_result = 700;
 pub const GS_GCAL_STATE_CORRUPT: gs_gcal_result = 701;
 /// Another handle or process already has this state directory open.
 pub const GS_GCAL_STATE_LOCKED: gs_gcal_result = 702;
+/// The backup blob is not one of ours (truncated, wrong format or version).
+pub const GS_GCAL_BACKUP_MALFORMED: gs_gcal_result = 703;
+/// Wrong passphrase, or the backup was modified; nothing was changed.
+pub const GS_GCAL_BACKUP_UNAUTHENTIC: gs_gcal_result = 704;
 
 /// A bug in the library (the last error says where); the handle stays usable.
 pub const GS_GCAL_INTERNAL: gs_gcal_result = 900;
@@ -156,6 +173,9 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         NoRefreshToken => GS_GCAL_NO_REFRESH_TOKEN,
         ScopeNotGranted(_) => GS_GCAL_SCOPE_NOT_GRANTED,
         OAuthOther(_) => GS_GCAL_OAUTH_ERROR,
+        CodeAlreadyUsed => GS_GCAL_CODE_ALREADY_USED,
+        DeviceCodeExpired(_) => GS_GCAL_DEVICE_CODE_EXPIRED,
+        DeviceNotStarted => GS_GCAL_DEVICE_NOT_STARTED,
         Connect(_) => GS_GCAL_CONNECT_FAILED,
         Timeout(_) => GS_GCAL_TIMEOUT,
         NetworkIo(_) => GS_GCAL_NETWORK_IO,
@@ -163,6 +183,7 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         ResponseTooLarge(_) => GS_GCAL_RESPONSE_TOO_LARGE,
         Tls(_) => GS_GCAL_TLS_FAILED,
         CertUntrusted(_) => GS_GCAL_CERT_UNTRUSTED,
+        ClockNotSet(_) => GS_GCAL_CLOCK_NOT_SET,
         ApiBadRequest(_) => GS_GCAL_API_BAD_REQUEST,
         ApiUnauthorized(_) => GS_GCAL_API_UNAUTHORIZED,
         ApiForbidden(_) => GS_GCAL_API_FORBIDDEN,
@@ -174,6 +195,8 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         StorageIo(_) => GS_GCAL_STORAGE_IO,
         StateCorrupt(_) => GS_GCAL_STATE_CORRUPT,
         StateLocked(_) => GS_GCAL_STATE_LOCKED,
+        BackupMalformed(_) => GS_GCAL_BACKUP_MALFORMED,
+        BackupUnauthentic => GS_GCAL_BACKUP_UNAUTHENTIC,
         Internal(_) => GS_GCAL_INTERNAL,
     }
 }
@@ -182,6 +205,7 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
 pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
     match code {
         GS_GCAL_OK => c"success",
+        GS_GCAL_PENDING => c"pending: not approved yet, poll again later",
         GS_GCAL_NULL_ARGUMENT => c"a required argument was NULL",
         GS_GCAL_INVALID_UTF8 => c"a string argument is not valid UTF-8",
         GS_GCAL_BUFFER_TOO_SMALL => c"the output buffer is too small",
@@ -212,6 +236,9 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
         GS_GCAL_NO_REFRESH_TOKEN => c"Google returned no refresh token",
         GS_GCAL_SCOPE_NOT_GRANTED => c"a required permission was not granted",
         GS_GCAL_OAUTH_ERROR => c"Google OAuth error",
+        GS_GCAL_CODE_ALREADY_USED => c"this authorization code was already used",
+        GS_GCAL_DEVICE_CODE_EXPIRED => c"the device code expired: start again",
+        GS_GCAL_DEVICE_NOT_STARTED => c"no device authorization in progress",
         GS_GCAL_CONNECT_FAILED => c"could not connect",
         GS_GCAL_TIMEOUT => c"timed out",
         GS_GCAL_NETWORK_IO => c"network error",
@@ -219,6 +246,7 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
         GS_GCAL_RESPONSE_TOO_LARGE => c"response too large",
         GS_GCAL_TLS_FAILED => c"TLS handshake failed",
         GS_GCAL_CERT_UNTRUSTED => c"server certificate not trusted",
+        GS_GCAL_CLOCK_NOT_SET => c"time not synchronized: the system clock is not set",
         GS_GCAL_API_BAD_REQUEST => c"Google rejected the request",
         GS_GCAL_API_UNAUTHORIZED => c"Google rejected the credentials",
         GS_GCAL_API_FORBIDDEN => c"Google refused the operation",
@@ -230,6 +258,8 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
         GS_GCAL_STORAGE_IO => c"state directory read/write failed",
         GS_GCAL_STATE_CORRUPT => c"state file damaged or of unknown version",
         GS_GCAL_STATE_LOCKED => c"state directory in use by another handle",
+        GS_GCAL_BACKUP_MALFORMED => c"not a gs-gcal backup, or damaged",
+        GS_GCAL_BACKUP_UNAUTHENTIC => c"wrong passphrase or modified backup",
         GS_GCAL_INTERNAL => c"internal error",
         _ => c"unknown result code",
     }

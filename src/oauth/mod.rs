@@ -8,6 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;
 
+pub mod device;
+
 /// Push and read events (calendar.events), and learn the account e-mail
 /// from the id_token (openid email) without an extra request.
 pub(crate) const DEFAULT_SCOPES: &str = "openid email https://www.googleapis.com/auth/calendar.events";
@@ -47,8 +49,10 @@ pub fn auth_url(
     scopes: &str,
     state: &str,
     code_challenge: &str,
+    login_hint: &str,
 ) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
         .append_pair("client_id", client_id)
         .append_pair("redirect_uri", redirect_uri)
         .append_pair("response_type", "code")
@@ -57,9 +61,11 @@ pub fn auth_url(
         .append_pair("prompt", "consent")
         .append_pair("state", state)
         .append_pair("code_challenge", code_challenge)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
-    format!("{endpoint}?{query}")
+        .append_pair("code_challenge_method", "S256");
+    if !login_hint.is_empty() {
+        query.append_pair("login_hint", login_hint);
+    }
+    format!("{endpoint}?{}", query.finish())
 }
 
 /// What the admin pasted into the PBX, after parsing.
@@ -136,6 +142,46 @@ fn check_code(code: &str) -> Result<String> {
         ));
     }
     Ok(code.to_owned())
+}
+
+/// Fingerprint of a redeemed code, kept to recognise a second paste
+/// without keeping the code itself.
+pub fn code_fingerprint(code: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, code.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Why a refresh token stopped working, with what to do. `consent_age`
+/// is seconds from consent to this failure, by Google's clock when known.
+pub fn diagnose_refresh_failure(e: Error, consent_age: Option<i64>) -> Error {
+    const DAY: i64 = 86_400;
+    match e {
+        Error::InvalidGrant(_) => {
+            let why = match consent_age {
+                Some(age) if (6 * DAY + DAY / 2..8 * DAY).contains(&age) => {
+                    "Google revoked the authorization about 7 days after consent: the app's OAuth \
+                     consent screen is in \"Testing\". In Google Cloud Console set it to \"In \
+                     production\" (or \"Internal\" for a Workspace), then authorize again."
+                }
+                _ => {
+                    "Google says the authorization expired or was revoked: access was removed in \
+                     the Google account, it went unused for 6 months, or more than 100 newer \
+                     authorizations exist for this account and client. Authorize again."
+                }
+            };
+            Error::ReauthRequired(why.into())
+        }
+        Error::ReauthRequired(_) => Error::ReauthRequired(
+            "Google Workspace session control requires signing in again (invalid_rapt). A \
+             Workspace administrator can exempt this app's client ID from re-authentication \
+             (Admin console > Security > Google Cloud session control); until then authorize again."
+                .into(),
+        ),
+        other => other,
+    }
 }
 
 /// The form body of the code exchange (client_secret_post, with PKCE).
@@ -294,6 +340,21 @@ pub fn email_from_id_token(id_token: &str) -> Option<String> {
     (email.len() <= 320 && email.contains('@')).then_some(email)
 }
 
+/// Form body of a refresh (client_secret_post).
+pub fn refresh_form(client_id: &str, client_secret: &str, refresh_token: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token)
+        .append_pair("client_id", client_id)
+        .append_pair("client_secret", client_secret)
+        .finish()
+}
+
+/// Form body of a revocation.
+pub fn revoke_form(token: &str) -> String {
+    form_urlencoded::Serializer::new(String::new()).append_pair("token", token).finish()
+}
+
 /// Text from Google put into our messages: no control characters, bounded.
 pub fn printable(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(200).collect()
@@ -319,6 +380,7 @@ mod tests {
             DEFAULT_SCOPES,
             "st",
             "ch",
+            "",
         );
         assert_eq!(
             u,
@@ -391,6 +453,29 @@ mod tests {
             Err(Error::ApiBadResponse(_))
         ));
         assert!(matches!(parse_token_response(200, b"{"), Err(Error::ApiBadResponse(_))));
+    }
+
+    #[test]
+    fn refresh_failures_are_diagnosed() {
+        let grant = || Error::InvalidGrant("x".into());
+        let seven_days = diagnose_refresh_failure(grant(), Some(7 * 86_400 + 60));
+        assert!(matches!(&seven_days, Error::ReauthRequired(s) if s.contains("Testing")));
+        let later = diagnose_refresh_failure(grant(), Some(40 * 86_400));
+        assert!(matches!(&later, Error::ReauthRequired(s) if !s.contains("Testing")));
+        let unknown = diagnose_refresh_failure(grant(), None);
+        assert!(matches!(unknown, Error::ReauthRequired(_)));
+        let rapt = diagnose_refresh_failure(Error::ReauthRequired("r".into()), Some(100));
+        assert!(matches!(&rapt, Error::ReauthRequired(s) if s.contains("session control")));
+        let other = diagnose_refresh_failure(Error::DeletedClient("d".into()), Some(100));
+        assert!(matches!(other, Error::DeletedClient(_)));
+    }
+
+    #[test]
+    fn code_fingerprints_are_stable_and_hide_the_code() {
+        let f = code_fingerprint("4/0Acode");
+        assert_eq!(f, code_fingerprint("4/0Acode"));
+        assert_eq!(f.len(), 64);
+        assert!(!f.contains("0Acode"));
     }
 
     #[test]

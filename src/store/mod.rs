@@ -3,6 +3,8 @@
 //! because it holds the client secret and tokens, and an advisory lock so
 //! two handles never interleave writes to one directory.
 
+pub mod sealed;
+
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
@@ -41,8 +43,28 @@ pub struct Tokens {
     pub refresh_token: String,
     /// Granted scopes, space-separated, as Google returned them.
     pub scope: String,
-    /// Unix seconds of the consent (code exchange).
+    /// Unix seconds of the consent (code exchange), by our clock.
     pub authorized_at: i64,
+    /// The consent time by Google's clock (its `Date` header), when known:
+    /// diagnosing "revoked 7 days after consent" must not depend on a PBX
+    /// clock that may have been wrong or changed since.
+    #[serde(default)]
+    pub authorized_at_google: Option<i64>,
+    /// Unix seconds of the last successful refresh.
+    #[serde(default)]
+    pub refreshed_at: Option<i64>,
+}
+
+/// A device-flow authorization in progress ("TVs and Limited Input devices").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceAuth {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_url: String,
+    /// Unix seconds at which the codes expire.
+    pub expires_at: i64,
+    /// Seconds to wait between polls (grows by 5 on each slow_down).
+    pub interval: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +83,16 @@ pub struct State {
     /// admin must authorize again. The text says why.
     #[serde(default)]
     pub reauth_required: Option<String>,
+    /// SHA-256 (hex) of the last authorization codes redeemed, so a second
+    /// paste of the same code gets a clear answer without asking Google.
+    #[serde(default)]
+    pub used_codes: Vec<String>,
+    /// Refresh tokens to revoke at Google when it is reachable again (after
+    /// a reset or a re-authorization made while offline).
+    #[serde(default)]
+    pub pending_revocations: Vec<String>,
+    #[serde(default)]
+    pub device: Option<DeviceAuth>,
 }
 
 /// An open state directory. Holding it holds the directory's lock.
@@ -111,7 +143,20 @@ impl Store {
             Err(e) => return Err(io_err("read", &path, &e)),
         };
         parse_state(&bytes).map_err(|why| {
-            Error::StateCorrupt(format!("{}: {why}; the file was left untouched", path.display()))
+            // Set aside, never deleted: the next open starts fresh, and the
+            // damaged file stays for inspection or a manual repair.
+            let aside = self.dir.join(format!("{STATE_FILE}.corrupt-{}", unix_now()));
+            match fs::rename(&path, &aside) {
+                Ok(()) => Error::StateCorrupt(format!(
+                    "{}: {why}; it was moved to {} and the next open starts unconfigured",
+                    path.display(),
+                    aside.display()
+                )),
+                Err(e) => Error::StateCorrupt(format!(
+                    "{}: {why}; it could not be set aside ({e}) and was left untouched",
+                    path.display()
+                )),
+            }
         })
     }
 
@@ -155,6 +200,13 @@ pub fn parse_state(bytes: &[u8]) -> std::result::Result<State, String> {
     Ok(state)
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
     Error::StorageIo(format!("cannot {what} {}: {e}", path.display()))
 }
@@ -194,7 +246,16 @@ mod tests {
         let err = Store::open(&dir).unwrap_err();
         assert!(matches!(err, Error::StateCorrupt(_)));
         assert!(!err.to_string().contains("client_secret\":\"x"));
-        assert!(fs::read(dir.join(STATE_FILE)).unwrap().starts_with(b"{\"version\":1"));
+        // Set aside with its bytes intact; the next open starts fresh.
+        let aside: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert!(fs::read(aside[0].path()).unwrap().starts_with(b"{\"version\":1"));
+        let (_s, fresh) = Store::open(&dir).unwrap();
+        assert!(fresh.client.is_none());
         fs::remove_dir_all(&dir).unwrap();
     }
 

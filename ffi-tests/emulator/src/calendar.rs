@@ -206,7 +206,11 @@ fn authorize(st: &State, req: &Request, method: Method) -> Result<String, ApiErr
         .map(|(_, t)| t.trim())
         .ok_or_else(auth_error)?;
     let t = st.access_tokens.get(token).ok_or_else(auth_error)?;
-    if t.expires_at <= clock::now_secs() {
+    let now = clock::now_secs();
+    // Revoking the grant or deleting the client kills access tokens at once.
+    let grant_live = st.grants.get(t.grant).is_some_and(|g| g.live(now));
+    let client_live = st.client(&t.client_id).is_some_and(|c| !c.deleted);
+    if t.expires_at <= now || !grant_live || !client_live {
         return Err(auth_error());
     }
     let allowed: &[&str] = if method == Method::Get {

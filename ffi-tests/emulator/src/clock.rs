@@ -1,12 +1,33 @@
 //! Civil-time helpers (no time crate: the emulator stays small and shares nothing with the library).
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Seconds added to real time, so tests can jump days ahead without sleeping.
+/// One process is one emulated Google, so a process-wide value is the right scope.
+static OFFSET_SECS: AtomicI64 = AtomicI64::new(0);
+
+/// Emulated "now": real time plus the offset. Everything time-based goes through here.
 pub fn now_millis() -> i64 {
-    SystemTime::now()
+    let real = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    real.saturating_add(OFFSET_SECS.load(Ordering::SeqCst).saturating_mul(1000))
+}
+
+/// Moves the clock forward (or back, for negative `secs`); returns the new offset.
+pub fn advance(secs: i64) -> i64 {
+    let prev = OFFSET_SECS
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+            Some(o.saturating_add(secs))
+        })
+        .unwrap_or(0);
+    prev.saturating_add(secs)
+}
+
+pub fn reset_offset() {
+    OFFSET_SECS.store(0, Ordering::SeqCst);
 }
 
 pub fn now_secs() -> i64 {

@@ -3,12 +3,57 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::clock;
 use crate::http::{Request, Response};
-use crate::oauth;
-use crate::state::{self, Shared};
+use crate::oauth::{self, control_error};
+use crate::state::{self, Shared, State, Toggles};
+use crate::{device, revoke};
 
 fn ok(v: Value) -> Response {
     Response::new(200, "application/json", v.to_string())
+}
+
+fn not_found(what: &str) -> Response {
+    Response::new(
+        404,
+        "application/json",
+        json!({"error": "not_found", "error_description": what}).to_string(),
+    )
+}
+
+fn body_json(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or(Value::Null)
+}
+
+/// `{"on":bool}` toggles; each names a failure Google can put a grant into.
+fn toggle(name: &str) -> Option<fn(&mut Toggles) -> &mut bool> {
+    Some(match name {
+        "testing_mode" => |t| &mut t.testing_mode,
+        "require_rapt" => |t| &mut t.require_rapt,
+        "admin_policy" => |t| &mut t.admin_policy,
+        "refresh_returns_refresh_token" => |t| &mut t.refresh_returns_refresh_token,
+        "device_strict_scopes" => |t| &mut t.device_strict_scopes,
+        _ => return None,
+    })
+}
+
+/// Introspection never shows raw tokens, only hashes.
+fn grants(st: &State) -> Value {
+    let list: Vec<Value> = st
+        .grants
+        .iter()
+        .map(|g| {
+            json!({
+                "client_id": g.client_id,
+                "scopes": g.scopes,
+                "revoked": g.revoked,
+                "created": clock::rfc3339_millis(g.created * 1000),
+                "expires": g.expires_at.map(|e| clock::rfc3339_millis(e * 1000)),
+                "refresh_token_sha256": g.refresh_token_sha256,
+            })
+        })
+        .collect();
+    Value::Array(list)
 }
 
 pub fn handle(shared: &Shared, req: &Request) -> Response {
@@ -31,6 +76,56 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             ok(json!({"reset": true}))
         }
         ("POST", "/control/consent") => oauth::consent(shared, &req.body),
+        ("POST", "/control/device") => device::control_decide(shared, &req.body),
+        ("GET", "/control/grants") => ok(grants(&state::lock(shared))),
+        ("GET", "/control/secrets") => ok(json!({"secrets": state::lock(shared).secrets})),
+        ("POST", "/control/advance_clock") => {
+            let Some(secs) = body_json(&req.body).get("seconds").and_then(Value::as_i64) else {
+                return control_error("invalid_request", "body must be {\"seconds\":N}");
+            };
+            let offset = clock::advance(secs);
+            ok(json!({
+                "offset_seconds": offset,
+                "now": clock::rfc3339_millis(clock::now_millis()),
+            }))
+        }
+        // The user removes the app at myaccount.google.com/permissions.
+        ("POST", "/control/revoke_grants") => {
+            let v = body_json(&req.body);
+            let account = v
+                .get("account")
+                .and_then(Value::as_str)
+                .unwrap_or(state::DEFAULT_ACCOUNT);
+            let n = revoke::revoke_user_grants(&mut state::lock(shared), account);
+            ok(json!({"revoked": n}))
+        }
+        ("POST", "/control/delete_client") => {
+            let v = body_json(&req.body);
+            let Some(id) = v.get("client_id").and_then(Value::as_str) else {
+                return control_error("invalid_request", "body must be {\"client_id\":..}");
+            };
+            // {"deleted":false} restores it, as the Cloud Console allows for 30 days.
+            let deleted = v.get("deleted").and_then(Value::as_bool).unwrap_or(true);
+            let mut st = state::lock(shared);
+            match st.clients.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    c.deleted = deleted;
+                    ok(json!({"client_id": id, "deleted": deleted}))
+                }
+                None => not_found("unknown client_id"),
+            }
+        }
+        ("POST", p) if p.strip_prefix("/control/").and_then(toggle).is_some() => {
+            let name = p.trim_start_matches("/control/");
+            let Some(on) = body_json(&req.body).get("on").and_then(Value::as_bool) else {
+                return control_error("invalid_request", "body must be {\"on\":true|false}");
+            };
+            let mut st = state::lock(shared);
+            if let Some(field) = toggle(name) {
+                *field(&mut st.toggles) = on;
+            }
+            ok(json!({ name: on }))
+        }
         // Makes every issued access token expired, to drive the library's 401 → refresh path.
         ("POST", "/control/expire_tokens") => {
             let mut st = state::lock(shared);
@@ -44,10 +139,6 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             r.exit_after = true;
             r
         }
-        _ => Response::new(
-            404,
-            "application/json",
-            json!({"error": "not_found"}).to_string(),
-        ),
+        _ => not_found("no such control endpoint"),
     }
 }

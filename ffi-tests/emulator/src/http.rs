@@ -243,6 +243,7 @@ fn reason(status: u16) -> &'static str {
         411 => "Length Required",
         412 => "Precondition Failed",
         413 => "Payload Too Large",
+        428 => "Precondition Required",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         _ => "Unknown",

@@ -4,8 +4,10 @@
 mod calendar;
 mod clock;
 mod control;
+mod device;
 mod http;
 mod oauth;
+mod revoke;
 mod schema;
 mod state;
 mod tls;
@@ -52,6 +54,8 @@ fn google(shared: &Shared, req: &Request) -> Response {
     match req.path.as_str() {
         "/o/oauth2/v2/auth" => oauth::authorization_endpoint(shared, req),
         "/token" => oauth::token_endpoint(shared, req),
+        "/device/code" => device::device_code_endpoint(shared, req),
+        "/revoke" => revoke::revoke_endpoint(shared, req),
         p if p.starts_with("/calendar/v3/") => calendar::handle(shared, req),
         _ => Response::new(
             404,
@@ -101,6 +105,10 @@ fn run() -> Result<(), String> {
         "client_secret": state::DEFAULT_CLIENT_SECRET,
         "redirect_uri": state::DEFAULT_REDIRECT_URIS[0],
         "account": state::DEFAULT_ACCOUNT,
+        "device_client_id": state::DEVICE_CLIENT_ID,
+        "device_client_secret": state::DEVICE_CLIENT_SECRET,
+        "device_endpoint": format!("https://127.0.0.1:{port}/device/code"),
+        "revoke_endpoint": format!("https://127.0.0.1:{port}/revoke"),
     });
 
     let s = shared.clone();

@@ -1,5 +1,6 @@
 //! Google's OAuth 2.0 surface: the authorization endpoint (and the consent the
-//! control port plays on behalf of the admin's browser) and the token endpoint.
+//! control port plays on behalf of the admin's browser) and the token endpoint
+//! (code exchange and refresh here; the device grant lives in device.rs).
 
 use std::collections::HashMap;
 
@@ -10,15 +11,17 @@ use serde_json::{json, Value};
 use crate::clock::now_secs;
 use crate::http::{Request, Response};
 use crate::state::{
-    self, random_bytes, random_token, AccessToken, AuthCode, RefreshToken, Shared, State,
+    self, random_bytes, random_token, AccessToken, AuthCode, ClientKind, Grant, RefreshToken,
+    Shared, State,
 };
 
-const OPENID: &str = "openid";
-const USERINFO_EMAIL: &str = "https://www.googleapis.com/auth/userinfo.email";
-const USERINFO_PROFILE: &str = "https://www.googleapis.com/auth/userinfo.profile";
+pub const OPENID: &str = "openid";
+pub const USERINFO_EMAIL: &str = "https://www.googleapis.com/auth/userinfo.email";
+pub const USERINFO_PROFILE: &str = "https://www.googleapis.com/auth/userinfo.profile";
+pub const DEVICE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Scopes this emulated project may request (anything else is invalid_scope).
-const KNOWN_SCOPES: [&str; 9] = [
+pub const KNOWN_SCOPES: [&str; 9] = [
     OPENID,
     "email",
     "profile",
@@ -50,6 +53,10 @@ const AUTH_PARAMS: [&str; 14] = [
 
 const CODE_LIFETIME_SECS: i64 = 600;
 const ACCESS_TOKEN_LIFETIME_SECS: i64 = 3599;
+/// "Authorizations by a test user will expire seven days from the time of consent."
+const TESTING_GRANT_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+/// Scopes that keep a Testing-mode grant from expiring (Google's documented exemption).
+const IDENTITY_SCOPES: [&str; 5] = [OPENID, "email", "profile", USERINFO_EMAIL, USERINFO_PROFILE];
 
 /// An OAuth error: rendered as an HTML page by the auth endpoint, as JSON elsewhere.
 #[derive(Debug)]
@@ -57,27 +64,31 @@ pub struct OAuthError {
     pub status: u16,
     pub error: &'static str,
     pub description: String,
+    /// Further members of the JSON body (invalid_rapt carries error_uri and error_subtype).
+    pub extra: Vec<(&'static str, &'static str)>,
 }
 
-fn oauth_err(status: u16, error: &'static str, description: impl Into<String>) -> OAuthError {
+pub fn oauth_err(status: u16, error: &'static str, description: impl Into<String>) -> OAuthError {
     OAuthError {
         status,
         error,
         description: description.into(),
+        extra: Vec::new(),
     }
 }
 
 impl OAuthError {
     /// Google's token-endpoint shape: 2-space pretty JSON, never cached.
     pub fn to_json_response(&self) -> Response {
-        oauth_json(
-            self.status,
-            &json!({"error": self.error, "error_description": self.description}),
-        )
+        let mut v = json!({"error": self.error, "error_description": self.description});
+        for (k, x) in &self.extra {
+            v[*k] = json!(x);
+        }
+        oauth_json(self.status, &v)
     }
 }
 
-fn oauth_json(status: u16, v: &Value) -> Response {
+pub fn oauth_json(status: u16, v: &Value) -> Response {
     let body = serde_json::to_string_pretty(v).unwrap_or_default();
     Response::new(status, "application/json; charset=utf-8", body)
         .with_header(
@@ -98,7 +109,7 @@ pub struct AuthRequest {
 }
 
 /// Query parameters as a map; a repeated parameter is an error, as it is at Google.
-fn unique_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+pub fn unique_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     let mut map = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw) {
         if map.insert(k.to_string(), v.to_string()).is_some() {
@@ -112,7 +123,41 @@ fn unique_params(raw: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
     Ok(map)
 }
 
-fn missing(name: &str) -> OAuthError {
+pub fn deleted_client() -> OAuthError {
+    oauth_err(401, "deleted_client", "The OAuth client was deleted.")
+}
+
+pub fn client_not_found() -> OAuthError {
+    oauth_err(401, "invalid_client", "The OAuth client was not found.")
+}
+
+/// Google documents the code and its meaning but not the token endpoint's text;
+/// this reuses the documented sentence.
+pub fn admin_policy_enforced() -> OAuthError {
+    oauth_err(
+        400,
+        "admin_policy_enforced",
+        "The Google Account is unable to authorize one or more scopes requested due to the \
+         policies of their Google Workspace administrator.",
+    )
+}
+
+/// Workspace session control (reauthentication) demands a fresh sign-in.
+fn invalid_rapt() -> OAuthError {
+    OAuthError {
+        extra: vec![
+            ("error_uri", "https://support.google.com/a/answer/9368756"),
+            ("error_subtype", "invalid_rapt"),
+        ],
+        ..oauth_err(400, "invalid_grant", "reauth related error (invalid_rapt)")
+    }
+}
+
+pub fn expired_or_revoked() -> OAuthError {
+    oauth_err(400, "invalid_grant", "Token has been expired or revoked.")
+}
+
+pub fn missing(name: &str) -> OAuthError {
     oauth_err(
         400,
         "invalid_request",
@@ -133,9 +178,10 @@ pub fn validate_auth_query(st: &State, query: &str) -> Result<AuthRequest, OAuth
     let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
 
     let client_id = get("client_id").ok_or_else(|| missing("client_id"))?;
-    let client = st
-        .client(client_id)
-        .ok_or_else(|| oauth_err(401, "invalid_client", "The OAuth client was not found."))?;
+    let client = st.client(client_id).ok_or_else(client_not_found)?;
+    if client.deleted {
+        return Err(deleted_client());
+    }
 
     let redirect_uri = get("redirect_uri").ok_or_else(|| missing("redirect_uri"))?;
     if redirect_uri.starts_with("urn:ietf:wg:oauth:2.0:oob") {
@@ -145,6 +191,15 @@ pub fn validate_auth_query(st: &State, query: &str) -> Result<AuthRequest, OAuth
             "The out-of-band (OOB) flow has been blocked in order to keep users secure. \
              Follow the Out-of-Band (OOB) flow migration guide linked in the developer docs \
              to migrate your app to an alternative method.",
+        ));
+    }
+    // Observed for a TV client on the browser flow ("Error 400: invalid_request");
+    // any other URI simply matches nothing, since such a client registers none.
+    if client.kind == ClientKind::Device && is_loopback(redirect_uri) {
+        return Err(oauth_err(
+            400,
+            "invalid_request",
+            "Localhost URI is not allowed for 'NATIVE_DEVICE' client type.",
         ));
     }
     // Exact string match: scheme, case and trailing slash all count.
@@ -272,6 +327,11 @@ pub fn validate_auth_query(st: &State, query: &str) -> Result<AuthRequest, OAuth
         }
     };
 
+    // Evaluated last: Google shows the policy block only for an otherwise valid request.
+    if st.toggles.admin_policy {
+        return Err(admin_policy_enforced());
+    }
+
     Ok(AuthRequest {
         client_id: client_id.to_string(),
         redirect_uri: redirect_uri.to_string(),
@@ -279,6 +339,17 @@ pub fn validate_auth_query(st: &State, query: &str) -> Result<AuthRequest, OAuth
         offline,
         pkce,
         state: p.get("state").cloned(),
+    })
+}
+
+fn is_loopback(uri: &str) -> bool {
+    let rest = uri
+        .strip_prefix("http://")
+        .or_else(|| uri.strip_prefix("https://"))
+        .unwrap_or("");
+    ["localhost", "127.0.0.1", "[::1]"].iter().any(|h| {
+        rest.strip_prefix(h)
+            .is_some_and(|r| r.is_empty() || r.starts_with([':', '/', '?']))
     })
 }
 
@@ -332,7 +403,7 @@ pub fn authorization_endpoint(shared: &Shared, req: &Request) -> Response {
 }
 
 /// Google reports the userinfo URLs for `email`/`profile`, and both imply `openid`.
-fn normalize_granted(scopes: &[String]) -> Vec<String> {
+pub fn normalize_granted(scopes: &[String]) -> Vec<String> {
     fn push(out: &mut Vec<String>, s: &str) {
         if !out.iter().any(|o| o == s) {
             out.push(s.to_string());
@@ -359,7 +430,7 @@ fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn control_error(error: &str, description: &str) -> Response {
+pub fn control_error(error: &str, description: &str) -> Response {
     Response::new(
         400,
         "application/json",
@@ -451,6 +522,7 @@ pub fn consent(shared: &Shared, body: &[u8]) -> Response {
     let granted = normalize_granted(&granted);
 
     let code = format!("4/0A{}", random_token(60));
+    st.remember_secret(&code);
     st.codes.insert(
         code.clone(),
         AuthCode {
@@ -482,7 +554,7 @@ fn authenticate_client(
     st: &State,
     req: &Request,
     p: &HashMap<String, String>,
-) -> Result<String, OAuthError> {
+) -> Result<(String, ClientKind), OAuthError> {
     let mut id = p.get("client_id").cloned();
     let mut secret = p.get("client_secret").cloned();
     if let Some(auth) = req.header("authorization") {
@@ -507,7 +579,10 @@ fn authenticate_client(
     let client = id
         .as_deref()
         .and_then(|i| st.client(i))
-        .ok_or_else(|| oauth_err(401, "invalid_client", "The OAuth client was not found."))?;
+        .ok_or_else(client_not_found)?;
+    if client.deleted {
+        return Err(deleted_client());
+    }
     match secret.as_deref() {
         None | Some("") => Err(oauth_err(
             400,
@@ -515,7 +590,7 @@ fn authenticate_client(
             "client_secret is missing.",
         )),
         Some(s) if s != client.secret => Err(oauth_err(401, "invalid_client", "Unauthorized")),
-        Some(_) => Ok(client.id.clone()),
+        Some(_) => Ok((client.id.clone(), client.kind)),
     }
 }
 
@@ -523,13 +598,23 @@ fn authenticate_client(
 pub fn token_endpoint(shared: &Shared, req: &Request) -> Response {
     let mut st = state::lock(shared);
     st.count("token");
+    let grant_type = form_urlencoded::parse(&req.body)
+        .find(|(k, _)| k == "grant_type")
+        .map(|(_, v)| v.into_owned());
+    match grant_type.as_deref() {
+        Some("authorization_code") => st.count("token.authorization_code"),
+        Some("refresh_token") => st.count("token.refresh"),
+        Some(DEVICE_GRANT_TYPE) => st.count("token.device"),
+        _ => {}
+    }
     match token_inner(&mut st, req) {
         Ok(v) => oauth_json(200, &v),
         Err(e) => e.to_json_response(),
     }
 }
 
-fn token_inner(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
+/// The POST form body of a token-style endpoint (token, device/code).
+pub fn post_form(req: &Request) -> Result<HashMap<String, String>, OAuthError> {
     if req.method != "POST" {
         return Err(oauth_err(405, "invalid_request", "Invalid request method."));
     }
@@ -543,11 +628,16 @@ fn token_inner(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
     if std::str::from_utf8(&req.body).is_err() {
         return Err(oauth_err(400, "invalid_request", "Bad Request"));
     }
-    let p = unique_params(&req.body)?;
-    let client_id = authenticate_client(st, req, &p)?;
+    unique_params(&req.body)
+}
+
+fn token_inner(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
+    let p = post_form(req)?;
+    let (client_id, kind) = authenticate_client(st, req, &p)?;
     match p.get("grant_type").map(String::as_str).unwrap_or("") {
         "authorization_code" => exchange_code(st, &client_id, &p),
         "refresh_token" => refresh(st, &client_id, &p),
+        DEVICE_GRANT_TYPE => crate::device::poll(st, &client_id, kind, &p),
         other => Err(oauth_err(
             400,
             "unsupported_grant_type",
@@ -604,25 +694,67 @@ fn exchange_code(
             return Err(oauth_err(400, "invalid_grant", "Invalid code verifier."));
         }
     }
-    let (user, scopes, offline) = (c.user.clone(), c.scopes.clone(), c.offline);
+    let (user, scopes, offline, consented) = (c.user.clone(), c.scopes.clone(), c.offline, c.created);
+    if st.toggles.admin_policy {
+        return Err(admin_policy_enforced());
+    }
     if let Some(c) = st.codes.get_mut(code) {
         c.used = true;
     }
+    Ok(issue_grant(st, client_id, &user, &scopes, consented, offline))
+}
 
-    let mut resp = issue_access_token(st, client_id, &user, &scopes);
+fn sha256_hex(s: &str) -> String {
+    ring::digest::digest(&ring::digest::SHA256, s.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Records a consent and issues its first tokens (code exchange or device approval).
+pub fn issue_grant(
+    st: &mut State,
+    client_id: &str,
+    user: &str,
+    scopes: &[String],
+    consented: i64,
+    offline: bool,
+) -> Value {
+    let only_identity = scopes.iter().all(|s| IDENTITY_SCOPES.contains(&s.as_str()));
+    let expires_at = (st.toggles.testing_mode && !only_identity)
+        .then_some(consented + TESTING_GRANT_LIFETIME_SECS);
+    st.grants.push(Grant {
+        client_id: client_id.to_string(),
+        user: user.to_string(),
+        scopes: scopes.to_vec(),
+        created: consented,
+        expires_at,
+        revoked: false,
+        refresh_token_sha256: None,
+    });
+    let grant = st.grants.len() - 1;
+    let mut resp = issue_access_token(st, client_id, user, scopes, grant);
     if offline {
-        let rt = format!("1//0g{}", random_token(100));
-        st.refresh_tokens.insert(
-            rt.clone(),
-            RefreshToken {
-                client_id: client_id.to_string(),
-                user,
-                scopes,
-            },
-        );
-        resp["refresh_token"] = Value::String(rt);
+        resp["refresh_token"] = Value::String(issue_refresh_token(st, client_id, grant));
     }
-    Ok(resp)
+    resp
+}
+
+fn issue_refresh_token(st: &mut State, client_id: &str, grant: usize) -> String {
+    let rt = format!("1//0g{}", random_token(100));
+    st.remember_secret(&rt);
+    if let Some(g) = st.grants.get_mut(grant) {
+        g.refresh_token_sha256 = Some(sha256_hex(&rt));
+    }
+    st.refresh_tokens.insert(
+        rt.clone(),
+        RefreshToken {
+            client_id: client_id.to_string(),
+            grant,
+        },
+    );
+    rt
 }
 
 fn refresh(
@@ -641,14 +773,37 @@ fn refresh(
     if t.client_id != client_id {
         return Err(oauth_err(400, "unauthorized_client", "Unauthorized"));
     }
-    let (user, scopes) = (t.user.clone(), t.scopes.clone());
-    // Google sends no new refresh token here; the client keeps the old one.
-    Ok(issue_access_token(st, client_id, &user, &scopes))
+    let grant = t.grant;
+    let g = st.grants.get(grant).ok_or_else(expired_or_revoked)?;
+    if !g.live(now_secs()) {
+        return Err(expired_or_revoked());
+    }
+    if st.toggles.require_rapt {
+        return Err(invalid_rapt());
+    }
+    if st.toggles.admin_policy {
+        return Err(admin_policy_enforced());
+    }
+    let (user, scopes) = (g.user.clone(), g.scopes.clone());
+    let mut resp = issue_access_token(st, client_id, &user, &scopes, grant);
+    // Google normally sends no new refresh token here; the client keeps the old one.
+    // When it does rotate, the old token keeps working too.
+    if st.toggles.refresh_returns_refresh_token {
+        resp["refresh_token"] = Value::String(issue_refresh_token(st, client_id, grant));
+    }
+    Ok(resp)
 }
 
-fn issue_access_token(st: &mut State, client_id: &str, user: &str, scopes: &[String]) -> Value {
+fn issue_access_token(
+    st: &mut State,
+    client_id: &str,
+    user: &str,
+    scopes: &[String],
+    grant: usize,
+) -> Value {
     let now = now_secs();
     let token = format!("ya29.a0{}", random_token(150));
+    st.remember_secret(&token);
     st.access_tokens.insert(
         token.clone(),
         AccessToken {
@@ -656,6 +811,7 @@ fn issue_access_token(st: &mut State, client_id: &str, user: &str, scopes: &[Str
             user: user.to_string(),
             scopes: scopes.to_vec(),
             expires_at: now + ACCESS_TOKEN_LIFETIME_SECS,
+            grant,
         },
     );
     let mut resp = json!({
@@ -665,7 +821,9 @@ fn issue_access_token(st: &mut State, client_id: &str, user: &str, scopes: &[Str
         "token_type": "Bearer",
     });
     if scopes.iter().any(|s| s == OPENID) {
-        resp["id_token"] = Value::String(id_token(st, client_id, user, scopes, &token, now));
+        let id = id_token(st, client_id, user, scopes, &token, now);
+        st.remember_secret(&id);
+        resp["id_token"] = Value::String(id);
     }
     resp
 }

@@ -13,13 +13,27 @@ pub const DEFAULT_REDIRECT_URIS: [&str; 2] = [
     "https://pbx.mycompanyabc.com/gcal/oauth2callback",
     "http://127.0.0.1:8765/oauth2callback",
 ];
+/// The "TVs and Limited Input devices" client: device flow only, no redirect URIs.
+pub const DEVICE_CLIENT_ID: &str = "1018-gsgcal-device.apps.googleusercontent.com";
+pub const DEVICE_CLIENT_SECRET: &str = "GOCSPX-emulator-dev1ce";
 pub const DEFAULT_ACCOUNT: &str = "arthur.morgan@mycompanyabc.com";
 pub const DEFAULT_SUB: &str = "109876543210987654321";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    /// "Web application": authorization-code flow only.
+    Web,
+    /// "TVs and Limited Input devices": device flow only.
+    Device,
+}
 
 pub struct Client {
     pub id: String,
     pub secret: String,
     pub redirect_uris: Vec<String>,
+    pub kind: ClientKind,
+    /// Set by /control/delete_client (Google keeps deleted clients restorable for 30 days).
+    pub deleted: bool,
 }
 
 pub struct User {
@@ -39,19 +53,73 @@ pub struct AuthCode {
     pub used: bool,
 }
 
+/// One user consent to one client: every token issued from it lives and dies with it.
+pub struct Grant {
+    pub client_id: String,
+    pub user: String,
+    pub scopes: Vec<String>,
+    /// Time of consent (emulator clock).
+    pub created: i64,
+    /// Testing-mode consents die 7 days after consent.
+    pub expires_at: Option<i64>,
+    pub revoked: bool,
+    /// SHA-256 (hex) of the newest refresh token; None for online grants.
+    pub refresh_token_sha256: Option<String>,
+}
+
+impl Grant {
+    pub fn live(&self, now: i64) -> bool {
+        !self.revoked && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
 pub struct AccessToken {
-    /// Unused until revoke/introspection exist; kept so tokens stay attributable.
-    #[allow(dead_code)]
     pub client_id: String,
     pub user: String,
     pub scopes: Vec<String>,
     pub expires_at: i64,
+    /// Index into `State::grants`.
+    pub grant: usize,
 }
 
 pub struct RefreshToken {
     pub client_id: String,
-    pub user: String,
+    /// Index into `State::grants`.
+    pub grant: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DeviceStatus {
+    Pending,
+    Allowed,
+    Denied,
+    /// The user tried to allow but a Workspace admin policy blocked it.
+    Blocked,
+    /// Tokens were issued; the code is spent.
+    Used,
+}
+
+pub struct DeviceCode {
+    pub client_id: String,
+    pub user_code: String,
     pub scopes: Vec<String>,
+    pub expires_at: i64,
+    /// Required seconds between polls; grows by 5 on every slow_down.
+    pub interval: i64,
+    pub last_poll: Option<i64>,
+    pub status: DeviceStatus,
+    /// Time the user allowed (emulator clock).
+    pub consented_at: i64,
+}
+
+/// Failure modes a test can switch on; all off after start and after reset.
+#[derive(Default)]
+pub struct Toggles {
+    pub testing_mode: bool,
+    pub require_rapt: bool,
+    pub admin_policy: bool,
+    pub refresh_returns_refresh_token: bool,
+    pub device_strict_scopes: bool,
 }
 
 pub struct Calendar {
@@ -69,8 +137,13 @@ pub struct State {
     pub codes: HashMap<String, AuthCode>,
     pub access_tokens: HashMap<String, AccessToken>,
     pub refresh_tokens: HashMap<String, RefreshToken>,
+    pub grants: Vec<Grant>,
+    pub device_codes: HashMap<String, DeviceCode>,
+    pub toggles: Toggles,
     pub calendars: Vec<Calendar>,
     pub counters: BTreeMap<String, u64>,
+    /// Every secret ever issued or held, for test runners grepping logs; survives reset.
+    pub secrets: Vec<String>,
     last_etag: i64,
 }
 
@@ -80,14 +153,25 @@ impl State {
     pub fn new(https_port: u16) -> State {
         State {
             https_port,
-            clients: vec![Client {
-                id: DEFAULT_CLIENT_ID.into(),
-                secret: DEFAULT_CLIENT_SECRET.into(),
-                redirect_uris: DEFAULT_REDIRECT_URIS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-            }],
+            clients: vec![
+                Client {
+                    id: DEFAULT_CLIENT_ID.into(),
+                    secret: DEFAULT_CLIENT_SECRET.into(),
+                    redirect_uris: DEFAULT_REDIRECT_URIS
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                    kind: ClientKind::Web,
+                    deleted: false,
+                },
+                Client {
+                    id: DEVICE_CLIENT_ID.into(),
+                    secret: DEVICE_CLIENT_SECRET.into(),
+                    redirect_uris: Vec::new(),
+                    kind: ClientKind::Device,
+                    deleted: false,
+                },
+            ],
             users: vec![User {
                 email: DEFAULT_ACCOUNT.into(),
                 sub: DEFAULT_SUB.into(),
@@ -95,21 +179,33 @@ impl State {
             codes: HashMap::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            grants: Vec::new(),
+            device_codes: HashMap::new(),
+            toggles: Toggles::default(),
             calendars: vec![Calendar {
                 id: DEFAULT_ACCOUNT.into(),
                 owner: DEFAULT_ACCOUNT.into(),
                 events: Vec::new(),
             }],
             counters: BTreeMap::new(),
+            secrets: vec![DEFAULT_CLIENT_SECRET.into(), DEVICE_CLIENT_SECRET.into()],
             last_etag: 0,
         }
     }
 
-    /// Forgets everything issued or stored; keeps clients, users and calendars.
+    /// Forgets everything issued or stored and restores defaults (toggles, clock,
+    /// deleted clients); keeps clients, users, calendars and the secrets list.
     pub fn reset(&mut self) {
         self.codes.clear();
         self.access_tokens.clear();
         self.refresh_tokens.clear();
+        self.grants.clear();
+        self.device_codes.clear();
+        self.toggles = Toggles::default();
+        for c in &mut self.clients {
+            c.deleted = false;
+        }
+        crate::clock::reset_offset();
         for c in &mut self.calendars {
             c.events.clear();
         }
@@ -122,6 +218,10 @@ impl State {
 
     pub fn client(&self, id: &str) -> Option<&Client> {
         self.clients.iter().find(|c| c.id == id)
+    }
+
+    pub fn remember_secret(&mut self, s: &str) {
+        self.secrets.push(s.to_string());
     }
 
     pub fn user(&self, email: &str) -> Option<&User> {

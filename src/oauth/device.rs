@@ -1,0 +1,168 @@
+//! Pure logic of Google's device flow ("TVs and Limited Input devices"),
+//! Google's dialect rather than RFC 8628's: the start answer carries
+//! `verification_url` (we accept `verification_uri` too), and polls answer
+//! HTTP 428 for pending and 403 for both slow_down and access_denied, so we
+//! dispatch on the `error` field, never on the status.
+
+use super::{classify_token_error, parse_token_response, printable, TokenResponse};
+use crate::error::{Error, Result};
+use serde::Deserialize;
+
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// RFC 8628 §3.5: add 5 seconds to the interval on each slow_down.
+pub const SLOW_DOWN_STEP: u32 = 5;
+/// Google's default when the answer has no interval.
+pub const DEFAULT_INTERVAL: u32 = 5;
+
+/// What `/device/code` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_url: String,
+    pub expires_in: u32,
+    pub interval: u32,
+}
+
+#[derive(Deserialize)]
+struct StartBody {
+    device_code: String,
+    user_code: String,
+    #[serde(default)]
+    verification_url: Option<String>,
+    #[serde(default)]
+    verification_uri: Option<String>,
+    expires_in: i64,
+    #[serde(default)]
+    interval: Option<i64>,
+}
+
+pub fn start_form(client_id: &str, scopes: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("scope", scopes)
+        .finish()
+}
+
+pub fn poll_form(client_id: &str, client_secret: &str, device_code: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("client_secret", client_secret)
+        .append_pair("device_code", device_code)
+        .append_pair("grant_type", GRANT_TYPE)
+        .finish()
+}
+
+/// Reads the answer of `/device/code`.
+pub fn parse_start(status: u16, body: &[u8]) -> Result<Started> {
+    if status != 200 {
+        return Err(match classify_token_error(status, body) {
+            Error::InvalidScope(why) => Error::InvalidScope(format!(
+                "{why} Google restricts which scopes the device flow may request; use a Web \
+                 application client and the authorization-code flow (Get Authorization Code) instead."
+            )),
+            Error::InvalidClient(why) => Error::InvalidClient(format!(
+                "{why} The device flow needs an OAuth client of type \"TVs and Limited Input devices\"."
+            )),
+            other => other,
+        });
+    }
+    let b: StartBody = serde_json::from_slice(body)
+        .map_err(|e| Error::ApiBadResponse(format!("device endpoint answered unreadable JSON ({e})")))?;
+    let url = b.verification_url.or(b.verification_uri).unwrap_or_default();
+    let ok = !b.device_code.is_empty()
+        && b.device_code.len() <= 2048
+        && (1..=64).contains(&b.user_code.len())
+        && url.starts_with("https://")
+        && url.len() <= 256
+        && (1..=86_400).contains(&b.expires_in);
+    if !ok {
+        return Err(Error::ApiBadResponse(
+            "device endpoint answered without usable codes or verification URL".into(),
+        ));
+    }
+    let interval = b.interval.filter(|i| (0..=300).contains(i)).unwrap_or(DEFAULT_INTERVAL as i64);
+    Ok(Started {
+        device_code: b.device_code,
+        user_code: printable(&b.user_code),
+        verification_url: url,
+        expires_in: b.expires_in as u32,
+        interval: interval as u32,
+    })
+}
+
+/// What one poll of the token endpoint told us.
+#[derive(Debug)]
+pub enum Poll {
+    Approved(TokenResponse),
+    Pending,
+    SlowDown,
+}
+
+/// Reads a poll answer. Denial and expiry are errors with their own codes.
+pub fn parse_poll(status: u16, body: &[u8]) -> Result<Poll> {
+    if status == 200 {
+        return parse_token_response(status, body).map(Poll::Approved);
+    }
+    #[derive(Deserialize)]
+    struct E {
+        error: String,
+    }
+    match serde_json::from_slice::<E>(body).map(|e| e.error) {
+        Ok(e) if e == "authorization_pending" => Ok(Poll::Pending),
+        Ok(e) if e == "slow_down" => Ok(Poll::SlowDown),
+        Ok(e) if e == "access_denied" => Err(Error::AccessDenied(
+            "the user denied access at the verification page: start again and allow access".into(),
+        )),
+        Ok(e) if e == "expired_token" => Err(Error::DeviceCodeExpired(
+            "the user code expired before it was approved: start again for a new code".into(),
+        )),
+        _ => Err(classify_token_error(status, body)),
+    }
+}
+
+/// Whether a poll may go out now: never before the interval has passed
+/// since the previous one (times in milliseconds of a monotonic clock).
+pub fn poll_due(last_poll_ms: Option<u64>, interval_s: u32, now_ms: u64) -> bool {
+    match last_poll_ms {
+        None => true,
+        Some(last) => now_ms.saturating_sub(last) >= u64::from(interval_s) * 1000,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_accepts_both_url_names() {
+        let google = br#"{"device_code":"AH-1","user_code":"GQVQ-JKEC","expires_in":1800,"interval":5,"verification_url":"https://www.google.com/device"}"#;
+        let rfc = br#"{"device_code":"AH-1","user_code":"GQVQ-JKEC","expires_in":1800,"verification_uri":"https://www.google.com/device"}"#;
+        for body in [&google[..], &rfc[..]] {
+            let s = parse_start(200, body).unwrap();
+            assert_eq!(s.verification_url, "https://www.google.com/device");
+            assert_eq!((s.expires_in, s.interval), (1800, 5));
+        }
+        let e = parse_start(400, br#"{"error":"invalid_scope","error_description":"Invalid device flow scope: https://www.googleapis.com/auth/calendar.events"}"#).unwrap_err();
+        assert!(matches!(&e, Error::InvalidScope(s) if s.contains("Web application")), "{e}");
+        assert!(matches!(parse_start(200, br#"{"device_code":"x","user_code":"y","expires_in":5,"verification_url":"http://evil"}"#), Err(Error::ApiBadResponse(_))));
+    }
+
+    #[test]
+    fn polls_dispatch_on_error_not_status() {
+        assert!(matches!(parse_poll(428, br#"{"error":"authorization_pending","error_description":"Precondition Required"}"#), Ok(Poll::Pending)));
+        assert!(matches!(parse_poll(403, br#"{"error":"slow_down","error_description":"Forbidden"}"#), Ok(Poll::SlowDown)));
+        assert!(matches!(parse_poll(403, br#"{"error":"access_denied","error_description":"Forbidden"}"#), Err(Error::AccessDenied(_))));
+        assert!(matches!(parse_poll(400, br#"{"error":"expired_token","error_description":"Bad Request"}"#), Err(Error::DeviceCodeExpired(_))));
+        assert!(matches!(parse_poll(401, br#"{"error":"deleted_client","error_description":"The OAuth client was deleted."}"#), Err(Error::DeletedClient(_))));
+        assert!(matches!(parse_poll(200, br#"{"access_token":"a","expires_in":3599,"refresh_token":"r","scope":"s","token_type":"Bearer"}"#), Ok(Poll::Approved(_))));
+    }
+
+    #[test]
+    fn interval_is_respected() {
+        assert!(poll_due(None, 5, 0));
+        assert!(!poll_due(Some(1_000), 5, 5_999));
+        assert!(poll_due(Some(1_000), 5, 6_000));
+        assert!(poll_due(Some(1_000), 0, 1_000));
+    }
+}
