@@ -3,7 +3,8 @@
 #   ffi-tests/run.sh EMULATOR [--quiet] [--wrap "CMD ARGS"] PROGRAM...
 # The emulator's startup line is passed to the programs in GS_GCAL_EMULATOR.
 # --wrap runs each program under e.g. valgrind or qemu-arm. Prints
-# "N passed, N failed" (unless --quiet) and exits non-zero when any failed.
+# "N passed, N failed" (unless --quiet) and exits non-zero when any failed,
+# or when any secret the emulator issued appears in what was printed.
 set -u
 emu=$1
 shift
@@ -30,14 +31,42 @@ export GS_GCAL_EMULATOR="$line"
 pass=0
 fail=0
 for prog in "$@"; do
+    log="$dir/$(basename "$prog").log"
     # shellcheck disable=SC2086 # $wrap is a command line on purpose
-    if $wrap "$prog"; then
+    $wrap "$prog" 2>&1 | tee "$log"
+    if [ "${PIPESTATUS[0]}" -eq 0 ]; then
         pass=$((pass + 1))
     else
         echo "FAILED: $wrap $prog" >&2
         fail=$((fail + 1))
     fi
 done
+
+# No secret the emulator ever issued or holds (client secrets, codes,
+# tokens) may appear in anything the programs or the emulator printed.
+port=$(sed -n 's/.*"control_port":\([0-9]*\).*/\1/p' <<<"$line")
+secrets=""
+if exec {ctl}<>"/dev/tcp/127.0.0.1/$port"; then
+    printf 'GET /control/secrets HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&"$ctl"
+    secrets=$(cat <&"$ctl" | sed -n 's/.*"secrets":\[\(.*\)\].*/\1/p' | tr ',' '\n' | sed 's/^ *"//; s/" *$//')
+    exec {ctl}>&-
+fi
+if [ -z "$secrets" ]; then
+    echo "FAILED: could not read the emulator's secrets to check the logs" >&2
+    fail=$((fail + 1))
+else
+    leaks=0
+    while IFS= read -r secret; do
+        [ ${#secret} -ge 8 ] || continue
+        for f in "$dir"/*.log; do
+            if grep -qF -- "$secret" "$f"; then
+                echo "FAILED: a secret (${#secret} chars) appears in $(basename "$f")" >&2
+                leaks=$((leaks + 1))
+            fi
+        done
+    done <<<"$secrets"
+    [ "$leaks" -eq 0 ] || fail=$((fail + 1))
+fi
 pid=$EMU_PID
 exec {EMU[1]}>&-
 wait "$pid" 2>/dev/null

@@ -10,7 +10,7 @@ use crate::http::{self, Http};
 use crate::meeting::{self, Meeting, Prepared};
 use crate::oauth::device::{self, Poll, Started};
 use crate::oauth::{self, Pasted, TokenResponse};
-use crate::store::{sealed, ClientConfig, DeviceAuth, PendingAuth, State, Store, Tokens};
+use crate::store::{sealed, ClientConfig, DeviceAuth, PendingAuth, Revocation, State, Store, Tokens};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -124,9 +124,10 @@ impl Client {
         }
         let mut next = self.state.clone();
         if next.client.as_ref().map(|c| c.client_id.as_str()) != Some(client_id) {
-            if let Some(t) = next.tokens.take() {
-                queue_revocation(&mut next, t.refresh_token);
-            }
+            // The old tokens are dropped, not revoked: the new client may
+            // belong to the same Google project, and revoking the user's
+            // grant to the project would also undo the coming authorization.
+            next.tokens = None;
             next.account = None;
             next.pending.clear();
             next.device = None;
@@ -229,12 +230,17 @@ impl Client {
     fn adopt_grant(&mut self, mut next: State, t: TokenResponse, google_now: Option<i64>) -> Result<()> {
         let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
         oauth::check_granted(&t.scope)?;
+        let account = t.id_token.as_deref().and_then(oauth::email_from_id_token);
+        // Google revokes a user's whole grant to the project: revoking a
+        // replaced token of the same account (or an unknown one) would undo
+        // this authorization. Only another account's old grant is revoked.
+        next.pending_revocations.retain(|r| r.account.is_some() && r.account != account);
         if let Some(old) = next.tokens.take() {
-            if old.refresh_token != refresh_token {
+            if account.is_some() && next.account.is_some() && next.account != account {
                 queue_revocation(&mut next, old.refresh_token);
             }
         }
-        next.account = t.id_token.as_deref().and_then(oauth::email_from_id_token);
+        next.account = account;
         next.tokens = Some(Tokens {
             access_token: t.access_token,
             access_expires_at: now() + t.expires_in,
@@ -344,16 +350,16 @@ impl Client {
             return;
         }
         let mut done = Vec::new();
-        for token in &self.state.pending_revocations {
+        for r in &self.state.pending_revocations {
             let Ok(http) = self.http() else { break };
-            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(token)) {
-                Ok(r) if r.status == 200 || r.status == 400 => done.push(token.clone()),
+            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(&r.refresh_token)) {
+                Ok(reply) if reply.status == 200 || reply.status == 400 => done.push(r.clone()),
                 _ => break,
             }
         }
         if !done.is_empty() {
             let mut next = self.state.clone();
-            next.pending_revocations.retain(|t| !done.contains(t));
+            next.pending_revocations.retain(|r| !done.contains(r));
             // A failed save only means a repeated revocation later.
             let _ = self.commit(next);
         }
@@ -542,9 +548,11 @@ impl Client {
     }
 }
 
+/// Queues the revocation of a grant of the state's current account.
 fn queue_revocation(state: &mut State, refresh_token: String) {
-    if !state.pending_revocations.contains(&refresh_token) {
-        state.pending_revocations.push(refresh_token);
+    if !state.pending_revocations.iter().any(|r| r.refresh_token == refresh_token) {
+        let account = state.account.clone();
+        state.pending_revocations.push(Revocation { refresh_token, account });
     }
     let excess = state.pending_revocations.len().saturating_sub(MAX_PENDING_REVOCATIONS);
     state.pending_revocations.drain(..excess);

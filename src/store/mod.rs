@@ -55,6 +55,15 @@ pub struct Tokens {
     pub refreshed_at: Option<i64>,
 }
 
+/// A refresh token waiting to be revoked, with the account it belongs to:
+/// Google revokes a user's whole grant to the project, so revoking it after
+/// the same account authorized again would kill the new authorization too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub refresh_token: String,
+    pub account: Option<String>,
+}
+
 /// A device-flow authorization in progress ("TVs and Limited Input devices").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceAuth {
@@ -87,10 +96,10 @@ pub struct State {
     /// paste of the same code gets a clear answer without asking Google.
     #[serde(default)]
     pub used_codes: Vec<String>,
-    /// Refresh tokens to revoke at Google when it is reachable again (after
-    /// a reset or a re-authorization made while offline).
+    /// Grants to revoke at Google when it is reachable again (after a reset
+    /// made offline, or a re-authorization with another account).
     #[serde(default)]
-    pub pending_revocations: Vec<String>,
+    pub pending_revocations: Vec<Revocation>,
     #[serde(default)]
     pub device: Option<DeviceAuth>,
 }

@@ -70,9 +70,8 @@ fn issue_code(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
         .collect();
     // In practice Google lets Calendar scopes through; strict mode follows its documentation.
     let strict = st.toggles.device_strict_scopes;
-    let allowed = |s: &str| {
-        DOCUMENTED_SCOPES.contains(&s) || (!strict && KNOWN_SCOPES.contains(&s))
-    };
+    let allowed =
+        |s: &str| DOCUMENTED_SCOPES.contains(&s) || (!strict && KNOWN_SCOPES.contains(&s));
     if let Some(bad) = scopes.iter().find(|s| !allowed(s)) {
         return Err(oauth_err(
             400,

@@ -378,8 +378,9 @@ pub fn authorization_endpoint(shared: &Shared, req: &Request) -> Response {
         Err(e) => html(
             e.status,
             format!(
-                "<h1>Access blocked: Authorization Error</h1><p>{}</p><p>Error 400: {}</p>",
+                "<h1>Access blocked: Authorization Error</h1><p>{}</p><p>Error {}: {}</p>",
                 html_escape(&e.description),
+                e.status,
                 e.error
             ),
         ),
@@ -694,14 +695,17 @@ fn exchange_code(
             return Err(oauth_err(400, "invalid_grant", "Invalid code verifier."));
         }
     }
-    let (user, scopes, offline, consented) = (c.user.clone(), c.scopes.clone(), c.offline, c.created);
+    let (user, scopes, offline, consented) =
+        (c.user.clone(), c.scopes.clone(), c.offline, c.created);
     if st.toggles.admin_policy {
         return Err(admin_policy_enforced());
     }
     if let Some(c) = st.codes.get_mut(code) {
         c.used = true;
     }
-    Ok(issue_grant(st, client_id, &user, &scopes, consented, offline))
+    Ok(issue_grant(
+        st, client_id, &user, &scopes, consented, offline,
+    ))
 }
 
 fn sha256_hex(s: &str) -> String {

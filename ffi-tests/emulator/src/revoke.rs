@@ -14,7 +14,11 @@ use crate::state::{self, Shared, State};
 /// that project." All our clients are one project, so every grant of the user goes.
 pub fn revoke_user_grants(st: &mut State, user: &str) -> usize {
     let mut n = 0;
-    for g in st.grants.iter_mut().filter(|g| g.user == user && !g.revoked) {
+    for g in st
+        .grants
+        .iter_mut()
+        .filter(|g| g.user == user && !g.revoked)
+    {
         g.revoked = true;
         n += 1;
     }
@@ -64,8 +68,7 @@ fn revoke(st: &mut State, req: &Request) -> Result<(), OAuthError> {
     } else {
         None
     };
-    let user =
-        user.ok_or_else(|| oauth_err(400, "invalid_token", "Token expired or revoked"))?;
+    let user = user.ok_or_else(|| oauth_err(400, "invalid_token", "Token expired or revoked"))?;
     revoke_user_grants(st, &user);
     Ok(())
 }

@@ -176,7 +176,7 @@ fn consent_deny_and_invalid_urls() {
     assert!(page.body.contains("Error 400: redirect_uri_mismatch"));
     let page = emu.https("GET", "/o/oauth2/v2/auth?client_id=nobody", &[], b"");
     assert_eq!(page.status, 401);
-    assert!(page.body.contains("Error 400: invalid_client"));
+    assert!(page.body.contains("Error 401: invalid_client"));
 }
 
 #[test]
