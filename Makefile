@@ -10,7 +10,7 @@ CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
 CINC     := -Iinclude -Iffi-tests/c
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
-CTESTS   := test_flow test_misuse test_threads test_restart
+CTESTS   := test_flow test_misuse test_threads test_restart test_auth
 HARNESS  := ffi-tests/c/harness.c
 CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c)
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \

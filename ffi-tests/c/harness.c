@@ -92,7 +92,13 @@ void h_emulator(emulator *e) {
         h_json_string(line, "client_id", e->client_id, sizeof e->client_id) ||
         h_json_string(line, "client_secret", e->client_secret, sizeof e->client_secret) ||
         h_json_string(line, "redirect_uri", e->redirect_uri, sizeof e->redirect_uri) ||
-        h_json_string(line, "account", e->account, sizeof e->account)) {
+        h_json_string(line, "account", e->account, sizeof e->account) ||
+        h_json_string(line, "device_endpoint", e->device_endpoint, sizeof e->device_endpoint) ||
+        h_json_string(line, "revoke_endpoint", e->revoke_endpoint, sizeof e->revoke_endpoint) ||
+        h_json_string(line, "device_client_id", e->device_client_id,
+                      sizeof e->device_client_id) ||
+        h_json_string(line, "device_client_secret", e->device_client_secret,
+                      sizeof e->device_client_secret)) {
         fprintf(stderr, "GS_GCAL_EMULATOR is not the emulator's startup line\n");
         exit(2);
     }
@@ -168,6 +174,8 @@ void h_use_emulator(gs_gcal *h, const emulator *e) {
     EXPECT_RC(h, gs_gcal_set_option(h, "auth_endpoint", e->auth_endpoint), GS_GCAL_OK);
     EXPECT_RC(h, gs_gcal_set_option(h, "token_endpoint", e->token_endpoint), GS_GCAL_OK);
     EXPECT_RC(h, gs_gcal_set_option(h, "calendar_api_base", e->calendar_api_base), GS_GCAL_OK);
+    EXPECT_RC(h, gs_gcal_set_option(h, "device_endpoint", e->device_endpoint), GS_GCAL_OK);
+    EXPECT_RC(h, gs_gcal_set_option(h, "revoke_endpoint", e->revoke_endpoint), GS_GCAL_OK);
     EXPECT_RC(h, gs_gcal_set_option(h, "ca_file", e->ca_file), GS_GCAL_OK);
 }
 

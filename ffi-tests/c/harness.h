@@ -19,6 +19,10 @@ typedef struct emulator {
     char client_secret[256];
     char redirect_uri[256];
     char account[256];
+    char device_endpoint[256];
+    char revoke_endpoint[256];
+    char device_client_id[256];
+    char device_client_secret[256];
     int control_port;
 } emulator;
 

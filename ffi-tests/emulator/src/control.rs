@@ -126,6 +126,19 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             }
             ok(json!({ name: on }))
         }
+        // {"announced":s,"enforced":s}: the interval new device codes announce
+        // and the one slow_down enforces (tests cannot wait Google's 5 s).
+        ("POST", "/control/device_interval") => {
+            let v = body_json(&req.body);
+            let (Some(a), Some(e)) = (
+                v.get("announced").and_then(Value::as_i64),
+                v.get("enforced").and_then(Value::as_i64),
+            ) else {
+                return control_error("invalid_request", "body must be {\"announced\":s,\"enforced\":s}");
+            };
+            state::lock(shared).toggles.device_interval = Some((a, e));
+            ok(json!({"announced": a, "enforced": e}))
+        }
         // Makes every issued access token expired, to drive the library's 401 → refresh path.
         ("POST", "/control/expire_tokens") => {
             let mut st = state::lock(shared);

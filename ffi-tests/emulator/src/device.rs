@@ -84,6 +84,8 @@ fn issue_code(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
     }
 
     let now = now_secs();
+    let (announced, enforced) =
+        st.toggles.device_interval.unwrap_or((POLL_INTERVAL_SECS, POLL_INTERVAL_SECS));
     let device_code = format!("AH-1Ng{}", random_token(90));
     let user_code = new_user_code(st);
     st.remember_secret(&device_code);
@@ -94,7 +96,7 @@ fn issue_code(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
             user_code: user_code.clone(),
             scopes: oauth::normalize_granted(&scopes),
             expires_at: now + DEVICE_CODE_LIFETIME_SECS,
-            interval: POLL_INTERVAL_SECS,
+            interval: enforced,
             last_poll: None,
             status: DeviceStatus::Pending,
             consented_at: now,
@@ -104,7 +106,7 @@ fn issue_code(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
         "device_code": device_code,
         "user_code": user_code,
         "expires_in": DEVICE_CODE_LIFETIME_SECS,
-        "interval": POLL_INTERVAL_SECS,
+        "interval": announced,
         "verification_url": VERIFICATION_URL,
     }))
 }

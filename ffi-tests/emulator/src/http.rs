@@ -256,6 +256,8 @@ fn write_response<S: Write>(
     keep_alive: bool,
 ) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    // Google dates every response; clients may use it as the server's clock.
+    head.push_str(&format!("Date: {}\r\n", crate::clock::http_date(crate::clock::now_secs())));
     for (n, v) in &resp.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
     }

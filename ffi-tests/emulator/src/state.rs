@@ -115,6 +115,10 @@ pub struct DeviceCode {
 /// Failure modes a test can switch on; all off after start and after reset.
 #[derive(Default)]
 pub struct Toggles {
+    /// Device-flow poll interval (seconds) announced in new device codes,
+    /// and the one enforced with slow_down; None = Google's 5 s for both.
+    /// Lets tests poll without waiting, or provoke slow_down at will.
+    pub device_interval: Option<(i64, i64)>,
     pub testing_mode: bool,
     pub require_rapt: bool,
     pub admin_policy: bool,
