@@ -7,7 +7,8 @@ include cross/targets.mk
 CARGO    ?= cargo
 HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
-CINC     := -Iinclude -Iffi-tests/c
+# Large-file interfaces: 32-bit ARM readdir() fails on 64-bit inode numbers without them.
+CINC     := -Iinclude -Iffi-tests/c -D_FILE_OFFSET_BITS=64
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
 CTESTS   := test_flow test_misuse test_threads test_restart test_auth

@@ -78,8 +78,11 @@ int main(void) {
 
     fflush(stdout);
     child = fork();
-    if (child == 0)
-        _exit(second_process(&emu, dir));
+    if (child == 0) {
+        int rc = second_process(&emu, dir);
+        fflush(stdout); /* _exit() does not flush stdio */
+        _exit(rc);
+    }
     CHECK(child > 0);
     if (child > 0) {
         CHECK(waitpid(child, &status, 0) == child);
