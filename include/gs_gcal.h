@@ -65,6 +65,99 @@
 #define GS_GCAL_VERIFICATION_URL_SIZE 260
 
 /**
+ * `gs_gcal_meeting.flags`: write the participant password into the
+ * invitation's "how to join" text.
+ */
+#define GS_GCAL_MEETING_SHARE_PASSWORD 1
+
+/**
+ * `gs_gcal_meeting.repeat`: a single meeting.
+ */
+#define GS_GCAL_REPEAT_NONE 0
+
+/**
+ * Every day (or every `repeat_interval` days).
+ */
+#define GS_GCAL_REPEAT_DAILY 1
+
+/**
+ * Every week on `repeat_weekdays` (or every `repeat_interval` weeks).
+ */
+#define GS_GCAL_REPEAT_WEEKLY 2
+
+/**
+ * Every weekday, Monday to Friday.
+ */
+#define GS_GCAL_REPEAT_WEEKDAYS 3
+
+/**
+ * Monthly on the start's day of month (months without it are skipped).
+ */
+#define GS_GCAL_REPEAT_MONTHLY_BY_DAY 4
+
+/**
+ * Monthly on the start's n-th weekday (e.g. 2nd Tuesday, last Friday).
+ */
+#define GS_GCAL_REPEAT_MONTHLY_BY_WEEKDAY 5
+
+/**
+ * Yearly on the start's month and day.
+ */
+#define GS_GCAL_REPEAT_YEARLY 6
+
+/**
+ * `gs_gcal_meeting.repeat_end`: the series never ends.
+ */
+#define GS_GCAL_REPEAT_END_NEVER 0
+
+/**
+ * The series ends after `repeat_count` occurrences.
+ */
+#define GS_GCAL_REPEAT_END_AFTER 1
+
+/**
+ * The series ends on `repeat_until` (inclusive).
+ */
+#define GS_GCAL_REPEAT_END_ON_DATE 2
+
+/**
+ * `gs_gcal_meeting.repeat_weekdays` bits.
+ */
+#define GS_GCAL_MONDAY 1
+
+#define GS_GCAL_TUESDAY 2
+
+#define GS_GCAL_WEDNESDAY 4
+
+#define GS_GCAL_THURSDAY 8
+
+#define GS_GCAL_FRIDAY 16
+
+#define GS_GCAL_SATURDAY 32
+
+#define GS_GCAL_SUNDAY 64
+
+/**
+ * Size of `gs_gcal_push_result.html_link`.
+ */
+#define GS_GCAL_HTML_LINK_SIZE 512
+
+/**
+ * The most occurrences a series may have, however its end is given.
+ */
+#define MAX_COUNT 1000
+
+/**
+ * The largest "every N" the form offers.
+ */
+#define MAX_INTERVAL 99
+
+/**
+ * `weekdays` bits for Monday to Friday ("Every weekday").
+ */
+#define WEEKDAYS_MON_FRI 31
+
+/**
  * RFC 8628 §3.5: add 5 seconds to the interval on each slow_down.
  */
 #define SLOW_DOWN_STEP 5
@@ -177,7 +270,74 @@ typedef struct gs_gcal_meeting {
    * E-mail reminder before the start, in minutes; 0 = none; ≤ 40320.
    */
   uint32_t email_reminder_minutes;
+  /**
+   * The participants' password (≤ 64 bytes; NULL for none); written into
+   * the invitation only with GS_GCAL_MEETING_SHARE_PASSWORD. Never pass
+   * the host password.
+   */
+  const char *participant_password;
+  /**
+   * GS_GCAL_MEETING_* bits; other bits must be 0.
+   */
+  uint32_t flags;
+  /**
+   * GS_GCAL_REPEAT_NONE (0), _DAILY, _WEEKLY, _WEEKDAYS (Mon–Fri),
+   * _MONTHLY_BY_DAY (day of month), _MONTHLY_BY_WEEKDAY (n-th weekday),
+   * _YEARLY. The series starts at `start`.
+   */
+  uint32_t repeat;
+  /**
+   * Every N days/weeks/months/years (1–99; 0 means 1): the UCM "custom"
+   * repeat is DAILY, WEEKLY or MONTHLY_* with an interval.
+   */
+  uint32_t repeat_interval;
+  /**
+   * WEEKLY only: GS_GCAL_MONDAY | … | GS_GCAL_SUNDAY; 0 = the start's
+   * weekday, which must be among the chosen days.
+   */
+  uint32_t repeat_weekdays;
+  /**
+   * GS_GCAL_REPEAT_END_NEVER (0), _AFTER (`repeat_count` occurrences,
+   * 1–1000) or _ON_DATE (`repeat_until`, inclusive).
+   */
+  uint32_t repeat_end;
+  uint32_t repeat_count;
+  /**
+   * Last date "YYYY-MM-DD" (local) that may hold an occurrence.
+   */
+  const char *repeat_until;
+  /**
+   * To edit one occurrence of a repeating meeting: its original local
+   * start "YYYY-MM-DDTHH:MM" (`start`/`end` then give its new times and
+   * the repeat fields are ignored). NULL for the whole meeting.
+   */
+  const char *occurrence;
 } gs_gcal_meeting;
+
+/**
+ * What `gs_gcal_push_meeting` reports. Set `struct_size =
+ * sizeof(gs_gcal_push_result)`; the rest is written only on success.
+ */
+typedef struct gs_gcal_push_result {
+  /**
+   * `sizeof(gs_gcal_push_result)` as compiled by the caller.
+   */
+  uint32_t struct_size;
+  /**
+   * The event's id (an occurrence's instance id when one was edited);
+   * NUL-terminated.
+   */
+  char event_id[GS_GCAL_EVENT_ID_SIZE];
+  /**
+   * The event's link in Google Calendar ("" if Google sent none or it
+   * does not fit).
+   */
+  char html_link[GS_GCAL_HTML_LINK_SIZE];
+  /**
+   * How many invitees were skipped for lack of an e-mail.
+   */
+  size_t skipped_count;
+} gs_gcal_push_result;
 
 /**
  * What the administrator needs to approve a device-flow authorization:
@@ -609,41 +769,65 @@ gs_gcal_result gs_gcal_auth_url(struct gs_gcal *h,
 GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_authorize(struct gs_gcal *h, const char *code);
 
 /**
- * Creates or updates the Google Calendar event of one PBX meeting, in the
- * calendar of option "calendar_id", with invitations per "send_updates".
- * The event id is derived from the meeting id, so pushing the same
- * meeting again updates the one event (full replacement) instead of
- * creating a second.
+ * Creates or updates the Google Calendar event of one PBX meeting (or one
+ * occurrence of a repeating meeting, see `occurrence`), in the calendar of
+ * option "calendar_id", with invitations per "send_updates". The event id
+ * is derived from the meeting id, so pushing the same meeting again
+ * updates the one event (full replacement: removed invitees disappear)
+ * instead of creating a second; an event deleted in Google is restored,
+ * or, if Google refuses, the meeting moves to a new event id (recorded in
+ * the state).
  *
  * - `meeting`: see `gs_gcal_meeting`; validated before anything is sent.
- * - `event_id`, `event_id_len`: receives the event id
- *   (GS_GCAL_EVENT_ID_SIZE always suffices).
+ * - `out`: receives the event id, its link and the skipped count.
  * - `skipped`, `skipped_cap`: may be NULL/0; receives the indexes into
  *   `meeting->invitees` of invitees without an e-mail (not invited).
- * - `skipped_count`: may be NULL; receives how many were skipped.
  *
  * Output sizes are checked before any network I/O.
  *
  * Returns GS_GCAL_OK; caller errors (GS_GCAL_NULL_ARGUMENT,
  * GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG, GS_GCAL_STRUCT_SIZE,
- * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME, GS_GCAL_INVALID_TIME_ZONE,
+ * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME (also a local time that
+ * does not exist in the zone, in a DST gap), GS_GCAL_INVALID_TIME_ZONE,
  * GS_GCAL_INVALID_EMAIL, GS_GCAL_BUFFER_TOO_SMALL); GS_GCAL_NOT_CONFIGURED,
  * GS_GCAL_NOT_AUTHORIZED, GS_GCAL_REAUTH_REQUIRED and other authorization
- * codes from the token refresh; network and TLS codes; GS_GCAL_API_*
- * (GS_GCAL_API_CONFLICT: the id belongs to an event not created for this
- * meeting); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3 Calendar
- * requests (insert; on 409 get and update), repeated once after a token
- * refresh if Google answers 401, plus at most 2 token requests; each
- * request is bounded by "timeout_ms".
+ * codes from the token refresh; GS_GCAL_CLOCK_NOT_SET; network and TLS
+ * codes; GS_GCAL_API_* (GS_GCAL_API_CONFLICT: the id belongs to an event
+ * not created for this meeting; GS_GCAL_API_NOT_FOUND: the occurrence is
+ * not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3
+ * Calendar requests (insert; on 409 get and update), twice more after a
+ * refused restore, each repeated once after a token refresh on a 401;
+ * each request is bounded by "timeout_ms".
  */
 GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_push_meeting(struct gs_gcal *h,
                                     const struct gs_gcal_meeting *meeting,
-                                    char *event_id,
-                                    size_t event_id_len,
+                                    struct gs_gcal_push_result *out,
                                     size_t *skipped,
-                                    size_t skipped_cap,
-                                    size_t *skipped_count);
+                                    size_t skipped_cap);
+
+/**
+ * Cancels a meeting: deletes its Google Calendar event (guests notified
+ * per "send_updates"), or only one occurrence of a repeating meeting.
+ * An event already gone counts as done.
+ *
+ * - `meeting_id`: the PBX meeting id given to `gs_gcal_push_meeting`.
+ * - `occurrence`: NULL for the whole meeting, or the original local start
+ *   "YYYY-MM-DDTHH:MM" of the one occurrence to cancel.
+ * - `time_zone`: the meeting's IANA zone; needed with `occurrence`, else
+ *   may be NULL.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME,
+ * GS_GCAL_INVALID_TIME_ZONE; authorization, clock, network, TLS and
+ * GS_GCAL_API_* codes. Blocks on the network: one request, repeated once
+ * after a token refresh on a 401, bounded by "timeout_ms".
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_cancel_meeting(struct gs_gcal *h,
+                                      const char *meeting_id,
+                                      const char *occurrence,
+                                      const char *time_zone);
 
 /**
  * Starts the device flow ("TVs and Limited Input devices" client): asks

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::http::{api_error, Http};
-use crate::meeting::MEETING_ID_PROPERTY;
+use crate::meeting::{Prepared, MEETING_ID_PROPERTY};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
@@ -34,28 +34,47 @@ pub struct Written {
     pub replaced: bool,
 }
 
-/// Creates or replaces the event of one meeting. Insert first; a 409 means
-/// the id exists: if the event carries our meeting id it is ours (an earlier
-/// push whose answer was lost, or an edit), so replace it in full; otherwise
-/// refuse rather than overwrite someone else's event.
-pub fn upsert(
-    http: &Http,
-    to: &Target,
-    token: &str,
-    event_id: &str,
-    meeting_id: &str,
-    event: &Value,
-) -> Result<Written> {
+/// How a write ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upserted {
+    Done(Written),
+    /// The id holds our event, deleted in Google, and Google refuses to
+    /// restore it: the caller moves the meeting to a new id generation.
+    RestoreRefused,
+}
+
+/// Creates or replaces the event of one meeting (or one occurrence).
+/// Insert first; a 409 means the id exists: if the event carries our
+/// meeting id it is ours (an earlier push whose answer was lost, or an
+/// edit), so replace it in full — restoring it if it was deleted in Google;
+/// otherwise refuse rather than overwrite someone else's event.
+pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &str) -> Result<Upserted> {
     let (base, calendar_id, send_updates) = (to.base, to.calendar_id, to.send_updates);
+    if p.target_id != p.event_id {
+        // One occurrence: it exists as long as the series does.
+        let url = format!("{}?sendUpdates={send_updates}", event_url(base, calendar_id, &p.target_id));
+        let mut body = p.event.clone();
+        body["status"] = Value::from("confirmed");
+        let r = http.api("PUT", &url, token, Some(&body))?;
+        return match r.status {
+            200 => written(&r.body, true).map(Upserted::Done),
+            404 | 410 => Err(Error::ApiNotFound(format!(
+                "occurrence {} is not part of the meeting's series in Google (moved, or the series \
+                 was never pushed)",
+                p.target_id
+            ))),
+            s => Err(api_error(s, &r.body)),
+        };
+    }
     let insert = format!("{}?sendUpdates={send_updates}", events_url(base, calendar_id));
-    let r = http.api("POST", &insert, token, Some(event))?;
+    let r = http.api("POST", &insert, token, Some(&p.event))?;
     if r.status == 200 {
-        return written(&r.body, false);
+        return written(&r.body, false).map(Upserted::Done);
     }
     if r.status != 409 {
         return Err(api_error(r.status, &r.body));
     }
-    let url = event_url(base, calendar_id, event_id);
+    let url = event_url(base, calendar_id, &p.event_id);
     let got = http.api("GET", &url, token, None)?;
     if got.status != 200 {
         return Err(api_error(got.status, &got.body));
@@ -67,20 +86,37 @@ pub fn upsert(
         .and_then(Value::as_str);
     if owner != Some(meeting_id) {
         return Err(Error::ApiConflict(format!(
-            "event id {event_id} already exists in calendar {calendar_id} but was not created \
-             for this meeting; set instance_id if several PBXes share this calendar"
+            "event id {} already exists in calendar {calendar_id} but was not created \
+             for this meeting; set instance_id if several PBXes share this calendar",
+            p.event_id
         )));
     }
+    let cancelled = existing["status"].as_str() == Some("cancelled");
     // Full replacement, so removed invitees disappear; `confirmed` restores
-    // an event that was cancelled in Google.
-    let mut body = event.clone();
+    // an event that was deleted in Google.
+    let mut body = p.event.clone();
     body["status"] = Value::from("confirmed");
     let put = format!("{url}?sendUpdates={send_updates}");
     let r = http.api("PUT", &put, token, Some(&body))?;
-    if r.status != 200 {
-        return Err(api_error(r.status, &r.body));
+    match r.status {
+        200 => written(&r.body, true).map(Upserted::Done),
+        403 | 404 | 410 if cancelled => Ok(Upserted::RestoreRefused),
+        s => Err(api_error(s, &r.body)),
     }
-    written(&r.body, true)
+}
+
+/// Deletes an event or one occurrence. Gone already (404, 410) is done.
+pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<()> {
+    let url = format!(
+        "{}?sendUpdates={}",
+        event_url(to.base, to.calendar_id, target_id),
+        to.send_updates
+    );
+    let r = http.api("DELETE", &url, token, None)?;
+    match r.status {
+        200 | 204 | 404 | 410 => Ok(()),
+        s => Err(api_error(s, &r.body)),
+    }
 }
 
 fn written(body: &[u8], replaced: bool) -> Result<Written> {

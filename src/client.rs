@@ -3,14 +3,15 @@
 //! only: parsing and decisions live in `oauth`, `meeting` and `http`; disk
 //! in `store`; the network in `http`.
 
-use crate::calendar::{self, Written};
+use crate::calendar::{self, Upserted, Written};
 use crate::config::{Config, Effect};
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
+use crate::meeting::zone::Zone;
 use crate::meeting::{self, Meeting, Prepared};
 use crate::oauth::device::{self, Poll, Started};
 use crate::oauth::{self, Pasted, TokenResponse};
-use crate::store::{sealed, ClientConfig, DeviceAuth, PendingAuth, Revocation, State, Store, Tokens};
+use crate::store::{sealed, zoneinfo, ClientConfig, DeviceAuth, PendingAuth, Revocation, State, Store, Tokens};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -396,21 +397,74 @@ impl Client {
         Ok(())
     }
 
-    /// Validates a meeting and builds its event; nothing is sent.
-    pub fn prepare(&self, m: &Meeting) -> Result<Prepared> {
-        meeting::prepare(m, &self.config.instance_id)
+    /// The rules of a time zone: from the system's zoneinfo, or computed
+    /// for `Etc/GMT±N`/`UTC`; None when the PBX has no zoneinfo (then only
+    /// the name's shape is checked and Google judges the rest).
+    fn zone(&self, name: &str) -> Result<Option<Zone>> {
+        meeting::localtime::check_time_zone(name)?;
+        if let Some(z) = Zone::fixed(name) {
+            return Ok(Some(z));
+        }
+        match zoneinfo::read_zone(Path::new(&self.config.zoneinfo_dir), name)? {
+            Some(bytes) => Zone::from_tzif(name, &bytes).map(Some),
+            None => Ok(None),
+        }
     }
 
-    /// Creates or updates the meeting's event in Google Calendar.
-    pub fn push(&mut self, p: &Prepared, meeting_id: &str) -> Result<Written> {
-        self.with_token(|c, token| {
-            let to = calendar::Target {
-                base: &c.config.calendar_api_base,
-                calendar_id: &c.config.calendar_id,
-                send_updates: c.config.send_updates.as_str(),
-            };
-            calendar::upsert(c.http()?, &to, token, &p.event_id, meeting_id, &p.event)
-        })
+    /// Validates a meeting and builds its event; nothing is sent.
+    pub fn prepare(&self, m: &Meeting) -> Result<Prepared> {
+        let zone = self.zone(&m.time_zone)?;
+        let generation = self.state.generations.get(&m.meeting_id).copied().unwrap_or(0);
+        meeting::prepare(m, &self.config.instance_id, generation, zone.as_ref())
+    }
+
+    fn target(&self) -> calendar::Target<'_> {
+        calendar::Target {
+            base: &self.config.calendar_api_base,
+            calendar_id: &self.config.calendar_id,
+            send_updates: self.config.send_updates.as_str(),
+        }
+    }
+
+    /// Creates or updates the meeting's event (or one occurrence) in Google
+    /// Calendar. If Google refuses to restore the meeting's event deleted
+    /// in its UI, the meeting moves to a new event id (recorded) once.
+    pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
+        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id))?;
+        if let Upserted::Done(w) = first {
+            return Ok(w);
+        }
+        let mut next = self.state.clone();
+        *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
+        self.commit(next)?;
+        let fresh = self.prepare(m)?;
+        match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id))? {
+            Upserted::Done(w) => Ok(w),
+            Upserted::RestoreRefused => Err(Error::ApiForbidden(
+                "Google refuses to restore this meeting's deleted event, even under a new id".into(),
+            )),
+        }
+    }
+
+    /// Deletes the meeting's event, or one occurrence of it (`occurrence`:
+    /// its original local start, with the meeting's `time_zone`).
+    pub fn cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<()> {
+        let generation = self.state.generations.get(meeting_id).copied().unwrap_or(0);
+        let event_id = meeting::event_id(&self.config.instance_id, meeting_id, generation);
+        let target = match occurrence {
+            None => event_id,
+            Some(occ) => {
+                let tz = time_zone.ok_or(Error::NullArgument("time_zone"))?;
+                let original = meeting::localtime::parse_local("occurrence", occ)?;
+                let zone = self.zone(tz)?.ok_or_else(|| {
+                    Error::InvalidTimeZone(format!(
+                        "occurrence: addressing one occurrence needs the rules of {tz} (no zoneinfo)"
+                    ))
+                })?;
+                meeting::instance_id_of(&event_id, zone.to_utc("occurrence", original)?)
+            }
+        };
+        self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))
     }
 
     /// Runs an API call with a valid access token: refreshed first when it

@@ -46,6 +46,8 @@ pub struct Config {
     pub connect_timeout_ms: u32,
     pub timeout_ms: u32,
     pub calendar_id: String,
+    /// Where the system's time zone rules (TZif files) live.
+    pub zoneinfo_dir: String,
     /// Namespace for event ids, so two PBXes writing into one calendar with
     /// the same meeting ids do not collide. Typically the PBX serial or MAC.
     pub instance_id: String,
@@ -67,6 +69,7 @@ impl Default for Config {
             timeout_ms: 30_000,
             calendar_id: "primary".into(),
             instance_id: String::new(),
+            zoneinfo_dir: "/usr/share/zoneinfo".into(),
             send_updates: SendUpdates::All,
         }
     }
@@ -135,6 +138,14 @@ impl Config {
                     ));
                 }
                 self.calendar_id = value.into();
+            }
+            "zoneinfo_dir" => {
+                if !value.starts_with('/') {
+                    return Err(Error::InvalidOptionValue(
+                        "zoneinfo_dir must be an absolute directory path".into(),
+                    ));
+                }
+                self.zoneinfo_dir = value.into();
             }
             "instance_id" => {
                 if value.len() > 128 || value.chars().any(|c| c.is_control()) {

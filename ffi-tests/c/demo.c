@@ -154,7 +154,7 @@ int main(void) {
            (unsigned)m.email_reminder_minutes, m.agenda);
     printf("Sync to Google Calendar: yes\n");
 
-    if (failed(h, gs_gcal_push_meeting(h, &m, event_id, sizeof event_id, skipped, 4, &nskipped),
+    if (failed(h, h_push(h, &m, event_id, skipped, 4, &nskipped),
                "Sync to Google Calendar"))
         goto cleanup;
     printf("\nSynced to Google Calendar: event %s\n", event_id);
@@ -166,7 +166,7 @@ int main(void) {
     }
 
     printf("\nSaving it again (as the PBX does on every edit) updates the same event:\n");
-    if (failed(h, gs_gcal_push_meeting(h, &m, event_id, sizeof event_id, NULL, 0, NULL),
+    if (failed(h, h_push(h, &m, event_id, NULL, 0, NULL),
                "Sync to Google Calendar"))
         goto cleanup;
     printf("  event %s\n", event_id);

@@ -190,3 +190,19 @@ int h_consent(const emulator *e, const char *auth_url, const char *decision, cha
         return -1;
     return h_json_string(resp, "redirect", redirect, cap);
 }
+
+gs_gcal_result h_push(gs_gcal *h, const gs_gcal_meeting *m, char *event_id, size_t *skipped,
+                      size_t cap, size_t *count) {
+    gs_gcal_push_result out;
+    gs_gcal_result rc;
+    memset(&out, 0, sizeof out);
+    out.struct_size = sizeof out;
+    rc = gs_gcal_push_meeting(h, m, &out, skipped, cap);
+    if (rc == GS_GCAL_OK) {
+        if (event_id != NULL)
+            snprintf(event_id, GS_GCAL_EVENT_ID_SIZE, "%s", out.event_id);
+        if (count != NULL)
+            *count = out.skipped_count;
+    }
+    return rc;
+}

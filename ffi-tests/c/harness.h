@@ -53,6 +53,10 @@ void h_tempdir(char *out, size_t cap);
 void h_rmdir(const char *dir);
 /* Points a handle at the emulator: endpoints and its CA. */
 void h_use_emulator(gs_gcal *h, const emulator *e);
+/* Pushes a meeting; copies the event id (if event_id is not NULL, at least
+   GS_GCAL_EVENT_ID_SIZE bytes) and the skipped count (if count is not NULL). */
+gs_gcal_result h_push(gs_gcal *h, const gs_gcal_meeting *m, char *event_id, size_t *skipped,
+                      size_t cap, size_t *count);
 /* Plays the administrator in the browser: sends the auth URL to the
    emulator's consent control and copies the redirect URL it returns. */
 int h_consent(const emulator *e, const char *auth_url, const char *decision, char *redirect,

@@ -78,7 +78,7 @@ static gs_gcal_result push(gs_gcal *h) {
     m.start = "2024-07-01T09:00";
     m.end = "10:00";
     m.time_zone = "Europe/Berlin";
-    return gs_gcal_push_meeting(h, &m, id, sizeof id, NULL, 0, NULL);
+    return h_push(h, &m, id, NULL, 0, NULL);
 }
 
 static int status_has(gs_gcal *h, const char *text) {

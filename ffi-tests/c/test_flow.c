@@ -85,13 +85,13 @@ int main(void) {
     m.invitee_count = 4;
     m.email_reminder_minutes = 60;
 
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, event_id, sizeof event_id, skipped, 4, &nskipped),
+    EXPECT_RC(h, h_push(h, &m, event_id, skipped, 4, &nskipped),
               GS_GCAL_OK);
     CHECK(nskipped == 2 && skipped[0] == 1 && skipped[1] == 3);
     CHECK(strlen(event_id) == 42 && strncmp(event_id, "gs", 2) == 0);
 
     /* Pushing the same meeting again leaves one event with the same id. */
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, event_id2, sizeof event_id2, NULL, 0, NULL),
+    EXPECT_RC(h, h_push(h, &m, event_id2, NULL, 0, NULL),
               GS_GCAL_OK);
     CHECK(strcmp(event_id, event_id2) == 0);
 
@@ -124,7 +124,7 @@ int main(void) {
     /* Google revokes the access token early (expiry, key rotation): the
        401 triggers one refresh (keeping the refresh token) and one retry. */
     CHECK(h_control(&emu, "POST", "/control/expire_tokens", "", NULL, 0) == 200);
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, event_id2, sizeof event_id2, NULL, 0, NULL),
+    EXPECT_RC(h, h_push(h, &m, event_id2, NULL, 0, NULL),
               GS_GCAL_OK);
     CHECK(h_control(&emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
     CHECK(strstr(counters, "\"token\":2") != NULL);
@@ -144,7 +144,7 @@ int main(void) {
     EXPECT_RC(again, gs_gcal_status_json(again, status, sizeof status, NULL), GS_GCAL_OK);
     CHECK(strstr(status, "\"state\":\"authorized\"") != NULL);
     m.subject = "Weekly_Meeting (moved)";
-    EXPECT_RC(again, gs_gcal_push_meeting(again, &m, event_id2, sizeof event_id2, NULL, 0, NULL),
+    EXPECT_RC(again, h_push(again, &m, event_id2, NULL, 0, NULL),
               GS_GCAL_OK);
     CHECK(strcmp(event_id, event_id2) == 0);
 

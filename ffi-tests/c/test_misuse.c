@@ -149,7 +149,7 @@ static void base_meeting(gs_gcal_meeting *m) {
 
 static gs_gcal_result push(gs_gcal *h, const gs_gcal_meeting *m) {
     char id[GS_GCAL_EVENT_ID_SIZE];
-    return gs_gcal_push_meeting(h, m, id, sizeof id, NULL, 0, NULL);
+    return h_push(h, m, id, NULL, 0, NULL);
 }
 
 /* The version text and macros agree, and the combined macro is right. */
@@ -226,7 +226,7 @@ static void test_null_handle(void) {
               GS_GCAL_NULL_ARGUMENT);
     EXPECT_RC(NULL, gs_gcal_auth_url(NULL, buf, sizeof buf, &needed), GS_GCAL_NULL_ARGUMENT);
     EXPECT_RC(NULL, gs_gcal_authorize(NULL, "4/0Anotarealcode"), GS_GCAL_NULL_ARGUMENT);
-    EXPECT_RC(NULL, gs_gcal_push_meeting(NULL, &m, buf, sizeof buf, skipped, 2, &count),
+    EXPECT_RC(NULL, h_push(NULL, &m, buf, skipped, 2, &count),
               GS_GCAL_NULL_ARGUMENT);
     EXPECT_RC(NULL, gs_gcal_status_json(NULL, buf, sizeof buf, &needed), GS_GCAL_NULL_ARGUMENT);
     EXPECT_RC(NULL, gs_gcal_last_error(NULL, buf, sizeof buf), GS_GCAL_NULL_ARGUMENT);
@@ -604,6 +604,7 @@ static void test_meetings(gs_gcal *h) {
     char err[GS_GCAL_ERROR_SIZE], cut[GS_GCAL_ERROR_SIZE];
     const char *e_acute;
     size_t skipped[4] = {7777, 7777, 7777, 7777}, count = 7777;
+    gs_gcal_push_result result;
     long inserts;
     gs_gcal_person bad_email = {"1003", "john at example", 0};
     gs_gcal_person flagged = {"1004", "flagged@mycompanyabc.com", 1};
@@ -672,19 +673,18 @@ static void test_meetings(gs_gcal *h) {
     m.host.flags = 2;
     EXPECT_RC(h, push(h, &m), GS_GCAL_INVALID_ARGUMENT);
 
-    /* Outputs too small: refused before any request, left untouched. */
+    /* Outputs missing or too small: refused before any request, untouched. */
     base_meeting(&m);
     inserts = counter("events.insert");
-    memset(id, 'X', sizeof id);
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, id, 10, skipped, 4, &count),
-              GS_GCAL_BUFFER_TOO_SMALL);
-    CHECK(all_x(id, sizeof id) && count == 7777 && skipped[0] == 7777);
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, NULL, sizeof id, NULL, 0, NULL),
-              GS_GCAL_NULL_ARGUMENT);
+    memset(&result, 'X', sizeof result);
+    result.struct_size = sizeof result + 8;
+    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, &result, skipped, 4), GS_GCAL_STRUCT_SIZE);
+    CHECK(all_x(result.event_id, sizeof result.event_id) && skipped[0] == 7777);
+    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, NULL, NULL, 0), GS_GCAL_NULL_ARGUMENT);
     m.invitees = no_email;
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, id, sizeof id, skipped, 1, &count),
-              GS_GCAL_BUFFER_TOO_SMALL);
-    CHECK(all_x(id, sizeof id) && count == 7777 && skipped[0] == 7777);
+    result.struct_size = sizeof result;
+    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, &result, skipped, 1), GS_GCAL_BUFFER_TOO_SMALL);
+    CHECK(all_x(result.event_id, sizeof result.event_id) && skipped[0] == 7777);
     CHECK(counter("events.insert") == inserts);
 
     /* Not one request reached the emulator for any of the above. */
@@ -692,7 +692,7 @@ static void test_meetings(gs_gcal *h) {
     CHECK(strcmp(before, after) == 0);
 
     /* The handle is fine: a valid meeting is pushed. */
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, id, sizeof id, skipped, 4, &count), GS_GCAL_OK);
+    EXPECT_RC(h, h_push(h, &m, id, skipped, 4, &count), GS_GCAL_OK);
     CHECK(count == 2 && skipped[0] == 0 && skipped[1] == 1);
     CHECK(strlen(id) == 42 && strncmp(id, "gs", 2) == 0);
     CHECK(counter("events.insert") == inserts + 1);

@@ -40,7 +40,7 @@ static void first_process(const emulator *emu, const char *dir) {
     CHECK(h_consent(emu, url, "allow", redirect, sizeof redirect) == 0);
     EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_OK);
     meeting(&m, "Before the reboot");
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, id, sizeof id, NULL, 0, NULL), GS_GCAL_OK);
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
     gs_gcal_close(h);
 }
 
@@ -57,7 +57,7 @@ static int second_process(const emulator *emu, const char *dir) {
     CHECK(strstr(status, "\"state\":\"authorized\"") != NULL);
     CHECK(strstr(status, emu->account) != NULL);
     meeting(&m, "After the reboot");
-    EXPECT_RC(h, gs_gcal_push_meeting(h, &m, id, sizeof id, NULL, 0, NULL), GS_GCAL_OK);
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
     /* One code exchange in all: the second process did not re-authorize. */
     CHECK(h_control(emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
     CHECK(strstr(counters, "\"token.authorization_code\":1") != NULL);

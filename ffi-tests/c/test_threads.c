@@ -32,7 +32,7 @@ static void *pusher(void *arg) {
         m.start = "2024-05-06T09:00";
         m.end = "09:30";
         m.time_zone = "Europe/Berlin";
-        if (gs_gcal_push_meeting(shared, &m, event_id, sizeof event_id, NULL, 0, NULL) !=
+        if (h_push(shared, &m, event_id, NULL, 0, NULL) !=
             GS_GCAL_OK) {
             pthread_mutex_lock(&count_lock);
             push_failures++;

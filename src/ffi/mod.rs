@@ -11,6 +11,7 @@ pub mod result;
 
 use crate::client::{Client, DevicePoll};
 use crate::error::Error;
+use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
 use crate::meeting::{Meeting, Person};
 use crate::status::{self, LastError};
 use libc::{c_char, size_t};
@@ -111,6 +112,86 @@ pub struct gs_gcal_meeting {
     pub invitee_count: size_t,
     /// E-mail reminder before the start, in minutes; 0 = none; ≤ 40320.
     pub email_reminder_minutes: u32,
+    /// The participants' password (≤ 64 bytes; NULL for none); written into
+    /// the invitation only with GS_GCAL_MEETING_SHARE_PASSWORD. Never pass
+    /// the host password.
+    pub participant_password: *const c_char,
+    /// GS_GCAL_MEETING_* bits; other bits must be 0.
+    pub flags: u32,
+    /// GS_GCAL_REPEAT_NONE (0), _DAILY, _WEEKLY, _WEEKDAYS (Mon–Fri),
+    /// _MONTHLY_BY_DAY (day of month), _MONTHLY_BY_WEEKDAY (n-th weekday),
+    /// _YEARLY. The series starts at `start`.
+    pub repeat: u32,
+    /// Every N days/weeks/months/years (1–99; 0 means 1): the UCM "custom"
+    /// repeat is DAILY, WEEKLY or MONTHLY_* with an interval.
+    pub repeat_interval: u32,
+    /// WEEKLY only: GS_GCAL_MONDAY | … | GS_GCAL_SUNDAY; 0 = the start's
+    /// weekday, which must be among the chosen days.
+    pub repeat_weekdays: u32,
+    /// GS_GCAL_REPEAT_END_NEVER (0), _AFTER (`repeat_count` occurrences,
+    /// 1–1000) or _ON_DATE (`repeat_until`, inclusive).
+    pub repeat_end: u32,
+    pub repeat_count: u32,
+    /// Last date "YYYY-MM-DD" (local) that may hold an occurrence.
+    pub repeat_until: *const c_char,
+    /// To edit one occurrence of a repeating meeting: its original local
+    /// start "YYYY-MM-DDTHH:MM" (`start`/`end` then give its new times and
+    /// the repeat fields are ignored). NULL for the whole meeting.
+    pub occurrence: *const c_char,
+}
+
+/// `gs_gcal_meeting.flags`: write the participant password into the
+/// invitation's "how to join" text.
+pub const GS_GCAL_MEETING_SHARE_PASSWORD: u32 = 1;
+
+/// `gs_gcal_meeting.repeat`: a single meeting.
+pub const GS_GCAL_REPEAT_NONE: u32 = 0;
+/// Every day (or every `repeat_interval` days).
+pub const GS_GCAL_REPEAT_DAILY: u32 = 1;
+/// Every week on `repeat_weekdays` (or every `repeat_interval` weeks).
+pub const GS_GCAL_REPEAT_WEEKLY: u32 = 2;
+/// Every weekday, Monday to Friday.
+pub const GS_GCAL_REPEAT_WEEKDAYS: u32 = 3;
+/// Monthly on the start's day of month (months without it are skipped).
+pub const GS_GCAL_REPEAT_MONTHLY_BY_DAY: u32 = 4;
+/// Monthly on the start's n-th weekday (e.g. 2nd Tuesday, last Friday).
+pub const GS_GCAL_REPEAT_MONTHLY_BY_WEEKDAY: u32 = 5;
+/// Yearly on the start's month and day.
+pub const GS_GCAL_REPEAT_YEARLY: u32 = 6;
+
+/// `gs_gcal_meeting.repeat_end`: the series never ends.
+pub const GS_GCAL_REPEAT_END_NEVER: u32 = 0;
+/// The series ends after `repeat_count` occurrences.
+pub const GS_GCAL_REPEAT_END_AFTER: u32 = 1;
+/// The series ends on `repeat_until` (inclusive).
+pub const GS_GCAL_REPEAT_END_ON_DATE: u32 = 2;
+
+/// `gs_gcal_meeting.repeat_weekdays` bits.
+pub const GS_GCAL_MONDAY: u32 = 1;
+pub const GS_GCAL_TUESDAY: u32 = 2;
+pub const GS_GCAL_WEDNESDAY: u32 = 4;
+pub const GS_GCAL_THURSDAY: u32 = 8;
+pub const GS_GCAL_FRIDAY: u32 = 16;
+pub const GS_GCAL_SATURDAY: u32 = 32;
+pub const GS_GCAL_SUNDAY: u32 = 64;
+
+/// Size of `gs_gcal_push_result.html_link`.
+pub const GS_GCAL_HTML_LINK_SIZE: usize = 512;
+
+/// What `gs_gcal_push_meeting` reports. Set `struct_size =
+/// sizeof(gs_gcal_push_result)`; the rest is written only on success.
+#[repr(C)]
+pub struct gs_gcal_push_result {
+    /// `sizeof(gs_gcal_push_result)` as compiled by the caller.
+    pub struct_size: u32,
+    /// The event's id (an occurrence's instance id when one was edited);
+    /// NUL-terminated.
+    pub event_id: [c_char; GS_GCAL_EVENT_ID_SIZE],
+    /// The event's link in Google Calendar ("" if Google sent none or it
+    /// does not fit).
+    pub html_link: [c_char; GS_GCAL_HTML_LINK_SIZE],
+    /// How many invitees were skipped for lack of an e-mail.
+    pub skipped_count: size_t,
 }
 
 /// What the administrator needs to approve a device-flow authorization:
@@ -135,6 +216,7 @@ pub struct gs_gcal_device_code {
 /// Struct sizes this library accepts (one per published layout).
 const MEETING_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_meeting>()];
 const DEVICE_CODE_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_device_code>()];
+const PUSH_RESULT_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_push_result>()];
 
 macro_rules! handle {
     ($h:expr) => {
@@ -293,64 +375,109 @@ pub unsafe extern "C" fn gs_gcal_authorize(h: *mut gs_gcal, code: *const c_char)
     })
 }
 
-/// Creates or updates the Google Calendar event of one PBX meeting, in the
-/// calendar of option "calendar_id", with invitations per "send_updates".
-/// The event id is derived from the meeting id, so pushing the same
-/// meeting again updates the one event (full replacement) instead of
-/// creating a second.
+/// Creates or updates the Google Calendar event of one PBX meeting (or one
+/// occurrence of a repeating meeting, see `occurrence`), in the calendar of
+/// option "calendar_id", with invitations per "send_updates". The event id
+/// is derived from the meeting id, so pushing the same meeting again
+/// updates the one event (full replacement: removed invitees disappear)
+/// instead of creating a second; an event deleted in Google is restored,
+/// or, if Google refuses, the meeting moves to a new event id (recorded in
+/// the state).
 ///
 /// - `meeting`: see `gs_gcal_meeting`; validated before anything is sent.
-/// - `event_id`, `event_id_len`: receives the event id
-///   (GS_GCAL_EVENT_ID_SIZE always suffices).
+/// - `out`: receives the event id, its link and the skipped count.
 /// - `skipped`, `skipped_cap`: may be NULL/0; receives the indexes into
 ///   `meeting->invitees` of invitees without an e-mail (not invited).
-/// - `skipped_count`: may be NULL; receives how many were skipped.
 ///
 /// Output sizes are checked before any network I/O.
 ///
 /// Returns GS_GCAL_OK; caller errors (GS_GCAL_NULL_ARGUMENT,
 /// GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG, GS_GCAL_STRUCT_SIZE,
-/// GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME, GS_GCAL_INVALID_TIME_ZONE,
+/// GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME (also a local time that
+/// does not exist in the zone, in a DST gap), GS_GCAL_INVALID_TIME_ZONE,
 /// GS_GCAL_INVALID_EMAIL, GS_GCAL_BUFFER_TOO_SMALL); GS_GCAL_NOT_CONFIGURED,
 /// GS_GCAL_NOT_AUTHORIZED, GS_GCAL_REAUTH_REQUIRED and other authorization
-/// codes from the token refresh; network and TLS codes; GS_GCAL_API_*
-/// (GS_GCAL_API_CONFLICT: the id belongs to an event not created for this
-/// meeting); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3 Calendar
-/// requests (insert; on 409 get and update), repeated once after a token
-/// refresh if Google answers 401, plus at most 2 token requests; each
-/// request is bounded by "timeout_ms".
+/// codes from the token refresh; GS_GCAL_CLOCK_NOT_SET; network and TLS
+/// codes; GS_GCAL_API_* (GS_GCAL_API_CONFLICT: the id belongs to an event
+/// not created for this meeting; GS_GCAL_API_NOT_FOUND: the occurrence is
+/// not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3
+/// Calendar requests (insert; on 409 get and update), twice more after a
+/// refused restore, each repeated once after a token refresh on a 401;
+/// each request is bounded by "timeout_ms".
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gs_gcal_push_meeting(
     h: *mut gs_gcal,
     meeting: *const gs_gcal_meeting,
-    event_id: *mut c_char,
-    event_id_len: size_t,
+    out: *mut gs_gcal_push_result,
     skipped: *mut size_t,
     skipped_cap: size_t,
-    skipped_count: *mut size_t,
 ) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
+        if out.is_null() {
+            return Err(Error::NullArgument("out"));
+        }
+        let size = *out.cast::<u32>() as usize;
+        if !PUSH_RESULT_SIZES.contains(&size) {
+            return Err(Error::StructSize(format!(
+                "out->struct_size is {size}; set it to sizeof(gs_gcal_push_result)"
+            )));
+        }
         let m = read_meeting(meeting)?;
         let mut c = h.client();
         let prepared = c.prepare(&m)?;
-        cstr::fits(event_id, event_id_len, std::ptr::null_mut(), prepared.event_id.len() + 1)?;
         let n = prepared.skipped_invitees.len();
         if !skipped.is_null() && skipped_cap < n {
             return Err(Error::BufferTooSmall { needed: n });
         }
-        let written = c.push(&prepared, &m.meeting_id)?;
-        cstr::write(event_id, event_id_len, std::ptr::null_mut(), &written.event_id)?;
+        let written = c.push(&prepared, &m)?;
+        let o = &mut *out;
+        copy_fixed(&mut o.event_id, &written.event_id)?;
+        let link = written.html_link.as_deref().filter(|l| l.len() < GS_GCAL_HTML_LINK_SIZE);
+        copy_fixed(&mut o.html_link, link.unwrap_or(""))?;
+        o.skipped_count = n;
         if !skipped.is_null() {
             for (i, idx) in prepared.skipped_invitees.iter().enumerate() {
                 *skipped.add(i) = *idx;
             }
         }
-        if !skipped_count.is_null() {
-            *skipped_count = n;
-        }
         Ok(())
+    })
+}
+
+/// Cancels a meeting: deletes its Google Calendar event (guests notified
+/// per "send_updates"), or only one occurrence of a repeating meeting.
+/// An event already gone counts as done.
+///
+/// - `meeting_id`: the PBX meeting id given to `gs_gcal_push_meeting`.
+/// - `occurrence`: NULL for the whole meeting, or the original local start
+///   "YYYY-MM-DDTHH:MM" of the one occurrence to cancel.
+/// - `time_zone`: the meeting's IANA zone; needed with `occurrence`, else
+///   may be NULL.
+///
+/// Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME,
+/// GS_GCAL_INVALID_TIME_ZONE; authorization, clock, network, TLS and
+/// GS_GCAL_API_* codes. Blocks on the network: one request, repeated once
+/// after a token refresh on a 401, bounded by "timeout_ms".
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_cancel_meeting(
+    h: *mut gs_gcal,
+    meeting_id: *const c_char,
+    occurrence: *const c_char,
+    time_zone: *const c_char,
+) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let id = cstr::req(meeting_id, "meeting_id", crate::meeting::MAX_MEETING_ID)?;
+        if id.is_empty() {
+            return Err(Error::InvalidArgument("meeting_id is empty".into()));
+        }
+        let occ = cstr::opt(occurrence, "occurrence", 64)?;
+        let tz = cstr::opt(time_zone, "time_zone", 64)?;
+        h.client().cancel(&id, occ.as_deref(), tz.as_deref())
     })
 }
 
@@ -404,7 +531,40 @@ unsafe fn read_meeting(p: *const gs_gcal_meeting) -> Result<Meeting, Error> {
         host: (host.email.is_some() || !host.name.is_empty()).then_some(host),
         invitees,
         email_reminder_minutes: m.email_reminder_minutes,
+        participant_password: cstr::opt(m.participant_password, "participant_password", 64)?,
+        share_participant_password: m.flags & GS_GCAL_MEETING_SHARE_PASSWORD != 0,
+        repeat: read_repeat(m)?,
+        occurrence: cstr::opt(m.occurrence, "occurrence", 64)?,
     })
+}
+
+/// The repeat fields of the C struct as a `Repeat` (None: single meeting).
+unsafe fn read_repeat(m: &gs_gcal_meeting) -> Result<Option<Repeat>, Error> {
+    if m.flags & !GS_GCAL_MEETING_SHARE_PASSWORD != 0 {
+        return Err(Error::InvalidArgument(format!("flags: unknown bits 0x{:x}", m.flags)));
+    }
+    let (freq, monthly_by, weekdays) = match m.repeat {
+        GS_GCAL_REPEAT_NONE => return Ok(None),
+        GS_GCAL_REPEAT_DAILY => (Freq::Daily, MonthlyBy::DayOfMonth, m.repeat_weekdays),
+        GS_GCAL_REPEAT_WEEKLY => (Freq::Weekly, MonthlyBy::DayOfMonth, m.repeat_weekdays),
+        GS_GCAL_REPEAT_WEEKDAYS => (Freq::Weekly, MonthlyBy::DayOfMonth, 0x1f),
+        GS_GCAL_REPEAT_MONTHLY_BY_DAY => (Freq::Monthly, MonthlyBy::DayOfMonth, m.repeat_weekdays),
+        GS_GCAL_REPEAT_MONTHLY_BY_WEEKDAY => (Freq::Monthly, MonthlyBy::NthWeekday, m.repeat_weekdays),
+        GS_GCAL_REPEAT_YEARLY => (Freq::Yearly, MonthlyBy::DayOfMonth, m.repeat_weekdays),
+        other => return Err(Error::InvalidArgument(format!("repeat: unknown value {other}"))),
+    };
+    let weekdays = u8::try_from(weekdays)
+        .map_err(|_| Error::InvalidArgument(format!("repeat_weekdays: unknown bits 0x{weekdays:x}")))?;
+    let end = match m.repeat_end {
+        GS_GCAL_REPEAT_END_NEVER => End::Never,
+        GS_GCAL_REPEAT_END_AFTER => End::Count(m.repeat_count),
+        GS_GCAL_REPEAT_END_ON_DATE => {
+            let until = cstr::req(m.repeat_until, "repeat_until", 16)?;
+            End::Until(crate::meeting::localtime::parse_date_field("repeat_until", &until)?)
+        }
+        other => return Err(Error::InvalidArgument(format!("repeat_end: unknown value {other}"))),
+    };
+    Ok(Some(Repeat { freq, interval: m.repeat_interval.max(1), weekdays, monthly_by, end }))
 }
 
 /// Starts the device flow ("TVs and Limited Input devices" client): asks

@@ -52,6 +52,13 @@ pub fn parse_end(s: &str, start: PrimitiveDateTime) -> Result<PrimitiveDateTime>
     Ok(end)
 }
 
+/// Parses a local date `YYYY-MM-DD` for a named field.
+pub fn parse_date_field(field: &str, s: &str) -> Result<Date> {
+    parse_date(s).ok_or_else(|| {
+        Error::InvalidTime(format!("{field}: \"{}\" is not a date like 2024-12-31", shorten(s)))
+    })
+}
+
 fn parse_date(s: &str) -> Option<Date> {
     let mut it = s.splitn(3, '-');
     let (y, m, d) = (it.next()?, it.next()?, it.next()?);

@@ -2,6 +2,8 @@
 //! validation, and its mapping to a Google Calendar event.
 
 pub mod localtime;
+pub mod zone;
+pub mod recurrence;
 
 use crate::error::{Error, Result};
 use serde_json::{json, Map, Value};
@@ -42,12 +44,25 @@ pub struct Meeting {
     pub invitees: Vec<Person>,
     /// 0 = no e-mail reminder.
     pub email_reminder_minutes: u32,
+    /// The participants' meeting password, written into the invitation only
+    /// when `share_participant_password` is set. The host password is never
+    /// given to this library.
+    pub participant_password: Option<String>,
+    pub share_participant_password: bool,
+    pub repeat: Option<recurrence::Repeat>,
+    /// Original local start (`YYYY-MM-DDTHH:MM`) of the one occurrence of a
+    /// repeating meeting that this push edits or this cancel removes.
+    pub occurrence: Option<String>,
 }
 
 /// A meeting ready to send, with what could not be carried over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
+    /// The meeting's event (the series for a repeating meeting).
     pub event_id: String,
+    /// What the write addresses: `event_id`, or one occurrence's instance
+    /// id (`<event_id>_<original start in UTC, YYYYMMDDTHHMMSSZ>`).
+    pub target_id: String,
     pub event: Value,
     /// Indexes into `Meeting::invitees` of invitees without an e-mail.
     pub skipped_invitees: Vec<usize>,
@@ -55,7 +70,12 @@ pub struct Prepared {
 
 /// Validates a meeting and builds the event Google should hold. Nothing is
 /// sent for a meeting that fails here.
-pub fn prepare(m: &Meeting, instance_id: &str) -> Result<Prepared> {
+///
+/// `zone` is the meeting's time zone when its rules are known (zoneinfo):
+/// then local times in a DST gap are refused, and one occurrence can be
+/// addressed by its UTC instance id. `generation` is the meeting's event-id
+/// generation (0 until Google refused to restore a deleted event).
+pub fn prepare(m: &Meeting, instance_id: &str, generation: u32, zone: Option<&zone::Zone>) -> Result<Prepared> {
     if m.meeting_id.is_empty() {
         return Err(Error::InvalidArgument("meeting_id is empty".into()));
     }
@@ -71,6 +91,11 @@ pub fn prepare(m: &Meeting, instance_id: &str) -> Result<Prepared> {
     localtime::check_time_zone(&m.time_zone)?;
     let start = localtime::parse_local("start", &m.start)?;
     let end = localtime::parse_end(&m.end, start)?;
+    if let Some(z) = zone {
+        z.to_utc("start", start)?;
+        z.to_utc("end", end)?;
+    }
+    limit("participant_password", m.participant_password.as_deref().unwrap_or(""), 64)?;
     if m.email_reminder_minutes > MAX_REMINDER_MINUTES {
         return Err(Error::InvalidArgument(format!(
             "email_reminder_minutes: {} is above Google's maximum of {MAX_REMINDER_MINUTES}",
@@ -98,9 +123,24 @@ pub fn prepare(m: &Meeting, instance_id: &str) -> Result<Prepared> {
     let mut seen = std::collections::HashSet::new();
     attendees.retain(|a| seen.insert(a["email"].as_str().unwrap_or("").to_ascii_lowercase()));
 
-    let event_id = event_id(instance_id, &m.meeting_id, 0);
+    let event_id = event_id(instance_id, &m.meeting_id, generation);
+    let target_id = match &m.occurrence {
+        None => event_id.clone(),
+        Some(occ) => {
+            let original = localtime::parse_local("occurrence", occ)?;
+            let z = zone.ok_or_else(|| {
+                Error::InvalidTimeZone(format!(
+                    "occurrence: addressing one occurrence needs the rules of {} (no zoneinfo)",
+                    m.time_zone
+                ))
+            })?;
+            instance_id_of(&event_id, z.to_utc("occurrence", original)?)
+        }
+    };
     let mut ev = Map::new();
-    ev.insert("id".into(), json!(event_id));
+    if m.occurrence.is_none() {
+        ev.insert("id".into(), json!(event_id));
+    }
     ev.insert("summary".into(), json!(m.subject));
     if let Some(d) = description(m) {
         ev.insert("description".into(), json!(d));
@@ -110,6 +150,10 @@ pub fn prepare(m: &Meeting, instance_id: &str) -> Result<Prepared> {
     }
     ev.insert("start".into(), json!({"dateTime": localtime::wall(start), "timeZone": m.time_zone}));
     ev.insert("end".into(), json!({"dateTime": localtime::wall(end), "timeZone": m.time_zone}));
+    // One occurrence is an instance of the series: it carries no rule.
+    if let (Some(r), None) = (&m.repeat, &m.occurrence) {
+        ev.insert("recurrence".into(), json!([r.rrule(start)?]));
+    }
     if !attendees.is_empty() {
         ev.insert("attendees".into(), Value::Array(attendees));
     }
@@ -123,7 +167,22 @@ pub fn prepare(m: &Meeting, instance_id: &str) -> Result<Prepared> {
         "extendedProperties".into(),
         json!({"private": {MEETING_ID_PROPERTY: m.meeting_id}}),
     );
-    Ok(Prepared { event_id, event: Value::Object(ev), skipped_invitees: skipped })
+    Ok(Prepared { event_id, target_id, event: Value::Object(ev), skipped_invitees: skipped })
+}
+
+/// Google's id of one occurrence: the series id, `_`, and the occurrence's
+/// original start in UTC.
+pub fn instance_id_of(event_id: &str, original_start: time::OffsetDateTime) -> String {
+    let u = original_start.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{event_id}_{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        u.year(),
+        u8::from(u.month()),
+        u.day(),
+        u.hour(),
+        u.minute(),
+        u.second()
+    )
 }
 
 fn limit(field: &'static str, s: &str, max: usize) -> Result<()> {
@@ -173,14 +232,18 @@ pub fn check_email(field: &str, e: &str) -> Result<()> {
     }
 }
 
-/// The agenda plus how to join; the host password never appears.
+/// The agenda plus how to join; the participant password only when the
+/// firmware asks to share it; the host password is never known here.
 fn description(m: &Meeting) -> Option<String> {
     let agenda = m.agenda.as_deref().unwrap_or("").trim();
-    let join = m
-        .room
+    let password = m
+        .participant_password
         .as_deref()
-        .filter(|r| !r.is_empty())
-        .map(|r| format!("Join: dial meeting room {r}."));
+        .filter(|p| m.share_participant_password && !p.is_empty());
+    let join = m.room.as_deref().filter(|r| !r.is_empty()).map(|r| match password {
+        Some(p) => format!("Join: dial meeting room {r}, participant password {p}."),
+        None => format!("Join: dial meeting room {r}."),
+    });
     match (agenda.is_empty(), join) {
         (true, None) => None,
         (false, None) => Some(agenda.to_owned()),
@@ -235,12 +298,13 @@ mod tests {
                 Person { name: "1004".into(), email: Some("".into()) },
             ],
             email_reminder_minutes: 60,
+            ..Meeting::default()
         }
     }
 
     #[test]
     fn seed_meeting_maps_to_the_exact_event() {
-        let p = prepare(&seed(), "").unwrap();
+        let p = prepare(&seed(), "", 0, None).unwrap();
         assert_eq!(p.skipped_invitees, vec![1, 3]);
         assert_eq!(
             p.event,
@@ -277,28 +341,28 @@ mod tests {
     fn bad_meetings_name_the_field() {
         let mut m = seed();
         m.invitees[0].email = Some("john at example".into());
-        let e = prepare(&m, "").unwrap_err();
+        let e = prepare(&m, "", 0, None).unwrap_err();
         assert!(matches!(&e, Error::InvalidEmail(s) if s.starts_with("invitees[0].email")), "{e}");
 
         let mut m = seed();
         m.time_zone = "GMT+1".into();
-        assert!(matches!(prepare(&m, ""), Err(Error::InvalidTimeZone(_))));
+        assert!(matches!(prepare(&m, "", 0, None), Err(Error::InvalidTimeZone(_))));
 
         let mut m = seed();
         m.end = "2024-04-29T09:00".into();
-        assert!(matches!(prepare(&m, ""), Err(Error::InvalidTime(_))));
+        assert!(matches!(prepare(&m, "", 0, None), Err(Error::InvalidTime(_))));
 
         let mut m = seed();
         m.email_reminder_minutes = 40_321;
-        assert!(matches!(prepare(&m, ""), Err(Error::InvalidArgument(_))));
+        assert!(matches!(prepare(&m, "", 0, None), Err(Error::InvalidArgument(_))));
 
         let mut m = seed();
         m.subject = "x".repeat(MAX_SUBJECT + 1);
-        assert!(matches!(prepare(&m, ""), Err(Error::TooLong { field: "subject", .. })));
+        assert!(matches!(prepare(&m, "", 0, None), Err(Error::TooLong { field: "subject", .. })));
 
         let mut m = seed();
         m.meeting_id.clear();
-        assert!(matches!(prepare(&m, ""), Err(Error::InvalidArgument(_))));
+        assert!(matches!(prepare(&m, "", 0, None), Err(Error::InvalidArgument(_))));
     }
 
     #[test]
@@ -308,7 +372,7 @@ mod tests {
         m.invitees[2].email = Some("HOST1000@mycompanyabc.com".into());
         m.room = None;
         m.agenda = None;
-        let p = prepare(&m, "").unwrap();
+        let p = prepare(&m, "", 0, None).unwrap();
         assert_eq!(p.event["reminders"], json!({"useDefault": false, "overrides": []}));
         assert_eq!(p.event["attendees"].as_array().unwrap().len(), 2);
         assert!(p.event.get("description").is_none());

@@ -4,6 +4,7 @@
 //! two handles never interleave writes to one directory.
 
 pub mod sealed;
+pub mod zoneinfo;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,10 @@ pub struct State {
     pub pending_revocations: Vec<Revocation>,
     #[serde(default)]
     pub device: Option<DeviceAuth>,
+    /// Event-id generation per meeting id, for meetings whose first id
+    /// Google refused to restore after a deletion in its UI (absent = 0).
+    #[serde(default)]
+    pub generations: std::collections::BTreeMap<String, u32>,
 }
 
 /// An open state directory. Holding it holds the directory's lock.
