@@ -378,4 +378,82 @@ mod tests {
         assert!(p.event.get("description").is_none());
         assert!(p.event.get("location").is_none());
     }
+
+    fn berlin() -> Option<zone::Zone> {
+        let bytes = crate::store::zoneinfo::read_zone(std::path::Path::new("/usr/share/zoneinfo"), "Europe/Berlin")
+            .ok()
+            .flatten()?;
+        zone::Zone::from_tzif("Europe/Berlin", &bytes).ok()
+    }
+
+    #[test]
+    fn repeating_meeting_carries_its_rule_and_zone() {
+        use recurrence::{End, Freq, MonthlyBy, Repeat};
+        let mut m = seed();
+        m.time_zone = "Europe/Berlin".into();
+        m.start = "2024-03-18T10:00".into();
+        m.repeat = Some(Repeat {
+            freq: Freq::Weekly,
+            interval: 1,
+            weekdays: 0,
+            monthly_by: MonthlyBy::DayOfMonth,
+            end: End::Until(time::Date::from_calendar_date(2024, time::Month::April, 8).unwrap()),
+        });
+        let p = prepare(&m, "", 0, berlin().as_ref()).unwrap();
+        assert_eq!(p.event["recurrence"], json!(["RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4"]));
+        assert_eq!(p.event["start"], json!({"dateTime": "2024-03-18T10:00:00", "timeZone": "Europe/Berlin"}));
+        assert_eq!(p.target_id, p.event_id);
+    }
+
+    #[test]
+    fn one_occurrence_is_addressed_by_its_utc_instance_id() {
+        let Some(z) = berlin() else { return eprintln!("no zoneinfo: skipped") };
+        let mut m = seed();
+        m.time_zone = "Europe/Berlin".into();
+        // After the DST change of 2024-03-31: 10:00 CEST is 08:00 UTC.
+        m.occurrence = Some("2024-04-01T10:00".into());
+        m.start = "2024-04-01T11:00".into();
+        m.end = "12:00".into();
+        let p = prepare(&m, "", 0, Some(&z)).unwrap();
+        assert_eq!(p.target_id, format!("{}_20240401T080000Z", p.event_id));
+        assert!(p.event.get("id").is_none() && p.event.get("recurrence").is_none());
+        // Before it: 10:00 CET is 09:00 UTC.
+        m.occurrence = Some("2024-03-25T10:00".into());
+        assert!(prepare(&m, "", 0, Some(&z)).unwrap().target_id.ends_with("_20240325T090000Z"));
+        // Etc/GMT-1 is UTC+01:00.
+        m.time_zone = "Etc/GMT-1".into();
+        m.occurrence = Some("2024-04-29T10:00".into());
+        let fixed = zone::Zone::fixed("Etc/GMT-1").unwrap();
+        assert!(prepare(&m, "", 0, Some(&fixed)).unwrap().target_id.ends_with("_20240429T090000Z"));
+        // Without zone rules an occurrence cannot be addressed.
+        assert!(matches!(prepare(&m, "", 0, None), Err(Error::InvalidTimeZone(_))));
+    }
+
+    #[test]
+    fn local_times_in_a_dst_gap_are_refused() {
+        let Some(z) = berlin() else { return eprintln!("no zoneinfo: skipped") };
+        let mut m = seed();
+        m.time_zone = "Europe/Berlin".into();
+        m.start = "2024-03-31T02:30".into();
+        m.end = "03:30".into();
+        let e = prepare(&m, "", 0, Some(&z)).unwrap_err();
+        assert!(matches!(&e, Error::InvalidTime(s) if s.starts_with("start: 2024-03-31T02:30 does not exist")), "{e}");
+        // The ambiguous hour of the autumn change is accepted.
+        m.start = "2024-10-27T02:30".into();
+        assert!(prepare(&m, "", 0, Some(&z)).is_ok());
+    }
+
+    #[test]
+    fn participant_password_only_when_shared_and_generations_change_the_id() {
+        let mut m = seed();
+        m.participant_password = Some("4711".into());
+        let p = prepare(&m, "", 0, None).unwrap();
+        assert!(!p.event["description"].as_str().unwrap().contains("4711"));
+        m.share_participant_password = true;
+        let p = prepare(&m, "", 0, None).unwrap();
+        assert!(p.event["description"].as_str().unwrap().ends_with("Join: dial meeting room 6300, participant password 4711."));
+        let next = prepare(&m, "", 1, None).unwrap();
+        assert_ne!(next.event_id, p.event_id);
+        assert_eq!(next.event["id"], json!(next.event_id));
+    }
 }
