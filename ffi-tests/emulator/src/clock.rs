@@ -45,7 +45,7 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146097 + doe - 719468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719468;
     let era = z.div_euclid(146097);
     let doe = z - era * 146097;
@@ -69,8 +69,9 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// RFC 9110 IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for the Date header.
 pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -97,6 +98,79 @@ pub fn rfc3339_millis(ms: i64) -> String {
         sod % 60,
         ms.rem_euclid(1000)
     )
+}
+
+/// `2024-04-01T10:00:00+02:00` (or `...Z` at offset 0): a UTC instant shown at an offset.
+pub fn rfc3339_at_offset(utc_secs: i64, offset_secs: i64) -> String {
+    let local = utc_secs + offset_secs;
+    let (y, mo, d) = civil_from_days(local.div_euclid(86400));
+    let sod = local.rem_euclid(86400);
+    let zone = if offset_secs == 0 {
+        "Z".to_string()
+    } else {
+        let sign = if offset_secs < 0 { '-' } else { '+' };
+        let a = offset_secs.abs();
+        format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
+    };
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}{zone}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// `2024-04-01` for days since the epoch.
+pub fn iso_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `20240401T080000Z` (RFC 5545 UTC form, as in Google's instance ids).
+pub fn basic_utc(utc_secs: i64) -> String {
+    let (y, mo, d) = civil_from_days(utc_secs.div_euclid(86400));
+    let sod = utc_secs.rem_euclid(86400);
+    format!(
+        "{y:04}{mo:02}{d:02}T{:02}{:02}{:02}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+/// `20240401` (RFC 5545 DATE form).
+pub fn basic_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}{m:02}{d:02}")
+}
+
+/// Parses RFC 5545 `YYYYMMDD` → days since the epoch.
+pub fn parse_basic_date(s: &str) -> Option<i64> {
+    if s.len() != 8 || !s.is_ascii() {
+        return None;
+    }
+    parse_date(&format!("{}-{}-{}", &s[0..4], &s[4..6], &s[6..8]))
+}
+
+/// Parses RFC 5545 `YYYYMMDDTHHMMSS[Z]` → (seconds "as if UTC", has Z).
+pub fn parse_basic_date_time(s: &str) -> Option<(i64, bool)> {
+    let (body, utc) = match s.strip_suffix('Z') {
+        Some(b) => (b, true),
+        None => (s, false),
+    };
+    if body.len() != 15 || !body.is_ascii() || &body[8..9] != "T" {
+        return None;
+    }
+    let days = parse_basic_date(&body[0..8])?;
+    let (h, mi, se) = (
+        digits(&body[9..11], 2)?,
+        digits(&body[11..13], 2)?,
+        digits(&body[13..15], 2)?,
+    );
+    if h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    Some((days * 86400 + h * 3600 + mi * 60 + se, utc))
 }
 
 fn digits(s: &str, n: usize) -> Option<i64> {

@@ -7,7 +7,7 @@ use crate::clock;
 use crate::http::{Request, Response};
 use crate::oauth::{self, control_error};
 use crate::state::{self, Shared, State, Toggles};
-use crate::{device, revoke};
+use crate::{calendar, device, revoke};
 
 fn ok(v: Value) -> Response {
     Response::new(200, "application/json", v.to_string())
@@ -33,6 +33,7 @@ fn toggle(name: &str) -> Option<fn(&mut Toggles) -> &mut bool> {
         "admin_policy" => |t| &mut t.admin_policy,
         "refresh_returns_refresh_token" => |t| &mut t.refresh_returns_refresh_token,
         "device_strict_scopes" => |t| &mut t.device_strict_scopes,
+        "refuse_restore" => |t| &mut t.refuse_restore,
         _ => return None,
     })
 }
@@ -134,7 +135,10 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                 v.get("announced").and_then(Value::as_i64),
                 v.get("enforced").and_then(Value::as_i64),
             ) else {
-                return control_error("invalid_request", "body must be {\"announced\":s,\"enforced\":s}");
+                return control_error(
+                    "invalid_request",
+                    "body must be {\"announced\":s,\"enforced\":s}",
+                );
             };
             state::lock(shared).toggles.device_interval = Some((a, e));
             ok(json!({"announced": a, "enforced": e}))
@@ -146,6 +150,40 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                 t.expires_at = 0;
             }
             ok(json!({"expired": st.access_tokens.len()}))
+        }
+        // sendUpdates of the last insert/update/patch/delete: {"events.delete":"all",..};
+        // null = the request had no sendUpdates parameter.
+        ("GET", "/control/last_send_updates") => ok(json!(state::lock(shared).last_send_updates)),
+        // {"count":N}: the next N Calendar API requests are processed, then the
+        // connection is closed without an answer.
+        ("POST", "/control/drop_next_response") => {
+            let Some(n) = body_json(&req.body).get("count").and_then(Value::as_u64) else {
+                return control_error("invalid_request", "body must be {\"count\":N}");
+            };
+            state::lock(shared).toggles.drop_responses = n;
+            ok(json!({"drop_next_response": n}))
+        }
+        // {"calendar":"primary"|id,"id":eventId}: the user deletes the event (or one
+        // occurrence) in Google's web UI.
+        ("POST", "/control/delete_event") => {
+            let v = body_json(&req.body);
+            let Some(id) = v.get("id").and_then(Value::as_str) else {
+                return control_error(
+                    "invalid_request",
+                    "body must be {\"calendar\":..,\"id\":..}",
+                );
+            };
+            let cal = v
+                .get("calendar")
+                .and_then(Value::as_str)
+                .unwrap_or("primary");
+            match calendar::control_delete(&mut state::lock(shared), cal, id) {
+                Ok(()) => ok(json!({"calendar": cal, "id": id, "status": "cancelled"})),
+                Err(e) if e.code == 410 => {
+                    ok(json!({"calendar": cal, "id": id, "status": "cancelled", "already": true}))
+                }
+                Err(_) => not_found("unknown calendar or event id"),
+            }
         }
         ("POST", "/control/shutdown") => {
             let mut r = ok(json!({"shutdown": true}));

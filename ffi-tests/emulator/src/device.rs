@@ -84,8 +84,10 @@ fn issue_code(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
     }
 
     let now = now_secs();
-    let (announced, enforced) =
-        st.toggles.device_interval.unwrap_or((POLL_INTERVAL_SECS, POLL_INTERVAL_SECS));
+    let (announced, enforced) = st
+        .toggles
+        .device_interval
+        .unwrap_or((POLL_INTERVAL_SECS, POLL_INTERVAL_SECS));
     let device_code = format!("AH-1Ng{}", random_token(90));
     let user_code = new_user_code(st);
     st.remember_secret(&device_code);

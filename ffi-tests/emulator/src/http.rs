@@ -39,6 +39,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Exit the process once this response has been written (control shutdown).
     pub exit_after: bool,
+    /// Close the connection without writing anything (/control/drop_next_response).
+    pub drop_connection: bool,
 }
 
 impl Response {
@@ -48,6 +50,7 @@ impl Response {
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
             exit_after: false,
+            drop_connection: false,
         }
     }
 
@@ -126,6 +129,10 @@ fn connection<S: Conn>(mut stream: S, handler: &Handler) {
         });
         // Never the query string: it carries codes, states and PKCE material.
         eprintln!("{} {} {}", req.method, req.path, resp.status);
+        if resp.drop_connection {
+            // No close_notify either: to the client this looks like a cut connection.
+            return;
+        }
         let keep = keep_alive && !resp.exit_after;
         if write_response(&mut stream, &resp, keep).is_err() {
             return;
@@ -257,7 +264,10 @@ fn write_response<S: Write>(
 ) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     // Google dates every response; clients may use it as the server's clock.
-    head.push_str(&format!("Date: {}\r\n", crate::clock::http_date(crate::clock::now_secs())));
+    head.push_str(&format!(
+        "Date: {}\r\n",
+        crate::clock::http_date(crate::clock::now_secs())
+    ));
     for (n, v) in &resp.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
     }

@@ -6,11 +6,14 @@ mod clock;
 mod control;
 mod device;
 mod http;
+mod instances;
 mod oauth;
+mod recurrence;
 mod revoke;
 mod schema;
 mod state;
 mod tls;
+mod zone;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -124,6 +124,10 @@ pub struct Toggles {
     pub admin_policy: bool,
     pub refresh_returns_refresh_token: bool,
     pub device_strict_scopes: bool,
+    /// PUT/PATCH of a cancelled event → 403 forbidden (the user deleted it in the UI).
+    pub refuse_restore: bool,
+    /// Calendar API requests still to be processed but answered by closing the connection.
+    pub drop_responses: u64,
 }
 
 pub struct Calendar {
@@ -146,6 +150,8 @@ pub struct State {
     pub toggles: Toggles,
     pub calendars: Vec<Calendar>,
     pub counters: BTreeMap<String, u64>,
+    /// `events.<method>` → the last sendUpdates value (None = parameter absent).
+    pub last_send_updates: BTreeMap<String, Option<String>>,
     /// Every secret ever issued or held, for test runners grepping logs; survives reset.
     pub secrets: Vec<String>,
     last_etag: i64,
@@ -192,6 +198,7 @@ impl State {
                 events: Vec::new(),
             }],
             counters: BTreeMap::new(),
+            last_send_updates: BTreeMap::new(),
             secrets: vec![DEFAULT_CLIENT_SECRET.into(), DEVICE_CLIENT_SECRET.into()],
             last_etag: 0,
         }
@@ -214,6 +221,7 @@ impl State {
             c.events.clear();
         }
         self.counters.clear();
+        self.last_send_updates.clear();
     }
 
     pub fn count(&mut self, what: &str) {

@@ -171,6 +171,33 @@ impl Emu {
         exchange(StreamOwned::new(conn, sock), method, path, headers, body)
     }
 
+    /// Sends one API request and returns every byte received until the server
+    /// closes (or breaks) the connection, for tests of unanswered requests.
+    pub fn api_raw(&self, method: &str, path: &str, token: &str, body: &Value) -> Vec<u8> {
+        let port = self.info["https_port"].as_u64().unwrap();
+        let sock = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+        let name = ServerName::try_from("127.0.0.1").unwrap();
+        let conn = ClientConnection::new(self.tls.clone(), name).unwrap();
+        let mut s = StreamOwned::new(conn, sock);
+        let body = body.to_string();
+        let req = format!(
+            "{method} /calendar/v3{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).unwrap();
+        s.flush().unwrap();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = s.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&chunk[..n]);
+        }
+        got
+    }
+
     pub fn control(&self, method: &str, path: &str, body: &Value) -> Resp {
         let port = self.info["control_port"].as_u64().unwrap();
         let sock = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
