@@ -456,4 +456,134 @@ mod tests {
         assert_ne!(next.event_id, p.event_id);
         assert_eq!(next.event["id"], json!(next.event_id));
     }
+
+    fn zone_of(name: &str) -> Option<zone::Zone> {
+        zone::Zone::fixed(name).or_else(|| {
+            let bytes = crate::store::zoneinfo::read_zone(std::path::Path::new("/usr/share/zoneinfo"), name)
+                .ok()
+                .flatten()?;
+            zone::Zone::from_tzif(name, &bytes).ok()
+        })
+    }
+
+    /// The golden table: each meeting → the exact event fields Google gets.
+    #[test]
+    fn golden_table() {
+        struct Case {
+            name: &'static str,
+            edit: fn(&mut Meeting),
+            expect: Value,
+        }
+        let cases = [
+            Case {
+                name: "Etc/GMT+5 (UTC-05:00), no room, no agenda",
+                edit: |m| {
+                    m.time_zone = "Etc/GMT+5".into();
+                    m.room = None;
+                    m.agenda = None;
+                },
+                expect: json!({
+                    "start": {"dateTime": "2024-04-29T10:00:00", "timeZone": "Etc/GMT+5"},
+                    "end": {"dateTime": "2024-04-29T11:00:00", "timeZone": "Etc/GMT+5"},
+                }),
+            },
+            Case {
+                name: "spans midnight: the end is the next day",
+                edit: |m| {
+                    m.start = "2024-12-31T23:30".into();
+                    m.end = "00:30".into();
+                },
+                expect: json!({
+                    "start": {"dateTime": "2024-12-31T23:30:00", "timeZone": "Etc/GMT-1"},
+                    "end": {"dateTime": "2025-01-01T00:30:00", "timeZone": "Etc/GMT-1"},
+                }),
+            },
+            Case {
+                name: "leap day, yearly",
+                edit: |m| {
+                    m.start = "2024-02-29T09:00".into();
+                    m.end = "10:00".into();
+                    m.repeat = Some(recurrence::Repeat {
+                        freq: recurrence::Freq::Yearly,
+                        interval: 1,
+                        weekdays: 0,
+                        monthly_by: recurrence::MonthlyBy::DayOfMonth,
+                        end: recurrence::End::Count(3),
+                    });
+                },
+                expect: json!({
+                    "start": {"dateTime": "2024-02-29T09:00:00", "timeZone": "Etc/GMT-1"},
+                    "recurrence": ["RRULE:FREQ=YEARLY;COUNT=3"],
+                }),
+            },
+            Case {
+                name: "New York, after the spring change, monthly 4th (and last) Monday",
+                edit: |m| {
+                    m.time_zone = "America/New_York".into();
+                    m.start = "2024-03-25T09:00".into();
+                    m.end = "09:30".into();
+                    m.repeat = Some(recurrence::Repeat {
+                        freq: recurrence::Freq::Monthly,
+                        interval: 1,
+                        weekdays: 0,
+                        monthly_by: recurrence::MonthlyBy::NthWeekday,
+                        end: recurrence::End::Never,
+                    });
+                },
+                expect: json!({
+                    "start": {"dateTime": "2024-03-25T09:00:00", "timeZone": "America/New_York"},
+                    "end": {"dateTime": "2024-03-25T09:30:00", "timeZone": "America/New_York"},
+                    "recurrence": ["RRULE:FREQ=MONTHLY;BYDAY=4MO"],
+                }),
+            },
+            Case {
+                name: "unicode and HTML-looking text go through as text",
+                edit: |m| {
+                    m.subject = "Réunion <b>Q3</b> & 会议 🎉".into();
+                    m.agenda = Some("<script>alert(1)</script>\nÄnderungen".into());
+                    m.room = None;
+                },
+                expect: json!({
+                    "summary": "Réunion <b>Q3</b> & 会议 🎉",
+                    "description": "<script>alert(1)</script>\nÄnderungen",
+                }),
+            },
+            Case {
+                name: "no invitees, no host, no reminder",
+                edit: |m| {
+                    m.invitees.clear();
+                    m.host = None;
+                    m.email_reminder_minutes = 0;
+                },
+                expect: json!({"reminders": {"useDefault": false, "overrides": []}}),
+            },
+        ];
+        for c in cases {
+            let mut m = seed();
+            (c.edit)(&mut m);
+            let z = zone_of(&m.time_zone);
+            let p = prepare(&m, "", 0, z.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            for (k, v) in c.expect.as_object().unwrap() {
+                assert_eq!(&p.event[k], v, "{}: field {k}", c.name);
+            }
+            if c.name.starts_with("no invitees") {
+                assert!(p.event.get("attendees").is_none(), "{}", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn fifty_invitees_keep_their_order() {
+        let mut m = seed();
+        m.invitees = (0..50)
+            .map(|i| Person { name: format!("{}", 2000 + i), email: Some(format!("user{i}@example.com")) })
+            .collect();
+        m.host = None;
+        let p = prepare(&m, "", 0, None).unwrap();
+        let a = p.event["attendees"].as_array().unwrap();
+        assert_eq!(a.len(), 50);
+        assert_eq!(a[0], json!({"email": "user0@example.com", "displayName": "2000"}));
+        assert_eq!(a[49], json!({"email": "user49@example.com", "displayName": "2049"}));
+        assert!(p.skipped_invitees.is_empty());
+    }
 }
