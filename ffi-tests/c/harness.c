@@ -206,3 +206,34 @@ gs_gcal_result h_push(gs_gcal *h, const gs_gcal_meeting *m, char *event_id, size
     }
     return rc;
 }
+
+void h_post(const emulator *e, const char *path, const char *json, const char *file, int line) {
+    h_check(h_control(e, "POST", path, json, NULL, 0) == 200, path, file, line);
+}
+
+long h_counter(const emulator *e, const char *name) {
+    static char body[1 << 16];
+    char pat[128];
+    const char *p;
+    snprintf(pat, sizeof pat, "\"%s\":", name);
+    if (h_control(e, "GET", "/control/requests", NULL, body, sizeof body) != 200)
+        return -1;
+    p = strstr(body, pat);
+    return p == NULL ? 0 : atol(p + strlen(pat));
+}
+
+gs_gcal *h_open_authorized(const emulator *e, char *dir, size_t cap) {
+    static char url[2048], redirect[2048];
+    gs_gcal *h = NULL;
+    h_tempdir(dir, cap);
+    EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
+    if (h == NULL)
+        return NULL;
+    h_use_emulator(h, e);
+    EXPECT_RC(h, gs_gcal_set_client(h, e->client_id, e->client_secret, e->redirect_uri),
+              GS_GCAL_OK);
+    EXPECT_RC(h, gs_gcal_auth_url(h, url, sizeof url, NULL), GS_GCAL_OK);
+    CHECK(h_consent(e, url, "allow", redirect, sizeof redirect) == 0);
+    EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_OK);
+    return h;
+}

@@ -45,6 +45,15 @@ void h_emulator(emulator *e);
    response body (NUL-terminated, truncated to cap-1) goes to out if given. */
 int h_control(const emulator *e, const char *method, const char *path, const char *body,
               char *out, size_t cap);
+/* POSTs a JSON body to a control path and records a check that it answered 200. */
+void h_post(const emulator *e, const char *path, const char *json, const char *file, int line);
+#define POST_OK(e, path, json) h_post((e), (path), (json), __FILE__, __LINE__)
+/* The emulator's request counter `name` (0 when absent, -1 on failure). */
+long h_counter(const emulator *e, const char *name);
+/* A fresh state directory (into dir) and a handle on it, pointed at the
+   emulator, configured with its web client and authorized through consent.
+   Returns NULL (with failed checks recorded) if any step fails. */
+gs_gcal *h_open_authorized(const emulator *e, char *dir, size_t cap);
 /* Extracts the string value of "key" from flat JSON (handles \" \\ \/ escapes). */
 int h_json_string(const char *json, const char *key, char *out, size_t cap);
 /* Creates a fresh private directory under $TMPDIR or /tmp. */

@@ -16,25 +16,10 @@
 static emulator emu;
 static char body[1 << 16];
 
-static int counter(const char *name) {
-    char pat[96];
-    const char *p;
-    snprintf(pat, sizeof pat, "\"%s\":", name);
-    if (h_control(&emu, "GET", "/control/requests", NULL, body, sizeof body) != 200)
-        return -1;
-    p = strstr(body, pat);
-    return p == NULL ? 0 : atoi(p + strlen(pat));
-}
-
-static void control(const char *path, const char *json) {
-    int status = h_control(&emu, "POST", path, json, NULL, 0);
-    h_check(status == 200, path, __FILE__, __LINE__);
-}
-
 /* A fresh handle on a fresh directory, configured for the web client. */
 static gs_gcal *fresh(char *dir, size_t cap) {
     gs_gcal *h = NULL;
-    control("/control/reset", "");
+    POST_OK(&emu, "/control/reset", "");
     h_tempdir(dir, cap);
     EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
     if (h == NULL)
@@ -143,9 +128,9 @@ static void test_code_reuse(void) {
     end = strchr(c, '&');
     snprintf(code, sizeof code, "%.*s", (int)(end ? end - c : (long)strlen(c)), c);
     EXPECT_RC(h, gs_gcal_authorize(h, code), GS_GCAL_OK);
-    before = counter("token");
+    before = h_counter(&emu, "token");
     EXPECT_RC(h, gs_gcal_authorize(h, code), GS_GCAL_CODE_ALREADY_USED);
-    CHECK(counter("token") == before);
+    CHECK(h_counter(&emu, "token") == before);
 out:
     done(h, dir);
 }
@@ -157,14 +142,14 @@ static void test_client_refusals(void) {
     if (h == NULL)
         return;
     CHECK(consent(h, "", redirect, sizeof redirect) == 0);
-    control("/control/admin_policy", "{\"on\":true}");
+    POST_OK(&emu, "/control/admin_policy", "{\"on\":true}");
     EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_ADMIN_POLICY_ENFORCED);
     CHECK(last_error_has(h, "Workspace administrator"));
-    control("/control/admin_policy", "{\"on\":false}");
+    POST_OK(&emu, "/control/admin_policy", "{\"on\":false}");
 
     CHECK(consent(h, "", redirect, sizeof redirect) == 0);
     snprintf(req, sizeof req, "{\"client_id\":\"%s\"}", emu.client_id);
-    control("/control/delete_client", req);
+    POST_OK(&emu, "/control/delete_client", req);
     EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_DELETED_CLIENT);
     CHECK(last_error_has(h, "30 days"));
     done(h, dir);
@@ -180,24 +165,24 @@ static void expect_reauth(const char *setup_path, const char *setup_body, const 
     if (h == NULL)
         return;
     if (setup_path != NULL && strcmp(setup_path, "/control/testing_mode") == 0)
-        control(setup_path, setup_body);
+        POST_OK(&emu, setup_path, setup_body);
     EXPECT_RC(h, authorize(h), GS_GCAL_OK);
     EXPECT_RC(h, push(h), GS_GCAL_OK);
     if (setup_path != NULL && strcmp(setup_path, "/control/testing_mode") != 0)
-        control(setup_path, setup_body);
+        POST_OK(&emu, setup_path, setup_body);
     if (advance != NULL)
-        control("/control/advance_clock", advance);
-    control("/control/expire_tokens", "");
+        POST_OK(&emu, "/control/advance_clock", advance);
+    POST_OK(&emu, "/control/expire_tokens", "");
     EXPECT_RC(h, push(h), GS_GCAL_REAUTH_REQUIRED);
     CHECK(last_error_has(h, diagnosis));
     CHECK(status_has(h, "\"state\":\"reauth_required\""));
     CHECK(status_has(h, diagnosis));
-    before = counter("token");
+    before = h_counter(&emu, "token");
     EXPECT_RC(h, push(h), GS_GCAL_REAUTH_REQUIRED);
-    CHECK(counter("token") == before);
+    CHECK(h_counter(&emu, "token") == before);
     /* Authorizing again mends it. */
-    control("/control/require_rapt", "{\"on\":false}");
-    control("/control/testing_mode", "{\"on\":false}");
+    POST_OK(&emu, "/control/require_rapt", "{\"on\":false}");
+    POST_OK(&emu, "/control/testing_mode", "{\"on\":false}");
     EXPECT_RC(h, authorize(h), GS_GCAL_OK);
     EXPECT_RC(h, push(h), GS_GCAL_OK);
     CHECK(status_has(h, "\"state\":\"authorized\""));
@@ -222,8 +207,8 @@ static void test_reauthorize_same_account(void) {
         return;
     EXPECT_RC(h, authorize(h), GS_GCAL_OK);
     EXPECT_RC(h, authorize(h), GS_GCAL_OK);
-    CHECK(counter("revoke") == 0);
-    control("/control/expire_tokens", "");
+    CHECK(h_counter(&emu, "revoke") == 0);
+    POST_OK(&emu, "/control/expire_tokens", "");
     EXPECT_RC(h, push(h), GS_GCAL_OK);
     done(h, dir);
 }
@@ -236,7 +221,7 @@ static void test_reset(void) {
         return;
     EXPECT_RC(h, authorize(h), GS_GCAL_OK);
     EXPECT_RC(h, gs_gcal_reset(h), GS_GCAL_OK);
-    CHECK(counter("revoke") == 1);
+    CHECK(h_counter(&emu, "revoke") == 1);
     CHECK(status_has(h, "\"state\":\"configured\""));
     CHECK(status_has(h, "\"pending_revocations\":0"));
     EXPECT_RC(h, push(h), GS_GCAL_NOT_AUTHORIZED);
@@ -253,7 +238,7 @@ static void test_reset(void) {
     /* Google reachable again: the next request sends it first. */
     EXPECT_RC(h, gs_gcal_set_option(h, "revoke_endpoint", emu.revoke_endpoint), GS_GCAL_OK);
     EXPECT_RC(h, push(h), GS_GCAL_NOT_AUTHORIZED);
-    CHECK(counter("revoke") == 2);
+    CHECK(h_counter(&emu, "revoke") == 2);
     CHECK(status_has(h, "\"pending_revocations\":0"));
     done(h, dir);
 }
@@ -266,7 +251,7 @@ static void test_device_flow(void) {
     int polls;
     gs_gcal *h = NULL;
 
-    control("/control/reset", "");
+    POST_OK(&emu, "/control/reset", "");
     h_tempdir(dir, sizeof dir);
     EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
     if (h == NULL)
@@ -287,28 +272,28 @@ static void test_device_flow(void) {
     CHECK(code.expires_in == 1800 && code.interval == 5);
     CHECK(status_has(h, code.user_code));
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_PENDING);
-    polls = counter("token.device");
+    polls = h_counter(&emu, "token.device");
     CHECK(polls == 1);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_PENDING);
-    CHECK(counter("token.device") == polls);
+    CHECK(h_counter(&emu, "token.device") == polls);
 
     /* A device that announces 0 s but enforces 60 s: slow_down adds 5 s. */
-    control("/control/device_interval", "{\"announced\":0,\"enforced\":60}");
+    POST_OK(&emu, "/control/device_interval", "{\"announced\":0,\"enforced\":60}");
     EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_OK);
     CHECK(code.interval == 0);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_PENDING);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_PENDING); /* slow_down */
     CHECK(status_has(h, "\"interval\":5"));
-    polls = counter("token.device");
+    polls = h_counter(&emu, "token.device");
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_PENDING);
-    CHECK(counter("token.device") == polls);
+    CHECK(h_counter(&emu, "token.device") == polls);
 
     /* Approval, polled without waiting. */
-    control("/control/device_interval", "{\"announced\":0,\"enforced\":0}");
+    POST_OK(&emu, "/control/device_interval", "{\"announced\":0,\"enforced\":0}");
     EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_OK);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_PENDING);
     snprintf(req, sizeof req, "{\"user_code\":\"%s\",\"decision\":\"allow\"}", code.user_code);
-    control("/control/device", req);
+    POST_OK(&emu, "/control/device", req);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_OK);
     CHECK(status_has(h, "\"state\":\"authorized\""));
     CHECK(status_has(h, emu.account));
@@ -318,23 +303,23 @@ static void test_device_flow(void) {
     /* Denied, and expired (the emulator's clock moves past 30 minutes). */
     EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_OK);
     snprintf(req, sizeof req, "{\"user_code\":\"%s\",\"decision\":\"deny\"}", code.user_code);
-    control("/control/device", req);
+    POST_OK(&emu, "/control/device", req);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_ACCESS_DENIED);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_DEVICE_NOT_STARTED);
     EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_OK);
-    control("/control/advance_clock", "{\"seconds\":1801}");
+    POST_OK(&emu, "/control/advance_clock", "{\"seconds\":1801}");
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_DEVICE_CODE_EXPIRED);
     /* A new start replaces the expired code without reopening. */
     EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_OK);
 
     /* Google's documented device-flow scope list excludes Calendar. */
-    control("/control/device_strict_scopes", "{\"on\":true}");
+    POST_OK(&emu, "/control/device_strict_scopes", "{\"on\":true}");
     EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_INVALID_SCOPE);
     CHECK(last_error_has(h, "Web application"));
     /* A Web client at the device endpoint. */
     EXPECT_RC(h, gs_gcal_set_client(h, emu.client_id, emu.client_secret, emu.redirect_uri),
               GS_GCAL_OK);
-    control("/control/device_strict_scopes", "{\"on\":false}");
+    POST_OK(&emu, "/control/device_strict_scopes", "{\"on\":false}");
     EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_INVALID_CLIENT);
     CHECK(last_error_has(h, "TVs and Limited Input devices"));
     done(h, dir);

@@ -16,21 +16,6 @@
 static emulator emu;
 static char buf[1 << 17];
 
-static int counter(const char *name) {
-    char pat[96];
-    const char *p;
-    snprintf(pat, sizeof pat, "\"%s\":", name);
-    if (h_control(&emu, "GET", "/control/requests", NULL, buf, sizeof buf) != 200)
-        return -1;
-    p = strstr(buf, pat);
-    return p == NULL ? 0 : atoi(p + strlen(pat));
-}
-
-static void control(const char *path, const char *json) {
-    int status = h_control(&emu, "POST", path, json, NULL, 0);
-    h_check(status == 200, path, __FILE__, __LINE__);
-}
-
 /* How many stored events (series masters and exceptions) contain `text`. */
 static int events_with(const char *text) {
     const char *p;
@@ -92,27 +77,20 @@ static void weekly(gs_gcal_meeting *m, gs_gcal_person *invitees, size_t n) {
 }
 
 int main(void) {
-    char dir[512], url[2048], redirect[2048], series[GS_GCAL_EVENT_ID_SIZE];
+    char dir[512] = "", series[GS_GCAL_EVENT_ID_SIZE];
     char id[GS_GCAL_EVENT_ID_SIZE], id2[128], req[512];
     gs_gcal_person two[2] = {{"1001", "john.doe@mycompanyabc.com", 0},
                              {"1002", "jane.roe@partner.example", 0}};
     gs_gcal_meeting m;
     gs_gcal_push_result r;
     gs_gcal *h = NULL;
-    int inserts;
+    long inserts;
 
     h_emulator(&emu);
-    h_tempdir(dir, sizeof dir);
-    control("/control/reset", "");
-    EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
+    POST_OK(&emu, "/control/reset", "");
+    h = h_open_authorized(&emu, dir, sizeof dir);
     if (h == NULL)
         goto cleanup;
-    h_use_emulator(h, &emu);
-    EXPECT_RC(h, gs_gcal_set_client(h, emu.client_id, emu.client_secret, emu.redirect_uri),
-              GS_GCAL_OK);
-    EXPECT_RC(h, gs_gcal_auth_url(h, url, sizeof url, NULL), GS_GCAL_OK);
-    CHECK(h_consent(&emu, url, "allow", redirect, sizeof redirect) == 0);
-    EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_OK);
 
     /* A weekly series until a date: a COUNT on local dates, with the zone. */
     weekly(&m, two, 2);
@@ -169,21 +147,21 @@ int main(void) {
 
     /* Deleted in Google's UI and Google refuses the restore: a new id, once. */
     snprintf(req, sizeof req, "{\"calendar\":\"%s\",\"id\":\"%s\"}", emu.account, series);
-    control("/control/delete_event", req);
-    control("/control/refuse_restore", "{\"on\":true}");
-    inserts = counter("events.insert");
+    POST_OK(&emu, "/control/delete_event", req);
+    POST_OK(&emu, "/control/refuse_restore", "{\"on\":true}");
+    inserts = h_counter(&emu, "events.insert");
     EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
-    CHECK(counter("events.insert") == inserts + 2); /* the refused id, then the new one */
+    CHECK(h_counter(&emu, "events.insert") == inserts + 2); /* the refused id, then the new one */
     CHECK(strcmp(id, series) != 0 && strlen(id) == 42);
     CHECK(strstr(event_json(id), "\"status\":\"confirmed\"") != NULL);
     /* The new id is remembered: the next push updates it, no third event. */
     EXPECT_RC(h, h_push(h, &m, id2, NULL, 0, NULL), GS_GCAL_OK);
     CHECK(strcmp(id, id2) == 0);
-    CHECK(counter("events.insert") == inserts + 3);
+    CHECK(h_counter(&emu, "events.insert") == inserts + 3);
     CHECK(strstr(event_json(series), "\"status\":\"cancelled\"") != NULL);
     EXPECT_RC(h, gs_gcal_cancel_meeting(h, "series-1", NULL, NULL), GS_GCAL_OK);
     CHECK(strstr(event_json(id), "\"status\":\"cancelled\"") != NULL);
-    control("/control/refuse_restore", "{\"on\":false}");
+    POST_OK(&emu, "/control/refuse_restore", "{\"on\":false}");
 
     /* The answer to an insert is lost: the retry creates nothing extra. */
     memset(&m, 0, sizeof m);
@@ -193,15 +171,15 @@ int main(void) {
     m.start = "2024-05-06T09:00";
     m.end = "09:30";
     m.time_zone = "Etc/GMT+5";
-    inserts = counter("events.insert");
-    control("/control/drop_next_response", "{\"count\":1}");
+    inserts = h_counter(&emu, "events.insert");
+    POST_OK(&emu, "/control/drop_next_response", "{\"count\":1}");
     CHECK(h_push(h, &m, id, NULL, 0, NULL) != GS_GCAL_OK);
     EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
-    CHECK(counter("events.insert") == inserts + 2);
+    CHECK(h_counter(&emu, "events.insert") == inserts + 2);
     CHECK(events_with("\"gsGcalMeetingId\":\"lost-answer\"") == 1);
 
     /* Refused before the network: nothing reaches Google. */
-    inserts = counter("events.insert");
+    inserts = h_counter(&emu, "events.insert");
     weekly(&m, two, 2);
     m.start = "2024-03-31T02:30"; /* clocks jump 02:00 → 03:00 */
     m.end = "03:30";
@@ -226,7 +204,7 @@ int main(void) {
     weekly(&m, two, 2);
     m.flags = 0x80;
     EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_INVALID_ARGUMENT);
-    CHECK(counter("events.insert") == inserts);
+    CHECK(h_counter(&emu, "events.insert") == inserts);
 
     /* Etc/GMT-1 repeats too (inverted sign: UTC+01:00), and its instance
        ids use that offset; the participant password only when shared. */

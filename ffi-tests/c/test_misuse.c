@@ -109,15 +109,6 @@ static int consent_round(gs_gcal *h, const char *decision, char *redirect, size_
 }
 
 /* One counter of the emulator's /control/requests (0 when absent). */
-static long counter(const char *name) {
-    char body[4096], pat[64];
-    const char *p;
-    CHECK(h_control(&emu, "GET", "/control/requests", NULL, body, sizeof body) == 200);
-    snprintf(pat, sizeof pat, "\"%s\":", name);
-    p = strstr(body, pat);
-    return p == NULL ? 0 : strtol(p + strlen(pat), NULL, 10);
-}
-
 static int all_x(const char *buf, size_t n) {
     size_t i;
     for (i = 0; i < n; i++)
@@ -406,7 +397,7 @@ static void test_client_args(gs_gcal *h) {
 static void test_ordering(gs_gcal *h) {
     static char long_code[5001];
     gs_gcal_meeting m;
-    long inserts = counter("events.insert");
+    long inserts = h_counter(&emu, "events.insert");
     memset(long_code, 'c', sizeof long_code - 1);
     base_meeting(&m);
     EXPECT_RC(h, gs_gcal_authorize(h, "4/0Anotarealcode"), GS_GCAL_INVALID_ARGUMENT);
@@ -416,7 +407,7 @@ static void test_ordering(gs_gcal *h) {
     EXPECT_RC(h, gs_gcal_authorize(h, long_code), GS_GCAL_TOO_LONG);
     EXPECT_RC(h, push(h, &m), GS_GCAL_NOT_AUTHORIZED);
     check_detail(h);
-    CHECK(counter("events.insert") == inserts);
+    CHECK(h_counter(&emu, "events.insert") == inserts);
 }
 
 /* snprintf-style buffers of auth_url: size query, one byte short
@@ -675,7 +666,7 @@ static void test_meetings(gs_gcal *h) {
 
     /* Outputs missing or too small: refused before any request, untouched. */
     base_meeting(&m);
-    inserts = counter("events.insert");
+    inserts = h_counter(&emu, "events.insert");
     memset(&result, 'X', sizeof result);
     result.struct_size = sizeof result + 8;
     EXPECT_RC(h, gs_gcal_push_meeting(h, &m, &result, skipped, 4), GS_GCAL_STRUCT_SIZE);
@@ -685,7 +676,7 @@ static void test_meetings(gs_gcal *h) {
     result.struct_size = sizeof result;
     EXPECT_RC(h, gs_gcal_push_meeting(h, &m, &result, skipped, 1), GS_GCAL_BUFFER_TOO_SMALL);
     CHECK(all_x(result.event_id, sizeof result.event_id) && skipped[0] == 7777);
-    CHECK(counter("events.insert") == inserts);
+    CHECK(h_counter(&emu, "events.insert") == inserts);
 
     /* Not one request reached the emulator for any of the above. */
     CHECK(h_control(&emu, "GET", "/control/requests", NULL, after, sizeof after) == 200);
@@ -695,7 +686,7 @@ static void test_meetings(gs_gcal *h) {
     EXPECT_RC(h, h_push(h, &m, id, skipped, 4, &count), GS_GCAL_OK);
     CHECK(count == 2 && skipped[0] == 0 && skipped[1] == 1);
     CHECK(strlen(id) == 42 && strncmp(id, "gs", 2) == 0);
-    CHECK(counter("events.insert") == inserts + 1);
+    CHECK(h_counter(&emu, "events.insert") == inserts + 1);
 }
 
 /* After all the failures, neither the detail nor the status shows a

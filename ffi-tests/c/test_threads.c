@@ -61,23 +61,16 @@ static void *watcher(void *arg) {
 int main(void) {
     static char events[1 << 17];
     emulator emu;
-    char dir[512], url[2048], redirect[2048], counters[1024];
+    char dir[512] = "", counters[1024];
     pthread_t threads[PUSHERS + 1];
     int ids[PUSHERS], i, started = 0, kinds = 0;
     const char *p;
 
     h_emulator(&emu);
-    h_tempdir(dir, sizeof dir);
     CHECK(h_control(&emu, "POST", "/control/reset", "", NULL, 0) == 200);
-    EXPECT_RC(NULL, gs_gcal_open(dir, &shared), GS_GCAL_OK);
+    shared = h_open_authorized(&emu, dir, sizeof dir);
     if (shared == NULL)
         goto cleanup;
-    h_use_emulator(shared, &emu);
-    EXPECT_RC(shared, gs_gcal_set_client(shared, emu.client_id, emu.client_secret, emu.redirect_uri),
-              GS_GCAL_OK);
-    EXPECT_RC(shared, gs_gcal_auth_url(shared, url, sizeof url, NULL), GS_GCAL_OK);
-    CHECK(h_consent(&emu, url, "allow", redirect, sizeof redirect) == 0);
-    EXPECT_RC(shared, gs_gcal_authorize(shared, redirect), GS_GCAL_OK);
 
     for (i = 0; i < PUSHERS; i++) {
         ids[i] = i;
