@@ -370,6 +370,33 @@ typedef struct gs_gcal_device_code {
 } gs_gcal_device_code;
 
 /**
+ * Presence at one instant, from the local copy made by
+ * `gs_gcal_sync_events` (no network). Busy when a confirmed, opaque event
+ * that the user has not declined (or answered tentatively) covers the
+ * time; working-location events never make busy; out-of-office events do
+ * and set `out_of_office`; all-day events follow their transparency.
+ */
+typedef struct gs_gcal_busy {
+  /**
+   * `sizeof(gs_gcal_busy)` as compiled by the caller.
+   */
+  uint32_t struct_size;
+  /**
+   * 1 busy, 0 free.
+   */
+  uint32_t busy;
+  /**
+   * 1 when an out-of-office event makes busy.
+   */
+  uint32_t out_of_office;
+  /**
+   * Busy: unix time when the busy stretch ends (back-to-back events
+   * merged). Free: when the next busy event starts, or 0 if none known.
+   */
+  int64_t until;
+} gs_gcal_busy;
+
+/**
  * Success.
  */
 #define GS_GCAL_OK 0
@@ -449,6 +476,11 @@ typedef struct gs_gcal_device_code {
  * No OAuth client is configured (call `gs_gcal_set_client` first).
  */
 #define GS_GCAL_NOT_CONFIGURED 204
+
+/**
+ * The calendar is not in "read_calendars" or has not been synced yet.
+ */
+#define GS_GCAL_NOT_SYNCED 205
 
 /**
  * The handle has no tokens: the administrator must authorize.
@@ -694,7 +726,9 @@ void gs_gcal_close(struct gs_gcal *h);
  * "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
  * built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
  * 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),
- * "calendar_id" (default "primary"), "instance_id" (event-id namespace for
+ * "calendar_id" (default "primary"), "read_calendars" (comma-separated
+ * calendar ids that gs_gcal_sync_events keeps, default "primary"),
+ * "zoneinfo_dir" (default "/usr/share/zoneinfo"), "instance_id" (event-id namespace for
  * PBXes sharing a calendar; default ""), "send_updates" ("all" default,
  * "externalOnly", "none").
  *
@@ -907,6 +941,98 @@ GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_import(struct gs_gcal *h,
                               const char *passphrase,
                               const char *blob);
+
+/**
+ * Lists the events of one calendar in a window, recurring meetings
+ * expanded into their occurrences, all pages followed, as a JSON object
+ * `{"calendar", "time_zone", "events": [...]}`; each event has "id",
+ * "summary" (null for private events), "start"/"end" (RFC 3339, or a date
+ * for all-day events), "time_zone", "all_day", "status", "transparency",
+ * "visibility", "self_response" (the authorized user's answer, or null),
+ * "event_type" (unknown types are "other"), "pbx_meeting_id" (the PBX
+ * meeting it was pushed for, or null) and "recurring_event_id".
+ *
+ * - `calendar_id`: NULL for option "calendar_id".
+ * - `time_min`, `time_max`: RFC 3339 with offset, e.g.
+ *   "2024-05-06T00:00:00+02:00"; events ending after `time_min` and
+ *   starting before `time_max`.
+ * - `buf`/`len`/`needed` as in `gs_gcal_auth_url`; the listing has no side
+ *   effect, so a call repeated with a bigger buffer is fine.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_TOO_LONG, GS_GCAL_INVALID_TIME, GS_GCAL_BUFFER_TOO_SMALL;
+ * authorization, clock, network, TLS and GS_GCAL_API_* codes. Blocks for
+ * one request per page (250 events), at most 40 pages, each bounded by
+ * "timeout_ms".
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_list_events(struct gs_gcal *h,
+                                   const char *calendar_id,
+                                   const char *time_min,
+                                   const char *time_max,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+/**
+ * Brings the local copy of the calendars in option "read_calendars"
+ * (default "primary") up to date, for `gs_gcal_busy_at`: the first time a
+ * full sync of upcoming events, then only Google's changes (one request
+ * when nothing changed); when Google says the sync token expired (410), a
+ * full resync that also drops what no longer exists. Call it
+ * periodically (e.g. every minute).
+ *
+ * Writes a JSON report: `{"calendars": [{"calendar", "full_sync",
+ * "changed", "removed", "skipped"}], "drift": [{"meeting_id", "event_id",
+ * "change": "modified"|"deleted"}]}` — "drift" lists meetings pushed by
+ * this PBX whose event was edited or deleted in Google since. Drift stays
+ * in the report until a call delivers it whole: after
+ * GS_GCAL_BUFFER_TOO_SMALL call again with a bigger buffer.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL;
+ * authorization, clock, network, TLS and GS_GCAL_API_* codes;
+ * GS_GCAL_STORAGE_IO. Blocks for one request per page and calendar, each
+ * bounded by "timeout_ms".
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_sync_events(struct gs_gcal *h,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+/**
+ * Fills `*out` with the presence at `unix_time` in `calendar_id` (NULL
+ * for "primary"), answered from the local copy.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_STRUCT_SIZE; GS_GCAL_NOT_SYNCED (not in "read_calendars" or no
+ * sync yet); GS_GCAL_STORAGE_IO never (a damaged local copy reads as
+ * empty). Never blocks on the network.
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_busy_at(struct gs_gcal *h,
+                               const char *calendar_id,
+                               int64_t unix_time,
+                               struct gs_gcal_busy *out);
+
+/**
+ * Lists the calendars the account can see (its own, shared, resource
+ * calendars such as rooms) as a JSON array of `{"id", "summary",
+ * "primary", "access_role", "time_zone"}`, for choosing "calendar_id" and
+ * "read_calendars". Needs the scope
+ * https://www.googleapis.com/auth/calendar.calendarlist.readonly (in the
+ * default scopes).
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL;
+ * authorization, clock, network, TLS and GS_GCAL_API_* codes
+ * (GS_GCAL_API_FORBIDDEN without the scope). Blocks for one request per
+ * page, each bounded by "timeout_ms".
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_list_calendars(struct gs_gcal *h,
+                                      char *buf,
+                                      size_t len,
+                                      size_t *needed);
 
 /**
  * Writes the handle's status as a JSON object (UTF-8, NUL-terminated) for

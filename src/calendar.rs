@@ -30,6 +30,8 @@ pub struct Target<'a> {
 pub struct Written {
     pub event_id: String,
     pub html_link: Option<String>,
+    /// Google's `updated` of the event after the write, unix milliseconds.
+    pub updated_ms: Option<i64>,
     /// The event was already there (a repeated push) and was replaced.
     pub replaced: bool,
 }
@@ -106,7 +108,8 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
 }
 
 /// Deletes an event or one occurrence. Gone already (404, 410) is done.
-pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<()> {
+/// Returns Google's clock at the deletion (its `Date`), when given.
+pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<Option<i64>> {
     let url = format!(
         "{}?sendUpdates={}",
         event_url(to.base, to.calendar_id, target_id),
@@ -114,7 +117,7 @@ pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<
     );
     let r = http.api("DELETE", &url, token, None)?;
     match r.status {
-        200 | 204 | 404 | 410 => Ok(()),
+        200 | 204 | 404 | 410 => Ok(r.date),
         s => Err(api_error(s, &r.body)),
     }
 }
@@ -127,7 +130,70 @@ fn written(body: &[u8], replaced: bool) -> Result<Written> {
         .ok_or_else(|| Error::ApiBadResponse("Calendar's event has no id".into()))?
         .to_owned();
     let html_link = v["htmlLink"].as_str().map(str::to_owned);
-    Ok(Written { event_id, html_link, replaced })
+    let updated_ms = v["updated"].as_str().and_then(crate::events::parse_rfc3339_ms);
+    Ok(Written { event_id, html_link, updated_ms, replaced })
+}
+
+/// One page of an events or calendarList listing.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub next_page: Option<String>,
+    pub next_sync: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// A listing page, or Google's 410: the sync token is no longer valid.
+pub enum Listed {
+    Page(Page),
+    SyncTokenGone,
+}
+
+/// One page of events.list with the given query parameters.
+pub fn list_events(http: &Http, base: &str, calendar_id: &str, token: &str, query: &[(&str, &str)]) -> Result<Listed> {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.extend_pairs(query);
+    let url = format!("{}?{}", events_url(base, calendar_id), q.finish());
+    let r = http.api("GET", &url, token, None)?;
+    match r.status {
+        200 => page(&r.body).map(Listed::Page),
+        410 => Ok(Listed::SyncTokenGone),
+        s => Err(api_error(s, &r.body)),
+    }
+}
+
+/// One page of the calendars the account can see.
+pub fn calendar_list(http: &Http, base: &str, token: &str, page_token: Option<&str>) -> Result<Page> {
+    let mut url = format!("{base}/users/me/calendarList?maxResults=250");
+    if let Some(p) = page_token {
+        url.push_str("&pageToken=");
+        url.extend(utf8_percent_encode(p, SEGMENT));
+    }
+    let r = http.api("GET", &url, token, None)?;
+    match r.status {
+        200 => page(&r.body),
+        403 => Err(match api_error(403, &r.body) {
+            Error::ApiForbidden(why) => Error::ApiForbidden(format!(
+                "{why}; listing calendars needs the scope \
+                 https://www.googleapis.com/auth/calendar.calendarlist.readonly (option scopes) \
+                 and a new authorization"
+            )),
+            other => other,
+        }),
+        s => Err(api_error(s, &r.body)),
+    }
+}
+
+fn page(body: &[u8]) -> Result<Page> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|_| Error::ApiBadResponse("Calendar listing is unreadable JSON".into()))?;
+    let items = match &v["items"] {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        _ => return Err(Error::ApiBadResponse("Calendar listing has no item list".into())),
+    };
+    let s = |k: &str| v[k].as_str().map(str::to_owned);
+    Ok(Page { items, next_page: s("nextPageToken"), next_sync: s("nextSyncToken"), time_zone: s("timeZone") })
 }
 
 #[cfg(test)]

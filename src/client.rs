@@ -11,7 +11,9 @@ use crate::meeting::zone::Zone;
 use crate::meeting::{self, Meeting, Prepared};
 use crate::oauth::device::{self, Poll, Started};
 use crate::oauth::{self, Pasted, TokenResponse};
-use crate::store::{sealed, zoneinfo, ClientConfig, DeviceAuth, PendingAuth, Revocation, State, Store, Tokens};
+use crate::events::{self, Busy, CachedEvent};
+use crate::store::{sealed, zoneinfo, Cache, ClientConfig, DeviceAuth, Drift, PendingAuth, Pushed, Revocation, State, Store, Tokens};
+use serde_json::{json, Value};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -28,6 +30,8 @@ const MAX_USED_CODES: usize = 16;
 /// Refresh tokens waiting for revocation; the oldest is dropped beyond this
 /// (Google retires it anyway past 100 per account and client).
 const MAX_PENDING_REVOCATIONS: usize = 8;
+/// Pages followed in one listing (250 events each).
+const MAX_PAGES: usize = 40;
 /// Shortest backup passphrase accepted.
 pub(crate) const MIN_PASSPHRASE: usize = 8;
 
@@ -49,6 +53,8 @@ pub struct Client {
     last_device_poll: Option<Instant>,
     /// Origin of the monotonic millisecond times handed to pure code.
     epoch: Instant,
+    /// The read-side cache, loaded on first use.
+    cache: Option<Cache>,
 }
 
 /// An authorization link not yet remembered (see `remember_link`).
@@ -85,6 +91,7 @@ impl Client {
             access_deadline: None,
             last_device_poll: None,
             epoch: Instant::now(),
+            cache: None,
         })
     }
 
@@ -431,19 +438,28 @@ impl Client {
     /// in its UI, the meeting moves to a new event id (recorded) once.
     pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
         let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id))?;
-        if let Upserted::Done(w) = first {
-            return Ok(w);
-        }
-        let mut next = self.state.clone();
-        *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
-        self.commit(next)?;
-        let fresh = self.prepare(m)?;
-        match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id))? {
-            Upserted::Done(w) => Ok(w),
-            Upserted::RestoreRefused => Err(Error::ApiForbidden(
-                "Google refuses to restore this meeting's deleted event, even under a new id".into(),
-            )),
-        }
+        let (w, whole) = match first {
+            Upserted::Done(w) => (w, p.target_id == p.event_id),
+            Upserted::RestoreRefused => {
+                let mut next = self.state.clone();
+                *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
+                self.commit(next)?;
+                let fresh = self.prepare(m)?;
+                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id))? {
+                    Upserted::Done(w) => (w, true),
+                    Upserted::RestoreRefused => {
+                        return Err(Error::ApiForbidden(
+                            "Google refuses to restore this meeting's deleted event, even under a new id".into(),
+                        ))
+                    }
+                }
+            }
+        };
+        // Remember when we wrote, so a sync can tell Google-side edits.
+        let written_ms = w.updated_ms.unwrap_or_else(|| now() * 1000);
+        let event_id = if whole { w.event_id.clone() } else { p.event_id.clone() };
+        self.note_write(&m.meeting_id, event_id, written_ms)?;
+        Ok(w)
     }
 
     /// Deletes the meeting's event, or one occurrence of it (`occurrence`:
@@ -464,7 +480,288 @@ impl Client {
                 meeting::instance_id_of(&event_id, zone.to_utc("occurrence", original)?)
             }
         };
-        self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))
+        let date = self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
+        match (occurrence, self.state.pushed.get(meeting_id)) {
+            (None, Some(_)) => {
+                let mut next = self.state.clone();
+                next.pushed.remove(meeting_id);
+                self.commit(next)
+            }
+            (Some(_), Some(p)) => {
+                let event_id = p.event_id.clone();
+                self.note_write(meeting_id, event_id, date.map_or(now(), |d| d) * 1000 + 999)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records our latest write to a meeting's event (never moving back).
+    fn note_write(&mut self, meeting_id: &str, event_id: String, written_ms: i64) -> Result<()> {
+        let mut next = self.state.clone();
+        let keep = next.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
+        next.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
+        self.commit(next)
+    }
+
+    /// Events of one calendar in a window, recurring ones expanded, all
+    /// pages followed (at most MAX_PAGES), as the PBX's JSON.
+    pub fn list_events(&mut self, calendar_id: Option<&str>, time_min: &str, time_max: &str) -> Result<Value> {
+        for (field, v) in [("time_min", time_min), ("time_max", time_max)] {
+            if events::parse_rfc3339(v).is_none() {
+                return Err(Error::InvalidTime(format!(
+                    "{field}: \"{}\" is not an RFC 3339 time with offset, like 2024-05-06T00:00:00+02:00",
+                    oauth::printable(v)
+                )));
+            }
+        }
+        let cal = calendar_id.unwrap_or(&self.config.calendar_id).to_owned();
+        let base = [("singleEvents", "true"), ("orderBy", "startTime"), ("maxResults", "250"), ("timeMin", time_min), ("timeMax", time_max)];
+        let calendar::Page { items, time_zone, .. } = self.list_pages(&cal, &base, None)?.ok_or_else(|| {
+            Error::ApiBadResponse("Google answered 410 to a listing without sync token".into())
+        })?;
+        let day_start = self.day_start(time_zone.as_deref());
+        let events: Vec<Value> = items
+            .iter()
+            .filter_map(|v| events::parse_event(v, &day_start))
+            .filter(|e| e.status != "cancelled")
+            .map(|e| events::to_pbx_json(&e))
+            .collect();
+        Ok(json!({"calendar": cal, "time_zone": time_zone, "events": events}))
+    }
+
+    /// Follows every page of a listing: items, the calendar's zone and the
+    /// next sync token; None on 410 (the sync token is gone).
+    fn list_pages(&mut self, cal: &str, base: &[(&str, &str)], sync_token: Option<&str>)
+        -> Result<Option<calendar::Page>> {
+        let mut items = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut q: Vec<(&str, &str)> = base.to_vec();
+            if let Some(t) = sync_token {
+                q.push(("syncToken", t));
+            }
+            if let Some(p) = &page_token {
+                q.push(("pageToken", p));
+            }
+            let listed = self.with_token(|c, token| {
+                calendar::list_events(c.http()?, &c.config.calendar_api_base, cal, token, &q)
+            })?;
+            let page = match listed {
+                calendar::Listed::Page(p) => p,
+                calendar::Listed::SyncTokenGone => return Ok(None),
+            };
+            items.extend(page.items);
+            match page.next_page {
+                Some(next) => page_token = Some(next),
+                None => return Ok(Some(calendar::Page { items, next_page: None, ..page })),
+            }
+        }
+        Err(Error::ApiBadResponse(format!("calendar {cal}: more than {MAX_PAGES} pages")))
+    }
+
+    /// UTC instant of a date's midnight in a calendar's zone (UTC when the
+    /// zone's rules are unknown), for all-day events.
+    fn day_start(&self, tz: Option<&str>) -> impl Fn(time::Date) -> i64 {
+        let zone = tz.and_then(|t| self.zone(t).ok().flatten());
+        move |d: time::Date| match &zone {
+            Some(z) => z.to_utc("date", d.midnight()).map(|t| t.unix_timestamp()).unwrap_or_else(|_| d.midnight().assume_utc().unix_timestamp()),
+            None => d.midnight().assume_utc().unix_timestamp(),
+        }
+    }
+
+    fn cache(&mut self) -> &mut Cache {
+        if self.cache.is_none() {
+            self.cache = Some(self.store.load_cache());
+        }
+        self.cache.get_or_insert_with(Cache::default)
+    }
+
+    /// Brings the cache of every calendar in `read_calendars` up to date:
+    /// a full sync (upcoming events) the first time, then only changes via
+    /// the sync token — one request when nothing changed; on Google's 410
+    /// a full resync that also drops what no longer exists. Reports what
+    /// changed and the drift of pushed meetings (edited or deleted in
+    /// Google); drift stays in the report until `ack_drift`.
+    pub fn sync_events(&mut self) -> Result<Value> {
+        let cals = self.config.read_calendars.clone();
+        let mut reports = Vec::new();
+        let mut drift: Vec<Found> = Vec::new();
+        let mut cache = self.cache().clone();
+        for cal in &cals {
+            let cc = cache.calendars.entry(cal.clone()).or_default();
+            let since = now() - 86_400;
+            let time_min = crate::status::rfc3339(since).unwrap_or_default();
+            let base_full = [("singleEvents", "true"), ("maxResults", "250"), ("timeMin", time_min.as_str())];
+            let base_incr = [("singleEvents", "true"), ("maxResults", "250")];
+            let mut full = cc.sync_token.is_none();
+            let token = cc.sync_token.clone();
+            let mut listed = if full { None } else { self.list_pages(cal, &base_incr, token.as_deref())? };
+            if listed.is_none() {
+                full = true;
+                listed = self.list_pages(cal, &base_full, None)?;
+            }
+            let calendar::Page { items, time_zone: tz, next_sync, .. } = listed.ok_or_else(|| {
+                Error::ApiBadResponse(format!("calendar {cal}: 410 on a full sync"))
+            })?;
+            let day_start = self.day_start(tz.as_deref());
+            let parsed: Vec<CachedEvent> = items.iter().filter_map(|v| events::parse_event(v, &day_start)).collect();
+            let skipped = items.len() - parsed.len();
+            let mut removed: Vec<CachedEvent> = Vec::new();
+            if full {
+                let fresh: std::collections::BTreeMap<String, CachedEvent> = parsed
+                    .iter()
+                    .filter(|e| e.status != "cancelled")
+                    .map(|e| (e.id.clone(), e.clone()))
+                    .collect();
+                // Gone from a full listing: deleted, unless it merely ended
+                // before the window (then it is just dropped).
+                removed = cc
+                    .events
+                    .iter()
+                    .filter(|(k, e)| !fresh.contains_key(*k) && e.end_utc > since)
+                    .map(|(_, e)| e.clone())
+                    .collect();
+                cc.events = fresh;
+            } else {
+                for e in &parsed {
+                    if e.status == "cancelled" {
+                        if let Some(old) = cc.events.remove(&e.id) {
+                            removed.push(old);
+                        }
+                    } else {
+                        cc.events.insert(e.id.clone(), e.clone());
+                    }
+                }
+            }
+            cc.sync_token = next_sync;
+            cc.time_zone = tz;
+            let still = |series: &str| {
+                cc.events.values().any(|e| e.id == series || e.recurring_event_id.as_deref() == Some(series))
+            };
+            // An incremental sync reports deletions itself (in `parsed`).
+            let gone: &[CachedEvent] = if full { &removed } else { &[] };
+            drift.extend(self.drift_of(&parsed, gone, &still));
+            reports.push(json!({
+                "calendar": cal,
+                "full_sync": full,
+                "changed": parsed.len(),
+                "removed": removed.len(),
+                "skipped": skipped,
+            }));
+        }
+        // Acknowledge what was found, so each change is reported once.
+        if !drift.is_empty() {
+            let mut next = self.state.clone();
+            for d in &drift {
+                if d.drift.change == "deleted" {
+                    next.pushed.remove(&d.drift.meeting_id);
+                } else if let Some(p) = next.pushed.get_mut(&d.drift.meeting_id) {
+                    p.written_ms = p.written_ms.max(d.seen_ms);
+                }
+            }
+            self.commit(next)?;
+        }
+        let drift: Vec<Drift> = drift.into_iter().map(|d| d.drift).collect();
+        cache.undelivered.extend(drift);
+        self.store.save_cache(&cache)?;
+        let report = json!({"calendars": reports, "drift": cache.undelivered});
+        self.cache = Some(cache);
+        Ok(report)
+    }
+
+    /// Pushed meetings whose event (or an occurrence of it) Google reports
+    /// as changed after our last write, or gone. `removed` are cache entries
+    /// a full resync no longer found; `still` says whether a series id has
+    /// occurrences left.
+    fn drift_of(&self, changed: &[CachedEvent], removed: &[CachedEvent], still: &dyn Fn(&str) -> bool) -> Vec<Found> {
+        let by_event: std::collections::HashMap<&str, (&String, &Pushed)> =
+            self.state.pushed.iter().map(|(m, p)| (p.event_id.as_str(), (m, p))).collect();
+        let mut out: Vec<Found> = Vec::new();
+        let mut add = |meeting: &str, event_id: &str, change: &str, seen_ms: i64| {
+            match out.iter_mut().find(|f| f.drift.meeting_id == meeting) {
+                Some(f) => {
+                    if change == "deleted" {
+                        f.drift.change = "deleted".into();
+                    }
+                    f.seen_ms = f.seen_ms.max(seen_ms);
+                }
+                None => out.push(Found {
+                    drift: Drift { meeting_id: meeting.into(), event_id: event_id.into(), change: change.into() },
+                    seen_ms,
+                }),
+            }
+        };
+        let series_of = |e: &CachedEvent| e.recurring_event_id.clone().unwrap_or_else(|| e.id.clone());
+        for e in changed {
+            let series = series_of(e);
+            let Some((meeting, p)) = by_event.get(series.as_str()) else { continue };
+            let later = e.updated_ms.is_some_and(|u| u > p.written_ms);
+            let master_gone = e.id == series && e.status == "cancelled";
+            if master_gone {
+                add(meeting, &series, "deleted", e.updated_ms.unwrap_or(0));
+            } else if later {
+                add(meeting, &series, "modified", e.updated_ms.unwrap_or(0));
+            }
+        }
+        for e in removed {
+            let series = series_of(e);
+            if let Some((meeting, _)) = by_event.get(series.as_str()) {
+                let change = if still(&series) { "modified" } else { "deleted" };
+                add(meeting, &series, change, 0);
+            }
+        }
+        out
+    }
+
+    /// The firmware has the drift report: forget it.
+    pub fn ack_drift(&mut self) -> Result<()> {
+        let cache = self.cache();
+        if cache.undelivered.is_empty() {
+            return Ok(());
+        }
+        cache.undelivered.clear();
+        let snapshot = cache.clone();
+        self.store.save_cache(&snapshot)
+    }
+
+    /// Presence from the cache (no network): busy at `t` (unix seconds)?
+    pub fn busy_at(&mut self, calendar_id: Option<&str>, t: i64) -> Result<Busy> {
+        let cal = calendar_id.unwrap_or("primary").to_owned();
+        let cache = self.cache();
+        let cc = cache.calendars.get(&cal).filter(|c| c.sync_token.is_some()).ok_or_else(|| {
+            Error::NotSynced(format!(
+                "calendar {cal} has not been synced: add it to read_calendars and call gs_gcal_sync_events"
+            ))
+        })?;
+        Ok(events::busy_at(cc.events.values(), t))
+    }
+
+    /// The calendars the account can see (calendarList), all pages.
+    pub fn list_calendars(&mut self) -> Result<Value> {
+        let mut out = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let pt = page_token.clone();
+            let page = self.with_token(|c, token| {
+                calendar::calendar_list(c.http()?, &c.config.calendar_api_base, token, pt.as_deref())
+            })?;
+            for v in &page.items {
+                if let Some(id) = v["id"].as_str() {
+                    out.push(json!({
+                        "id": id,
+                        "summary": v["summaryOverride"].as_str().or(v["summary"].as_str()),
+                        "primary": v["primary"].as_bool().unwrap_or(false),
+                        "access_role": v["accessRole"].as_str(),
+                        "time_zone": v["timeZone"].as_str(),
+                    }));
+                }
+            }
+            match page.next_page {
+                Some(n) => page_token = Some(n),
+                None => return Ok(Value::Array(out)),
+            }
+        }
+        Err(Error::ApiBadResponse(format!("calendarList: more than {MAX_PAGES} pages")))
     }
 
     /// Runs an API call with a valid access token: refreshed first when it
@@ -646,4 +943,10 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// Drift found by a sync, with the latest Google time seen for it.
+struct Found {
+    drift: Drift,
+    seen_ms: i64,
 }

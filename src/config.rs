@@ -46,6 +46,8 @@ pub struct Config {
     pub connect_timeout_ms: u32,
     pub timeout_ms: u32,
     pub calendar_id: String,
+    /// Calendars the read side syncs (sync_events), in order.
+    pub read_calendars: Vec<String>,
     /// Where the system's time zone rules (TZif files) live.
     pub zoneinfo_dir: String,
     /// Namespace for event ids, so two PBXes writing into one calendar with
@@ -70,6 +72,7 @@ impl Default for Config {
             calendar_id: "primary".into(),
             instance_id: String::new(),
             zoneinfo_dir: "/usr/share/zoneinfo".into(),
+            read_calendars: vec!["primary".into()],
             send_updates: SendUpdates::All,
         }
     }
@@ -138,6 +141,16 @@ impl Config {
                     ));
                 }
                 self.calendar_id = value.into();
+            }
+            "read_calendars" => {
+                let ids: Vec<String> =
+                    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                if ids.is_empty() || ids.len() > 16 || ids.iter().any(|c| c.contains('/') || c.chars().any(char::is_control)) {
+                    return Err(Error::InvalidOptionValue(
+                        "read_calendars: 1 to 16 comma-separated calendar ids expected".into(),
+                    ));
+                }
+                self.read_calendars = ids;
             }
             "zoneinfo_dir" => {
                 if !value.starts_with('/') {

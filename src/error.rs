@@ -27,6 +27,7 @@ pub enum Error {
     InsecureUrl(String),
     CaFile(String),
     NotConfigured,
+    NotSynced(String),
     // authorization
     NotAuthorized,
     ReauthRequired(String),
@@ -109,7 +110,7 @@ impl fmt::Display for Error {
             ),
             InvalidArgument(s) | StructSize(s) | InvalidTime(s) | InvalidTimeZone(s)
             | InvalidEmail(s) | UnknownOption(s) | InvalidOptionValue(s) | InsecureUrl(s)
-            | CaFile(s) | ReauthRequired(s) | StateMismatch(s) | AccessDenied(s)
+            | CaFile(s) | NotSynced(s) | ReauthRequired(s) | StateMismatch(s) | AccessDenied(s)
             | InvalidGrant(s) | InvalidClient(s) | DeletedClient(s) | UnauthorizedClient(s)
             | RedirectUriMismatch(s) | OAuthInvalidRequest(s) | AdminPolicyEnforced(s)
             | OrgInternal(s) | InvalidScope(s) | ScopeNotGranted(s) | OAuthOther(s)

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod ffi;
 pub mod http;
 pub mod meeting;

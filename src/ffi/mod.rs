@@ -274,7 +274,9 @@ pub unsafe extern "C" fn gs_gcal_close(h: *mut gs_gcal) {
 /// "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
 /// built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
 /// 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),
-/// "calendar_id" (default "primary"), "instance_id" (event-id namespace for
+/// "calendar_id" (default "primary"), "read_calendars" (comma-separated
+/// calendar ids that gs_gcal_sync_events keeps, default "primary"),
+/// "zoneinfo_dir" (default "/usr/share/zoneinfo"), "instance_id" (event-id namespace for
 /// PBXes sharing a calendar; default ""), "send_updates" ("all" default,
 /// "externalOnly", "none").
 ///
@@ -700,6 +702,155 @@ fn copy_fixed<const N: usize>(dst: &mut [c_char; N], s: &str) -> Result<(), Erro
         *d = b as c_char;
     }
     Ok(())
+}
+
+/// Lists the events of one calendar in a window, recurring meetings
+/// expanded into their occurrences, all pages followed, as a JSON object
+/// `{"calendar", "time_zone", "events": [...]}`; each event has "id",
+/// "summary" (null for private events), "start"/"end" (RFC 3339, or a date
+/// for all-day events), "time_zone", "all_day", "status", "transparency",
+/// "visibility", "self_response" (the authorized user's answer, or null),
+/// "event_type" (unknown types are "other"), "pbx_meeting_id" (the PBX
+/// meeting it was pushed for, or null) and "recurring_event_id".
+///
+/// - `calendar_id`: NULL for option "calendar_id".
+/// - `time_min`, `time_max`: RFC 3339 with offset, e.g.
+///   "2024-05-06T00:00:00+02:00"; events ending after `time_min` and
+///   starting before `time_max`.
+/// - `buf`/`len`/`needed` as in `gs_gcal_auth_url`; the listing has no side
+///   effect, so a call repeated with a bigger buffer is fine.
+///
+/// Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_TOO_LONG, GS_GCAL_INVALID_TIME, GS_GCAL_BUFFER_TOO_SMALL;
+/// authorization, clock, network, TLS and GS_GCAL_API_* codes. Blocks for
+/// one request per page (250 events), at most 40 pages, each bounded by
+/// "timeout_ms".
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_list_events(
+    h: *mut gs_gcal,
+    calendar_id: *const c_char,
+    time_min: *const c_char,
+    time_max: *const c_char,
+    buf: *mut c_char,
+    len: size_t,
+    needed: *mut size_t,
+) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let cal = cstr::opt(calendar_id, "calendar_id", 1024)?;
+        let min = cstr::req(time_min, "time_min", 64)?;
+        let max = cstr::req(time_max, "time_max", 64)?;
+        let doc = h.client().list_events(cal.as_deref(), &min, &max)?;
+        cstr::write(buf, len, needed, &doc.to_string())
+    })
+}
+
+/// Brings the local copy of the calendars in option "read_calendars"
+/// (default "primary") up to date, for `gs_gcal_busy_at`: the first time a
+/// full sync of upcoming events, then only Google's changes (one request
+/// when nothing changed); when Google says the sync token expired (410), a
+/// full resync that also drops what no longer exists. Call it
+/// periodically (e.g. every minute).
+///
+/// Writes a JSON report: `{"calendars": [{"calendar", "full_sync",
+/// "changed", "removed", "skipped"}], "drift": [{"meeting_id", "event_id",
+/// "change": "modified"|"deleted"}]}` — "drift" lists meetings pushed by
+/// this PBX whose event was edited or deleted in Google since. Drift stays
+/// in the report until a call delivers it whole: after
+/// GS_GCAL_BUFFER_TOO_SMALL call again with a bigger buffer.
+///
+/// Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL;
+/// authorization, clock, network, TLS and GS_GCAL_API_* codes;
+/// GS_GCAL_STORAGE_IO. Blocks for one request per page and calendar, each
+/// bounded by "timeout_ms".
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_sync_events(h: *mut gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let mut c = h.client();
+        let report = c.sync_events()?;
+        cstr::write(buf, len, needed, &report.to_string())?;
+        c.ack_drift()
+    })
+}
+
+/// Presence at one instant, from the local copy made by
+/// `gs_gcal_sync_events` (no network). Busy when a confirmed, opaque event
+/// that the user has not declined (or answered tentatively) covers the
+/// time; working-location events never make busy; out-of-office events do
+/// and set `out_of_office`; all-day events follow their transparency.
+#[repr(C)]
+pub struct gs_gcal_busy {
+    /// `sizeof(gs_gcal_busy)` as compiled by the caller.
+    pub struct_size: u32,
+    /// 1 busy, 0 free.
+    pub busy: u32,
+    /// 1 when an out-of-office event makes busy.
+    pub out_of_office: u32,
+    /// Busy: unix time when the busy stretch ends (back-to-back events
+    /// merged). Free: when the next busy event starts, or 0 if none known.
+    pub until: i64,
+}
+
+const BUSY_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_busy>()];
+
+/// Fills `*out` with the presence at `unix_time` in `calendar_id` (NULL
+/// for "primary"), answered from the local copy.
+///
+/// Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+/// GS_GCAL_STRUCT_SIZE; GS_GCAL_NOT_SYNCED (not in "read_calendars" or no
+/// sync yet); GS_GCAL_STORAGE_IO never (a damaged local copy reads as
+/// empty). Never blocks on the network.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_busy_at(
+    h: *mut gs_gcal,
+    calendar_id: *const c_char,
+    unix_time: i64,
+    out: *mut gs_gcal_busy,
+) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        if out.is_null() {
+            return Err(Error::NullArgument("out"));
+        }
+        let size = *out.cast::<u32>() as usize;
+        if !BUSY_SIZES.contains(&size) {
+            return Err(Error::StructSize(format!(
+                "out->struct_size is {size}; set it to sizeof(gs_gcal_busy)"
+            )));
+        }
+        let cal = cstr::opt(calendar_id, "calendar_id", 1024)?;
+        let b = h.client().busy_at(cal.as_deref(), unix_time)?;
+        let o = &mut *out;
+        o.busy = u32::from(b.busy);
+        o.out_of_office = u32::from(b.out_of_office);
+        o.until = b.until;
+        Ok(())
+    })
+}
+
+/// Lists the calendars the account can see (its own, shared, resource
+/// calendars such as rooms) as a JSON array of `{"id", "summary",
+/// "primary", "access_role", "time_zone"}`, for choosing "calendar_id" and
+/// "read_calendars". Needs the scope
+/// https://www.googleapis.com/auth/calendar.calendarlist.readonly (in the
+/// default scopes).
+///
+/// Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL;
+/// authorization, clock, network, TLS and GS_GCAL_API_* codes
+/// (GS_GCAL_API_FORBIDDEN without the scope). Blocks for one request per
+/// page, each bounded by "timeout_ms".
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_list_calendars(h: *mut gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        let doc = h.client().list_calendars()?;
+        cstr::write(buf, len, needed, &doc.to_string())
+    })
 }
 
 /// Writes the handle's status as a JSON object (UTF-8, NUL-terminated) for

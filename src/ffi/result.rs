@@ -48,6 +48,8 @@ pub const GS_GCAL_INSECURE_URL: gs_gcal_result = 202;
 pub const GS_GCAL_CA_FILE: gs_gcal_result = 203;
 /// No OAuth client is configured (call `gs_gcal_set_client` first).
 pub const GS_GCAL_NOT_CONFIGURED: gs_gcal_result = 204;
+/// The calendar is not in "read_calendars" or has not been synced yet.
+pub const GS_GCAL_NOT_SYNCED: gs_gcal_result = 205;
 
 /// The handle has no tokens: the administrator must authorize.
 pub const GS_GCAL_NOT_AUTHORIZED: gs_gcal_result = 300;
@@ -157,6 +159,7 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         InsecureUrl(_) => GS_GCAL_INSECURE_URL,
         CaFile(_) => GS_GCAL_CA_FILE,
         NotConfigured => GS_GCAL_NOT_CONFIGURED,
+        NotSynced(_) => GS_GCAL_NOT_SYNCED,
         NotAuthorized => GS_GCAL_NOT_AUTHORIZED,
         ReauthRequired(_) => GS_GCAL_REAUTH_REQUIRED,
         StateMismatch(_) => GS_GCAL_STATE_MISMATCH,
@@ -220,6 +223,7 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
         GS_GCAL_INSECURE_URL => c"endpoint must use https (http only for loopback)",
         GS_GCAL_CA_FILE => c"CA file unreadable or without certificates",
         GS_GCAL_NOT_CONFIGURED => c"OAuth client not configured",
+        GS_GCAL_NOT_SYNCED => c"calendar not synced yet",
         GS_GCAL_NOT_AUTHORIZED => c"not authorized with Google",
         GS_GCAL_REAUTH_REQUIRED => c"Google authorization expired or revoked: authorize again",
         GS_GCAL_STATE_MISMATCH => c"the pasted link does not belong to this authorization",

@@ -10,9 +10,11 @@ use serde::Deserialize;
 
 pub mod device;
 
-/// Push and read events (calendar.events), and learn the account e-mail
-/// from the id_token (openid email) without an extra request.
-pub(crate) const DEFAULT_SCOPES: &str = "openid email https://www.googleapis.com/auth/calendar.events";
+/// Push and read events (calendar.events), see which calendars exist
+/// (calendarlist.readonly), and learn the account e-mail from the id_token
+/// (openid email) without an extra request.
+pub(crate) const DEFAULT_SCOPES: &str = "openid email https://www.googleapis.com/auth/calendar.events \
+     https://www.googleapis.com/auth/calendar.calendarlist.readonly";
 /// Any one of these lets us write events.
 pub(crate) const WRITE_SCOPES: [&str; 2] = [
     "https://www.googleapis.com/auth/calendar.events",
@@ -387,6 +389,7 @@ mod tests {
             "https://accounts.google.com/o/oauth2/v2/auth?client_id=id.apps.googleusercontent.com\
              &redirect_uri=https%3A%2F%2Fpbx.example.com%2Fcb%3Fx%3D1&response_type=code\
              &scope=openid+email+https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcalendar.events\
+             +https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcalendar.calendarlist.readonly\
              &access_type=offline&prompt=consent&state=st&code_challenge=ch\
              &code_challenge_method=S256"
         );

@@ -14,7 +14,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "gs_gcal.state.json";
-const TEMP_FILE: &str = "gs_gcal.state.json.tmp";
+const CACHE_FILE: &str = "gs_gcal.cache.json";
+const CACHE_VERSION: u32 = 1;
 const LOCK_FILE: &str = "gs_gcal.lock";
 /// Bump when the format changes incompatibly; older files are migrated.
 pub(crate) const STATE_VERSION: u32 = 1;
@@ -54,6 +55,43 @@ pub struct Tokens {
     /// Unix seconds of the last successful refresh.
     #[serde(default)]
     pub refreshed_at: Option<i64>,
+}
+
+/// The read side's copy of the calendars (rebuildable from Google).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cache {
+    pub version: u32,
+    #[serde(default)]
+    pub calendars: std::collections::BTreeMap<String, CalendarCache>,
+    /// Drift found by a sync and not yet delivered to the firmware.
+    #[serde(default)]
+    pub undelivered: Vec<Drift>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarCache {
+    pub sync_token: Option<String>,
+    pub time_zone: Option<String>,
+    pub events: std::collections::BTreeMap<String, crate::events::CachedEvent>,
+}
+
+/// A pushed meeting's event changed or deleted in Google, not by us.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub meeting_id: String,
+    pub event_id: String,
+    /// `modified` or `deleted`.
+    pub change: String,
+}
+
+/// A pushed meeting's event and when we (or a reported drift) last
+/// touched it, by Google's clock: changes Google reports as made later
+/// were made by someone else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pushed {
+    pub event_id: String,
+    /// Unix milliseconds (Google's `updated` of our write, or its `Date`).
+    pub written_ms: i64,
 }
 
 /// A refresh token waiting to be revoked, with the account it belongs to:
@@ -107,6 +145,10 @@ pub struct State {
     /// Google refused to restore after a deletion in its UI (absent = 0).
     #[serde(default)]
     pub generations: std::collections::BTreeMap<String, u32>,
+    /// Per meeting id: its event and the etag of our last write, so a sync
+    /// can tell edits made in Google from our own.
+    #[serde(default)]
+    pub pushed: std::collections::BTreeMap<String, Pushed>,
 }
 
 /// An open state directory. Holding it holds the directory's lock.
@@ -176,10 +218,32 @@ impl Store {
 
     /// Replaces the state file atomically and durably.
     pub fn save(&self, state: &State) -> Result<()> {
-        let tmp = self.dir.join(TEMP_FILE);
-        let path = self.dir.join(STATE_FILE);
         let json = serde_json::to_vec_pretty(state)
             .map_err(|e| Error::Internal(format!("state serialisation failed: {e}")))?;
+        self.write_atomic(STATE_FILE, &json)
+    }
+
+    /// Loads the read-side cache; a missing, damaged or foreign one is an
+    /// empty cache (Google has everything it held).
+    pub fn load_cache(&self) -> Cache {
+        fs::read(self.dir.join(CACHE_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Cache>(&b).ok())
+            .filter(|c| c.version == CACHE_VERSION)
+            .unwrap_or_else(|| Cache { version: CACHE_VERSION, ..Cache::default() })
+    }
+
+    pub fn save_cache(&self, cache: &Cache) -> Result<()> {
+        let json = serde_json::to_vec(cache)
+            .map_err(|e| Error::Internal(format!("cache serialisation failed: {e}")))?;
+        self.write_atomic(CACHE_FILE, &json)
+    }
+
+    /// Writes `name` in the state directory atomically and durably: temp
+    /// file, fsync, rename, fsync of the directory; mode 0600.
+    fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        let path = self.dir.join(name);
         let write = || -> std::io::Result<()> {
             let mut f = OpenOptions::new()
                 .create(true)
@@ -187,7 +251,7 @@ impl Store {
                 .write(true)
                 .mode(0o600)
                 .open(&tmp)?;
-            f.write_all(&json)?;
+            f.write_all(bytes)?;
             f.sync_all()?;
             fs::rename(&tmp, &path)?;
             // The rename is durable only once the directory is synced.

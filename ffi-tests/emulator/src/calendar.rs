@@ -9,9 +9,10 @@ use serde_json::{json, Map, Value};
 use crate::clock::{self, DateTime};
 use crate::http::{percent_decode, Request, Response};
 use crate::schema::{self, invalid, required, Invalid};
+use crate::state::Tombstone;
 use crate::state::{self, random_bytes, Shared, State};
 use crate::zone::{self, valid_time_zone};
-use crate::{instances, recurrence};
+use crate::{calendar_list, instances, list, recurrence};
 
 const WRITE_SCOPES: [&str; 2] = [
     "https://www.googleapis.com/auth/calendar",
@@ -22,6 +23,13 @@ const READ_SCOPES: [&str; 4] = [
     "https://www.googleapis.com/auth/calendar.events",
     "https://www.googleapis.com/auth/calendar.readonly",
     "https://www.googleapis.com/auth/calendar.events.readonly",
+];
+/// calendarList.list (discovery `scopes`): the events scopes are not enough.
+const CALENDAR_LIST_SCOPES: [&str; 4] = [
+    "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/calendar.readonly",
+    "https://www.googleapis.com/auth/calendar.calendarlist",
+    "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
 ];
 
 /// One entry of Google's API error (`{"error":{"errors":[..],"code":..,"message":..}}`).
@@ -138,6 +146,7 @@ enum Method {
     Patch,
     Delete,
     Instances,
+    List,
 }
 
 impl Method {
@@ -149,11 +158,12 @@ impl Method {
             Method::Patch => "patch",
             Method::Delete => "delete",
             Method::Instances => "instances",
+            Method::List => "list",
         }
     }
 
     fn read_only(self) -> bool {
-        matches!(self, Method::Get | Method::Instances)
+        matches!(self, Method::Get | Method::Instances | Method::List)
     }
 }
 
@@ -178,8 +188,19 @@ fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
         .strip_prefix("/calendar/v3/")
         .ok_or_else(not_found)?;
     let seg: Vec<&str> = rest.split('/').collect();
+    if seg == ["users", "me", "calendarList"] {
+        if req.method != "GET" {
+            return Err(method_not_allowed());
+        }
+        let mut st = state::lock(shared);
+        st.count("calendarList.list");
+        let user = authorize(&st, req, &CALENDAR_LIST_SCOPES)?;
+        schema::validate_query_of("calendarList", "list", &req.query)?;
+        return calendar_list::list(&mut st, &user, &req.query);
+    }
     let (cal, event_id, method) = match (seg.as_slice(), req.method.as_str()) {
         (["calendars", cal, "events"], "POST") => (*cal, None, Method::Insert),
+        (["calendars", cal, "events"], "GET") => (*cal, None, Method::List),
         (["calendars", cal, "events", id], m) if !id.is_empty() => {
             let method = match m {
                 "GET" => Method::Get,
@@ -207,7 +228,12 @@ fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
     let mut st = state::lock(shared);
     st.count(&format!("events.{}", method.name()));
 
-    let user = authorize(&st, req, method)?;
+    let scopes: &[&str] = if method.read_only() {
+        &READ_SCOPES
+    } else {
+        &WRITE_SCOPES
+    };
+    let user = authorize(&st, req, scopes)?;
     schema::validate_query(method.name(), &req.query)?;
     if !method.read_only() {
         // Recorded for /control/last_send_updates (None = parameter absent).
@@ -218,7 +244,17 @@ fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
             .insert(format!("events.{}", method.name()), send);
     }
     let cal_id = resolve_calendar(&st, &cal, &user)?;
+    if !method.read_only() && !st.calendar(&cal_id).is_some_and(|c| c.writable()) {
+        // Google's answer for writes to a calendar shared read-only (e.g. a room).
+        return Err(api_err(
+            403,
+            "global",
+            "requiredAccessLevel",
+            "You need to have writer access to this calendar.",
+        ));
+    }
     match (method, event_id) {
+        (Method::List, _) => list::list(&mut st, &cal_id, &req.query),
         (Method::Insert, _) => insert(&mut st, &cal_id, &user, &req.body),
         (Method::Get, Some(id)) => get(&st, &cal_id, &id),
         (Method::Update, Some(id)) => update(&mut st, &cal_id, &user, &id, req),
@@ -229,8 +265,8 @@ fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
     }
 }
 
-/// Checks the bearer token and its scopes; returns the token's user.
-fn authorize(st: &State, req: &Request, method: Method) -> Result<String, ApiError> {
+/// Checks the bearer token and that it holds one of `allowed`; returns the token's user.
+fn authorize(st: &State, req: &Request, allowed: &[&str]) -> Result<String, ApiError> {
     let header = req.header("authorization").unwrap_or("");
     let token = header
         .split_once(' ')
@@ -245,11 +281,6 @@ fn authorize(st: &State, req: &Request, method: Method) -> Result<String, ApiErr
     if t.expires_at <= now || !grant_live || !client_live {
         return Err(auth_error());
     }
-    let allowed: &[&str] = if method.read_only() {
-        &READ_SCOPES
-    } else {
-        &WRITE_SCOPES
-    };
     if !t.scopes.iter().any(|s| allowed.contains(&s.as_str())) {
         return Err(ApiError {
             top_message: Some("Request had insufficient authentication scopes."),
@@ -315,6 +346,10 @@ fn insert(st: &mut State, cal_id: &str, user: &str, body: &[u8]) -> Result<Respo
     let value = Value::Object(ev.clone());
     schema::validate_resource(&value, "Event")?;
     check_semantics(&value)?;
+    // Discovery: fromGmail "cannot be created" (only /control/put_event makes one).
+    if ev.get("eventType").and_then(Value::as_str) == Some("fromGmail") {
+        return Err(invalid("Event type fromGmail cannot be created.").into());
+    }
     let id = match ev.get("id") {
         Some(Value::String(id)) => {
             if !valid_event_id(id) {
@@ -335,6 +370,7 @@ fn insert(st: &mut State, cal_id: &str, user: &str, body: &[u8]) -> Result<Respo
     }
     let stored = materialize(st, cal_id, user, ev, &id, None);
     events_mut(st, cal_id)?.push(stored.clone());
+    st.touch(cal_id, &id);
     Ok(json_response(200, &stored))
 }
 
@@ -493,33 +529,94 @@ fn store(
             }
         }
     }
+    save(st, cal_id, id, prev, saved.clone(), stored)?;
+    Ok(saved)
+}
+
+/// Writes a changed event (or a new exception) and records the change for sync;
+/// for a master, also the occurrences and exceptions the change removed.
+fn save(
+    st: &mut State,
+    cal_id: &str,
+    id: &str,
+    prev: &Value,
+    saved: Value,
+    stored: bool,
+) -> Result<(), ApiError> {
+    let is_master = prev.get("recurringEventId").is_none();
+    let vanished = if is_master {
+        instances::vanished(prev, &saved, cal_id)
+    } else {
+        Vec::new()
+    };
     if stored {
         replace_event(st, cal_id, id, saved.clone())?;
     } else {
         events_mut(st, cal_id)?.push(saved.clone());
     }
-    if prev.get("recurringEventId").is_none() {
-        prune_exceptions(st, cal_id, id, &saved)?;
+    st.touch(cal_id, id);
+    if is_master {
+        let pruned = prune_exceptions(st, cal_id, id, &saved)?;
+        bury(st, cal_id, pruned, true)?;
+        bury(st, cal_id, vanished, false)?;
     }
-    Ok(saved)
+    Ok(())
+}
+
+/// Keeps cancelled copies of removed events for incremental sync. Ids already
+/// buried in the same change (a pruned exception is also a vanished occurrence)
+/// are skipped.
+fn bury(st: &mut State, cal_id: &str, gone: Vec<Value>, exception: bool) -> Result<(), ApiError> {
+    let seq = st.change_seq;
+    let updated = clock::rfc3339_millis(clock::now_millis());
+    let mut stones = Vec::new();
+    for mut ev in gone {
+        ev["status"] = json!("cancelled");
+        ev["etag"] = json!(st.next_etag());
+        ev["updated"] = json!(updated);
+        stones.push(ev);
+    }
+    let cal = st
+        .calendars
+        .iter_mut()
+        .find(|c| c.id == cal_id)
+        .ok_or_else(not_found)?;
+    for event in stones {
+        let dup = cal
+            .tombstones
+            .iter()
+            .any(|t| t.seq == seq && t.event.get("id") == event.get("id"));
+        if !dup {
+            cal.tombstones.push(Tombstone {
+                seq,
+                event,
+                exception,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// After a master changes, keeps only the exceptions whose original start is still
 /// an occurrence. (Simplification: Google also tries to carry exceptions over when
 /// the start time moves; here they are dropped.)
+/// Returns the dropped exceptions.
 fn prune_exceptions(
     st: &mut State,
     cal_id: &str,
     master_id: &str,
     master: &Value,
-) -> Result<(), ApiError> {
+) -> Result<Vec<Value>, ApiError> {
     let series = instances::series(master);
-    events_mut(st, cal_id)?.retain(|e| {
-        let ex_id = e.get("id").and_then(Value::as_str).unwrap_or("");
-        e.get("recurringEventId").and_then(Value::as_str) != Some(master_id)
-            || instances::still_occurs(series.as_ref(), master_id, ex_id)
-    });
-    Ok(())
+    let events = events_mut(st, cal_id)?;
+    let (keep, dropped): (Vec<Value>, Vec<Value>) =
+        std::mem::take(events).into_iter().partition(|e| {
+            let ex_id = e.get("id").and_then(Value::as_str).unwrap_or("");
+            e.get("recurringEventId").and_then(Value::as_str) != Some(master_id)
+                || instances::still_occurs(series.as_ref(), master_id, ex_id)
+        });
+    *events = keep;
+    Ok(dropped)
 }
 
 fn delete(st: &mut State, cal_id: &str, id: &str, req: &Request) -> Result<Response, ApiError> {
@@ -553,24 +650,128 @@ fn cancel(
     ev["status"] = json!("cancelled");
     ev["etag"] = json!(st.next_etag());
     ev["updated"] = json!(clock::rfc3339_millis(clock::now_millis()));
+    let is_series = instances::series(&ev).is_some();
     if stored {
-        replace_event(st, cal_id, id, ev)
+        replace_event(st, cal_id, id, ev)?;
     } else {
         events_mut(st, cal_id)?.push(ev);
-        Ok(())
     }
+    st.touch(cal_id, id);
+    if is_series {
+        // Deleting a series deletes its edited occurrences too.
+        let live: Vec<(String, Value)> = events_mut(st, cal_id)?
+            .iter()
+            .filter(|e| e.get("recurringEventId").and_then(Value::as_str) == Some(id))
+            .filter(|e| status_of(e) != Some("cancelled"))
+            .filter_map(|e| Some((e.get("id")?.as_str()?.to_string(), e.clone())))
+            .collect();
+        for (ex_id, mut ex) in live {
+            ex["status"] = json!("cancelled");
+            ex["etag"] = json!(st.next_etag());
+            ex["updated"] = json!(clock::rfc3339_millis(clock::now_millis()));
+            replace_event(st, cal_id, &ex_id, ex)?;
+            st.touch(cal_id, &ex_id);
+        }
+    }
+    Ok(())
 }
 
 /// `/control/delete_event`: the user deletes the event (or one occurrence) in
 /// Google's UI. `calendar` "primary" means the default account's calendar.
 pub fn control_delete(st: &mut State, calendar: &str, id: &str) -> Result<(), ApiError> {
-    let cal_id = if calendar == "primary" {
+    let cal_id = control_calendar(st, calendar)?;
+    let (ev, stored) = lookup(st, &cal_id, id).ok_or_else(not_found)?;
+    cancel(st, &cal_id, id, ev, stored)
+}
+
+/// A control body's `calendar`: "primary" is the default account's calendar.
+fn control_calendar(st: &State, calendar: &str) -> Result<String, ApiError> {
+    let id = if calendar == "primary" {
         state::DEFAULT_ACCOUNT
     } else {
         calendar
     };
-    let (ev, stored) = lookup(st, cal_id, id).ok_or_else(not_found)?;
-    cancel(st, cal_id, id, ev, stored)
+    st.calendar(id).map(|c| c.id.clone()).ok_or_else(not_found)
+}
+
+/// `/control/put_event`: stores any Google-shaped event as given (no schema
+/// check: read-only types like fromGmail, unknown fields and unknown enum values
+/// all pass, so the library's lenient parsing can be tested). Missing server
+/// fields are filled in; an existing event with the same id is replaced.
+pub fn control_put(
+    st: &mut State,
+    calendar: &str,
+    mut ev: Map<String, Value>,
+) -> Result<Value, ApiError> {
+    let cal_id = control_calendar(st, calendar)?;
+    let id = match ev.get("id").and_then(Value::as_str) {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => generate_id(),
+    };
+    let owner = st
+        .calendar(&cal_id)
+        .map(|c| c.owner.clone())
+        .unwrap_or_default();
+    let now = json!(clock::rfc3339_millis(clock::now_millis()));
+    ev.insert("kind".into(), json!("calendar#event"));
+    ev.insert("etag".into(), json!(st.next_etag()));
+    ev.insert("id".into(), json!(id));
+    ev.entry("status").or_insert(json!("confirmed"));
+    ev.entry("htmlLink")
+        .or_insert(json!(html_link(&id, &cal_id)));
+    ev.entry("created").or_insert(now.clone());
+    ev.entry("updated").or_insert(now);
+    ev.entry("creator")
+        .or_insert(json!({"email": owner, "self": true}));
+    ev.entry("organizer")
+        .or_insert(json!({"email": owner, "self": true}));
+    ev.entry("iCalUID")
+        .or_insert(json!(format!("{id}@google.com")));
+    ev.entry("sequence").or_insert(json!(0));
+    ev.entry("eventType").or_insert(json!("default"));
+    ev.entry("reminders").or_insert(json!({"useDefault": true}));
+    let saved = Value::Object(ev);
+    match find_event(st, &cal_id, &id).cloned() {
+        Some(prev) => save(st, &cal_id, &id, &prev, saved.clone(), true)?,
+        None => {
+            events_mut(st, &cal_id)?.push(saved.clone());
+            st.touch(&cal_id, &id);
+        }
+    }
+    Ok(saved)
+}
+
+/// `/control/edit_event`: the user edits the event (or one occurrence, which
+/// becomes an exception) in Google's UI: merge patch without validation, then
+/// new etag, `updated` and `sequence`.
+pub fn control_edit(
+    st: &mut State,
+    calendar: &str,
+    id: &str,
+    patch: Value,
+) -> Result<Value, ApiError> {
+    let cal_id = control_calendar(st, calendar)?;
+    let (prev, stored) = lookup(st, &cal_id, id).ok_or_else(not_found)?;
+    let mut saved = prev.clone();
+    merge(&mut saved, patch);
+    if !saved.is_object() {
+        return Err(invalid("patch must be an object").into());
+    }
+    saved["id"] = json!(id);
+    saved["kind"] = json!("calendar#event");
+    saved["etag"] = json!(st.next_etag());
+    saved["updated"] = json!(clock::rfc3339_millis(clock::now_millis()));
+    let seq = prev.get("sequence").and_then(Value::as_i64).unwrap_or(0);
+    saved["sequence"] = json!(seq + 1);
+    if let Some(master) = prev.get("recurringEventId") {
+        saved["recurringEventId"] = master.clone();
+        saved["originalStartTime"] = prev.get("originalStartTime").cloned().unwrap_or_default();
+        if let Value::Object(m) = &mut saved {
+            m.remove("recurrence");
+        }
+    }
+    save(st, &cal_id, id, &prev, saved.clone(), stored)?;
+    Ok(saved)
 }
 
 fn replace_event(st: &mut State, cal_id: &str, id: &str, ev: Value) -> Result<(), ApiError> {
@@ -606,6 +807,19 @@ fn materialize(
             .map(String::from)
     };
     let me = json!({"email": owner, "self": true});
+    // On a calendar other than the user's primary, the calendar itself organizes.
+    let primary = st.calendar(cal_id).is_none_or(|c| c.primary);
+    let organizer = match st.calendar(cal_id) {
+        Some(c) if !c.primary => json!({"email": c.id, "displayName": c.summary, "self": true}),
+        _ => me.clone(),
+    };
+    // Google omits fields at their default value, even when sent explicitly.
+    if ev.get("transparency").and_then(Value::as_str) == Some("opaque") {
+        ev.remove("transparency");
+    }
+    if ev.get("visibility").and_then(Value::as_str) == Some("default") {
+        ev.remove("visibility");
+    }
 
     ev.insert("kind".into(), json!("calendar#event"));
     ev.insert("etag".into(), json!(st.next_etag()));
@@ -617,8 +831,8 @@ fn materialize(
         json!(prev_str("created").unwrap_or_else(|| now.clone())),
     );
     ev.insert("updated".into(), json!(now));
-    ev.insert("creator".into(), me.clone());
-    ev.insert("organizer".into(), me);
+    ev.insert("creator".into(), me);
+    ev.insert("organizer".into(), organizer);
     let ical = prev_str("iCalUID")
         .or_else(|| ev.get("iCalUID").and_then(Value::as_str).map(String::from))
         .unwrap_or_else(|| format!("{id}@google.com"));
@@ -652,7 +866,9 @@ fn materialize(
             a.entry("responseStatus")
                 .or_insert(previous.unwrap_or(json!("needsAction")));
             if email.eq_ignore_ascii_case(owner) {
-                a.insert("organizer".into(), json!(true));
+                if primary {
+                    a.insert("organizer".into(), json!(true));
+                }
                 a.insert("self".into(), json!(true));
             }
         }

@@ -185,6 +185,61 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                 Err(_) => not_found("unknown calendar or event id"),
             }
         }
+        // {"calendar":..,"event":{..}}: an event Google made or changed on its own
+        // (Gmail, another client...), stored as given; see calendar::control_put.
+        ("POST", "/control/put_event") => {
+            let v = body_json(&req.body);
+            let Some(Value::Object(ev)) = v.get("event").cloned() else {
+                return control_error(
+                    "invalid_request",
+                    "body must be {\"calendar\":..,\"event\":{..}}",
+                );
+            };
+            let cal = v
+                .get("calendar")
+                .and_then(Value::as_str)
+                .unwrap_or("primary");
+            match calendar::control_put(&mut state::lock(shared), cal, ev) {
+                Ok(stored) => ok(stored),
+                Err(_) => not_found("unknown calendar"),
+            }
+        }
+        // {"calendar":..,"id":..,"patch":{..}}: the user edits the event (or one
+        // occurrence) in Google's web UI.
+        ("POST", "/control/edit_event") => {
+            let v = body_json(&req.body);
+            let (Some(id), Some(patch)) = (
+                v.get("id").and_then(Value::as_str),
+                v.get("patch").filter(|p| p.is_object()),
+            ) else {
+                return control_error(
+                    "invalid_request",
+                    "body must be {\"calendar\":..,\"id\":..,\"patch\":{..}}",
+                );
+            };
+            let cal = v
+                .get("calendar")
+                .and_then(Value::as_str)
+                .unwrap_or("primary");
+            match calendar::control_edit(&mut state::lock(shared), cal, id, patch.clone()) {
+                Ok(stored) => ok(stored),
+                Err(_) => not_found("unknown calendar or event id"),
+            }
+        }
+        // {"calendar":..} (absent: every calendar): Google expires the sync tokens,
+        // the next incremental sync gets 410 fullSyncRequired.
+        ("POST", "/control/invalidate_sync_tokens") => {
+            let v = body_json(&req.body);
+            let mut st = state::lock(shared);
+            let cal = match v.get("calendar").and_then(Value::as_str) {
+                None => None,
+                Some("primary") => Some(state::DEFAULT_ACCOUNT.to_string()),
+                Some(c) if st.calendar(c).is_some() => Some(c.to_string()),
+                Some(_) => return not_found("unknown calendar"),
+            };
+            let n = st.invalidate_sync_tokens(cal.as_deref());
+            ok(json!({"invalidated": n}))
+        }
         ("POST", "/control/shutdown") => {
             let mut r = ok(json!({"shutdown": true}));
             r.exit_after = true;

@@ -7,6 +7,8 @@
 //! `recurringEventId` and `originalStartTime` (an "exception"); untouched
 //! occurrences are computed from the master on demand.
 
+use std::collections::HashSet;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -20,7 +22,7 @@ use crate::zone::{self, Zone};
 
 /// Most occurrences one instances call looks at (Google pages through far more,
 /// but a never-ending rule must stay cheap here).
-const MAX_EXPANDED: usize = 2500;
+pub const MAX_EXPANDED: usize = 2500;
 
 /// A recurring master event, ready to expand.
 pub struct Series {
@@ -152,6 +154,47 @@ impl Series {
         v["end"] = self.when(end, end_tz);
         v
     }
+}
+
+/// The computed (unmodified) occurrences of a recurring master whose original
+/// start (UTC seconds) lies in `[from, to)`, at most `limit`; empty for other events.
+pub fn occurrences(master: &Value, cal_id: &str, from: i64, to: i64, limit: usize) -> Vec<Value> {
+    let Some(s) = series(master) else {
+        return Vec::new();
+    };
+    s.expand(from, to, limit)
+        .iter()
+        .map(|o| s.instance(master, cal_id, o))
+        .collect()
+}
+
+/// Occurrences of the old version of a master that the new version no longer
+/// has (compared by id), built from the old version.
+pub fn vanished(old: &Value, new: &Value, cal_id: &str) -> Vec<Value> {
+    let Some(old_series) = series(old) else {
+        return Vec::new();
+    };
+    let id_of = |v: &Value| {
+        v.get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let ids = |s: &Series, master: &Value| -> Vec<String> {
+        s.expand(i64::MIN, i64::MAX, MAX_EXPANDED)
+            .iter()
+            .map(|o| format!("{}_{}", id_of(master), s.suffix(o)))
+            .collect()
+    };
+    let still: HashSet<String> = series(new)
+        .map(|s| ids(&s, new).into_iter().collect())
+        .unwrap_or_default();
+    old_series
+        .expand(i64::MIN, i64::MAX, MAX_EXPANDED)
+        .iter()
+        .filter(|o| !still.contains(&format!("{}_{}", id_of(old), old_series.suffix(o))))
+        .map(|o| old_series.instance(old, cal_id, o))
+        .collect()
 }
 
 /// The computed (unmodified) occurrence for an instance id, if it names one.

@@ -2,17 +2,20 @@
 //! Calendar API v3, for gs-gcal's tests. Google is never reachable in tests.
 
 mod calendar;
+mod calendar_list;
 mod clock;
 mod control;
 mod device;
 mod http;
 mod instances;
+mod list;
 mod oauth;
 mod recurrence;
 mod revoke;
 mod schema;
 mod state;
 mod tls;
+mod tokens;
 mod zone;
 
 use std::io::{Read, Write};

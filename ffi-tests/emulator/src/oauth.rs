@@ -21,7 +21,7 @@ pub const USERINFO_PROFILE: &str = "https://www.googleapis.com/auth/userinfo.pro
 pub const DEVICE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Scopes this emulated project may request (anything else is invalid_scope).
-pub const KNOWN_SCOPES: [&str; 9] = [
+pub const KNOWN_SCOPES: [&str; 11] = [
     OPENID,
     "email",
     "profile",
@@ -29,6 +29,8 @@ pub const KNOWN_SCOPES: [&str; 9] = [
     "https://www.googleapis.com/auth/calendar.events",
     "https://www.googleapis.com/auth/calendar.readonly",
     "https://www.googleapis.com/auth/calendar.events.readonly",
+    "https://www.googleapis.com/auth/calendar.calendarlist",
+    "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
     USERINFO_EMAIL,
     USERINFO_PROFILE,
 ];

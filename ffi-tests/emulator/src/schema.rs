@@ -196,8 +196,15 @@ fn check_object(obj: &Map<String, Value>, node: &Value, at: &str) -> Result<(), 
 /// Validates the query string of `events.<method>` against the discovery
 /// document's query parameters plus its global ones (alt, fields, ...).
 pub fn validate_query(method: &str, query: &str) -> Result<(), Invalid> {
+    validate_query_of("events", method, query)
+}
+
+/// The same for `<resource>.<method>`, e.g. calendarList.list.
+pub fn validate_query_of(resource: &str, method: &str, query: &str) -> Result<(), Invalid> {
     let doc = discovery();
-    let method_params = doc.pointer(&format!("/resources/events/methods/{method}/parameters"));
+    let method_params = doc.pointer(&format!(
+        "/resources/{resource}/methods/{method}/parameters"
+    ));
     let global = doc.get("parameters");
     let mut seen: Vec<String> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const DEFAULT_CLIENT_ID: &str = "1018-gsgcal-emulator.apps.googleusercontent.com";
 pub const DEFAULT_CLIENT_SECRET: &str = "GOCSPX-emulator-s3cret";
@@ -130,11 +130,86 @@ pub struct Toggles {
     pub drop_responses: u64,
 }
 
+/// Google's default reminder on calendars the user can write to.
+pub fn default_reminders(access_role: &str) -> Value {
+    if matches!(access_role, "owner" | "writer") {
+        json!([{"method": "popup", "minutes": 10}])
+    } else {
+        json!([])
+    }
+}
+
+pub const SHARED_CALENDAR: &str = "c_shared0123456789@group.calendar.google.com";
+pub const ROOM_CALENDAR: &str = "mycompanyabc.com_188abcdef@resource.calendar.google.com";
+pub const CALENDAR_TIME_ZONE: &str = "Europe/Berlin";
+
+/// A copy of an event that vanished (a dropped occurrence or a pruned exception),
+/// kept so incremental sync can report it as cancelled.
+pub struct Tombstone {
+    pub seq: u64,
+    pub event: Value,
+    /// A stored exception (reported without singleEvents too), not just a computed occurrence.
+    pub exception: bool,
+}
+
 pub struct Calendar {
     pub id: String,
+    /// The account whose calendar list holds this calendar.
     pub owner: String,
+    pub summary: String,
+    pub time_zone: String,
+    /// The owner's role: "owner", "writer" or "reader".
+    pub access_role: &'static str,
+    pub primary: bool,
+    pub color_id: &'static str,
+    pub background_color: &'static str,
     /// Insertion order is kept so the control dump is stable.
     pub events: Vec<Value>,
+    /// Event id → `State::change_seq` of its last change (drives incremental sync).
+    pub changed: HashMap<String, u64>,
+    pub tombstones: Vec<Tombstone>,
+    /// Sync tokens taken before this sequence answer 410 (/control/invalidate_sync_tokens).
+    pub tokens_valid_from: u64,
+    /// Last change (ms), the list's `updated`.
+    pub updated_ms: i64,
+}
+
+impl Calendar {
+    fn new(id: &str, summary: &str, access_role: &'static str, seq: u64) -> Calendar {
+        let (color_id, background_color) = match access_role {
+            "owner" => ("14", "#9fe1e7"),
+            "writer" => ("9", "#7bd148"),
+            _ => ("17", "#9a9cff"),
+        };
+        Calendar {
+            id: id.into(),
+            owner: DEFAULT_ACCOUNT.into(),
+            summary: summary.into(),
+            time_zone: CALENDAR_TIME_ZONE.into(),
+            access_role,
+            primary: id == DEFAULT_ACCOUNT,
+            color_id,
+            background_color,
+            events: Vec::new(),
+            changed: HashMap::new(),
+            tombstones: Vec::new(),
+            tokens_valid_from: seq,
+            updated_ms: crate::clock::now_millis(),
+        }
+    }
+
+    pub fn writable(&self) -> bool {
+        matches!(self.access_role, "owner" | "writer")
+    }
+}
+
+/// The account's calendars: its primary, a shared team calendar and a room.
+fn seed_calendars(seq: u64) -> Vec<Calendar> {
+    vec![
+        Calendar::new(DEFAULT_ACCOUNT, DEFAULT_ACCOUNT, "owner", seq),
+        Calendar::new(SHARED_CALENDAR, "Team", "writer", seq),
+        Calendar::new(ROOM_CALENDAR, "Room 6300", "reader", seq),
+    ]
 }
 
 pub struct State {
@@ -154,6 +229,13 @@ pub struct State {
     pub last_send_updates: BTreeMap<String, Option<String>>,
     /// Every secret ever issued or held, for test runners grepping logs; survives reset.
     pub secrets: Vec<String>,
+    /// Global change sequence: every event change, token invalidation and reset
+    /// bumps it. Never goes back, so tokens from before a reset stay dead.
+    pub change_seq: u64,
+    /// Counts issued sync tokens, only to make each token string unique.
+    pub tokens_issued: u64,
+    /// calendarList sync tokens are valid while this matches (set at each seeding).
+    pub list_epoch: u64,
     last_etag: i64,
 }
 
@@ -192,20 +274,20 @@ impl State {
             grants: Vec::new(),
             device_codes: HashMap::new(),
             toggles: Toggles::default(),
-            calendars: vec![Calendar {
-                id: DEFAULT_ACCOUNT.into(),
-                owner: DEFAULT_ACCOUNT.into(),
-                events: Vec::new(),
-            }],
+            calendars: seed_calendars(1),
             counters: BTreeMap::new(),
             last_send_updates: BTreeMap::new(),
             secrets: vec![DEFAULT_CLIENT_SECRET.into(), DEVICE_CLIENT_SECRET.into()],
+            change_seq: 1,
+            tokens_issued: 0,
+            list_epoch: 1,
             last_etag: 0,
         }
     }
 
     /// Forgets everything issued or stored and restores defaults (toggles, clock,
-    /// deleted clients); keeps clients, users, calendars and the secrets list.
+    /// deleted clients) and re-seeds the calendars empty; keeps clients, users and
+    /// the secrets list.
     pub fn reset(&mut self) {
         self.codes.clear();
         self.access_tokens.clear();
@@ -217,15 +299,43 @@ impl State {
             c.deleted = false;
         }
         crate::clock::reset_offset();
-        for c in &mut self.calendars {
-            c.events.clear();
-        }
+        self.change_seq += 1;
+        self.calendars = seed_calendars(self.change_seq);
+        self.list_epoch = self.change_seq;
         self.counters.clear();
         self.last_send_updates.clear();
     }
 
     pub fn count(&mut self, what: &str) {
         *self.counters.entry(what.to_string()).or_insert(0) += 1;
+    }
+
+    /// Records a change of event `id`: it gets the next sequence number.
+    pub fn touch(&mut self, cal_id: &str, id: &str) {
+        self.change_seq += 1;
+        let seq = self.change_seq;
+        if let Some(c) = self.calendars.iter_mut().find(|c| c.id == cal_id) {
+            c.changed.insert(id.to_string(), seq);
+            c.updated_ms = crate::clock::now_millis();
+        }
+    }
+
+    /// Makes every sync token issued so far for `cal_id` (None: all calendars) answer 410.
+    pub fn invalidate_sync_tokens(&mut self, cal_id: Option<&str>) -> usize {
+        self.change_seq += 1;
+        let seq = self.change_seq;
+        let mut n = 0;
+        for c in &mut self.calendars {
+            if cal_id.is_none_or(|id| id == c.id) {
+                c.tokens_valid_from = seq;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    pub fn calendar(&self, id: &str) -> Option<&Calendar> {
+        self.calendars.iter().find(|c| c.id == id)
     }
 
     pub fn client(&self, id: &str) -> Option<&Client> {

@@ -604,7 +604,11 @@ fn events_update_delete_restore() {
     );
     assert_eq!(
         emu.control("GET", "/control/events", &json!({})).json(),
-        json!({ACCOUNT: []})
+        json!({
+            ACCOUNT: [],
+            "c_shared0123456789@group.calendar.google.com": [],
+            "mycompanyabc.com_188abcdef@resource.calendar.google.com": [],
+        })
     );
     assert_eq!(
         emu.api("GET", path, &token, None).status,
