@@ -168,6 +168,17 @@
 #define DEFAULT_INTERVAL 5
 
 /**
+ * Most operations waiting at once; beyond, a call fails with
+ * GS_GCAL_OUTBOX_FULL rather than drop anything.
+ */
+#define MAX_ENTRIES 1000
+
+/**
+ * Pause of all writes after Google's quotaExceeded.
+ */
+#define QUOTA_PAUSE 3600
+
+/**
  * PBKDF2-HMAC-SHA256 iterations for new backups: OWASP's Password Storage
  * Cheat Sheet (2023) recommendation for PBKDF2-HMAC-SHA256, 600,000.
  *
@@ -406,6 +417,13 @@ typedef struct gs_gcal_busy {
  * yet; poll again after the interval.
  */
 #define GS_GCAL_PENDING 1
+
+/**
+ * Not done yet, not an error: Google could not be reached or refused for
+ * now; the push or cancel is stored durably and `gs_gcal_sync` sends it.
+ * The reason is in the last error.
+ */
+#define GS_GCAL_QUEUED 2
 
 /**
  * A required pointer argument was NULL.
@@ -659,6 +677,12 @@ typedef struct gs_gcal_busy {
 #define GS_GCAL_API_BAD_RESPONSE 607
 
 /**
+ * Google's Calendar usage limits are exhausted (403 quotaExceeded): writes
+ * pause for a long while.
+ */
+#define GS_GCAL_API_QUOTA_EXCEEDED 608
+
+/**
  * Reading or writing the state directory failed.
  */
 #define GS_GCAL_STORAGE_IO 700
@@ -682,6 +706,12 @@ typedef struct gs_gcal_busy {
  * Wrong passphrase, or the backup was modified; nothing was changed.
  */
 #define GS_GCAL_BACKUP_UNAUTHENTIC 704
+
+/**
+ * The outbox is full: the operation was not stored (nothing is dropped
+ * silently); let `gs_gcal_sync` drain it first.
+ */
+#define GS_GCAL_OUTBOX_FULL 705
 
 /**
  * A bug in the library (the last error says where); the handle stays usable.
@@ -941,6 +971,37 @@ GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_import(struct gs_gcal *h,
                               const char *passphrase,
                               const char *blob);
+
+/**
+ * Sends what waits in the outbox (pushes and cancels that returned
+ * GS_GCAL_QUEUED), oldest first, within `budget_ms`: each entry waits for
+ * its backoff (exponential with full jitter, or Google's Retry-After), a
+ * quota pause or an open circuit breaker stop the run, and an operation
+ * Google refuses for good is parked (listed in the status, never
+ * retried). Call it periodically from the firmware's timer (e.g. every
+ * 30 s); it starts no thread.
+ *
+ * - `budget_ms`: no request is started, and none runs, past it (1..600000).
+ * - `sent`, `remaining`: may be NULL; how many were sent, how many wait.
+ *
+ * Returns GS_GCAL_OK (whatever remains; see `remaining` and the status),
+ * GS_GCAL_INVALID_ARGUMENT (budget out of range), GS_GCAL_NULL_ARGUMENT,
+ * GS_GCAL_STORAGE_IO. Blocks at most `budget_ms` (plus disk writes).
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_sync(struct gs_gcal *h,
+                            uint32_t budget_ms,
+                            size_t *sent,
+                            size_t *remaining);
+
+/**
+ * Makes everything waiting in the outbox due now (clearing backoffs) and
+ * closes the circuit breaker, for the firmware's "Sync now" button or when
+ * it knows the WAN link came back; the next `gs_gcal_sync` sends it. A
+ * quota pause from Google still holds. Returns GS_GCAL_OK,
+ * GS_GCAL_NULL_ARGUMENT or GS_GCAL_STORAGE_IO. No network.
+ */
+GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_retry_now(struct gs_gcal *h);
 
 /**
  * Lists the events of one calendar in a window, recurring meetings

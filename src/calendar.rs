@@ -65,7 +65,7 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
                  was never pushed)",
                 p.target_id
             ))),
-            s => Err(api_error(s, &r.body)),
+            _ => Err(api_error(&r)),
         };
     }
     let insert = format!("{}?sendUpdates={send_updates}", events_url(base, calendar_id));
@@ -74,12 +74,12 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
         return written(&r.body, false).map(Upserted::Done);
     }
     if r.status != 409 {
-        return Err(api_error(r.status, &r.body));
+        return Err(api_error(&r));
     }
     let url = event_url(base, calendar_id, &p.event_id);
     let got = http.api("GET", &url, token, None)?;
     if got.status != 200 {
-        return Err(api_error(got.status, &got.body));
+        return Err(api_error(&got));
     }
     let existing: Value = serde_json::from_slice(&got.body)
         .map_err(|_| Error::ApiBadResponse("events.get returned unreadable JSON".into()))?;
@@ -103,7 +103,7 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
     match r.status {
         200 => written(&r.body, true).map(Upserted::Done),
         403 | 404 | 410 if cancelled => Ok(Upserted::RestoreRefused),
-        s => Err(api_error(s, &r.body)),
+        _ => Err(api_error(&r)),
     }
 }
 
@@ -118,7 +118,7 @@ pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<
     let r = http.api("DELETE", &url, token, None)?;
     match r.status {
         200 | 204 | 404 | 410 => Ok(r.date),
-        s => Err(api_error(s, &r.body)),
+        _ => Err(api_error(&r)),
     }
 }
 
@@ -158,7 +158,7 @@ pub fn list_events(http: &Http, base: &str, calendar_id: &str, token: &str, quer
     match r.status {
         200 => page(&r.body).map(Listed::Page),
         410 => Ok(Listed::SyncTokenGone),
-        s => Err(api_error(s, &r.body)),
+        _ => Err(api_error(&r)),
     }
 }
 
@@ -172,7 +172,7 @@ pub fn calendar_list(http: &Http, base: &str, token: &str, page_token: Option<&s
     let r = http.api("GET", &url, token, None)?;
     match r.status {
         200 => page(&r.body),
-        403 => Err(match api_error(403, &r.body) {
+        403 => Err(match api_error(&r) {
             Error::ApiForbidden(why) => Error::ApiForbidden(format!(
                 "{why}; listing calendars needs the scope \
                  https://www.googleapis.com/auth/calendar.calendarlist.readonly (option scopes) \
@@ -180,7 +180,7 @@ pub fn calendar_list(http: &Http, base: &str, token: &str, page_token: Option<&s
             )),
             other => other,
         }),
-        s => Err(api_error(s, &r.body)),
+        _ => Err(api_error(&r)),
     }
 }
 

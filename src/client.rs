@@ -12,7 +12,8 @@ use crate::meeting::{self, Meeting, Prepared};
 use crate::oauth::device::{self, Poll, Started};
 use crate::oauth::{self, Pasted, TokenResponse};
 use crate::events::{self, Busy, CachedEvent};
-use crate::store::{sealed, zoneinfo, Cache, ClientConfig, DeviceAuth, Drift, PendingAuth, Pushed, Revocation, State, Store, Tokens};
+use crate::outbox::{self, Circuit, Class, Entry, Op};
+use crate::store::{sealed, zoneinfo, Cache, ClientConfig, DeviceAuth, Drift, PendingAuth, Parked, Pushed, Revocation, State, Store, Tokens};
 use serde_json::{json, Value};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
@@ -55,6 +56,29 @@ pub struct Client {
     epoch: Instant,
     /// The read-side cache, loaded on first use.
     cache: Option<Cache>,
+    /// Operations waiting for Google, oldest first (persisted in a journal).
+    outbox: Vec<Entry>,
+    journal_lines: usize,
+    next_seq: u64,
+    circuit: Circuit,
+    /// The end of the current C call, applied to every request.
+    call_deadline: Option<Instant>,
+    /// Health for the status page (this process's view).
+    pub(crate) health: Health,
+}
+
+/// What the status page shows of the connection to Google.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Health {
+    pub last_success_at: Option<i64>,
+    /// When, class, code and text of the last failure.
+    pub last_failure: Option<(i64, &'static str, i32, String)>,
+}
+
+/// A push or cancel: done now, or stored for `sync` with the reason.
+pub enum Sent<T> {
+    Done(T),
+    Queued(Error),
 }
 
 /// An authorization link not yet remembered (see `remember_link`).
@@ -82,6 +106,7 @@ pub enum DevicePoll {
 impl Client {
     pub fn open(dir: &Path) -> Result<Client> {
         let (store, state) = Store::open(dir)?;
+        let (outbox, journal_lines) = store.load_outbox()?;
         Ok(Client {
             config: Config::default(),
             store,
@@ -92,6 +117,12 @@ impl Client {
             last_device_poll: None,
             epoch: Instant::now(),
             cache: None,
+            next_seq: outbox.last().map_or(1, |e| e.seq + 1),
+            outbox,
+            journal_lines,
+            circuit: Circuit::default(),
+            call_deadline: None,
+            health: Health::default(),
         })
     }
 
@@ -263,7 +294,26 @@ impl Client {
         self.commit(next)?;
         self.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
         self.flush_revocations();
-        Ok(())
+        // What waited for authorization can go now.
+        self.retry_now()
+    }
+
+    /// Makes every waiting operation due at once and closes the circuit
+    /// breaker: after a new authorization, or when the firmware knows the
+    /// network is back (gs_gcal_retry_now). A quota pause still holds.
+    pub fn retry_now(&mut self) -> Result<()> {
+        self.circuit.success();
+        let changes: Vec<outbox::Change> = self
+            .outbox
+            .iter()
+            .filter(|e| e.next_attempt_at > 0)
+            .map(|e| outbox::Change::Put(Entry { next_attempt_at: 0, ..e.clone() }))
+            .collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let queue = self.outbox.iter().map(|e| Entry { next_attempt_at: 0, ..e.clone() }).collect();
+        self.persist_outbox(queue, &changes)
     }
 
     /// Starts the device flow: Google's user code and verification URL
@@ -501,6 +551,283 @@ impl Client {
         let keep = next.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
         next.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
         self.commit(next)
+    }
+
+    /// Pushes now, or stores the push for `sync` when Google cannot take it
+    /// now (network, rate limits, quota, authorization) or an earlier change
+    /// of the meeting still waits. Errors only for what retrying cannot fix.
+    pub fn submit_push(&mut self, p: &Prepared, m: &Meeting) -> Result<Sent<Written>> {
+        let op = Op::Push(Box::new(m.clone()));
+        if let Some(reason) = self.must_queue(&m.meeting_id) {
+            return self.enqueue(&m.meeting_id, &m.occurrence, op, reason, false).map(Sent::Queued);
+        }
+        match self.push(p, m) {
+            Ok(w) => {
+                self.note_success();
+                Ok(Sent::Done(w))
+            }
+            Err(e) => self.after_failure(&m.meeting_id, &m.occurrence, op, e).map(Sent::Queued),
+        }
+    }
+
+    /// Cancels now, or stores the cancel for `sync` (see `submit_push`).
+    pub fn submit_cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<Sent<()>> {
+        if occurrence.is_some() && time_zone.is_none() {
+            return Err(Error::NullArgument("time_zone"));
+        }
+        let occ = occurrence.map(str::to_owned);
+        let op = Op::Cancel { time_zone: time_zone.map(str::to_owned) };
+        if let Some(reason) = self.must_queue(meeting_id) {
+            return self.enqueue(meeting_id, &occ, op, reason, false).map(Sent::Queued);
+        }
+        match self.cancel(meeting_id, occurrence, time_zone) {
+            Ok(()) => {
+                self.note_success();
+                Ok(Sent::Done(()))
+            }
+            Err(e) => self.after_failure(meeting_id, &occ, op, e).map(Sent::Queued),
+        }
+    }
+
+    /// Why an operation must wait in the outbox instead of going out now.
+    fn must_queue(&self, meeting_id: &str) -> Option<Error> {
+        let now = now();
+        if self.outbox.iter().any(|e| e.meeting_id == meeting_id) {
+            return Some(Error::NetworkIo(format!(
+                "an earlier change of meeting {meeting_id} still waits in the outbox; this one follows it"
+            )));
+        }
+        if let Some(until) = self.state.quota_pause_until.filter(|u| *u > now) {
+            return Some(Error::ApiQuotaExceeded(format!(
+                "writes pause until {} after Google's quotaExceeded",
+                crate::status::rfc3339(until).unwrap_or_default()
+            )));
+        }
+        if !self.circuit.allows(now) {
+            return Some(Error::Connect(format!(
+                "Google failed repeatedly; requests pause until {}",
+                crate::status::rfc3339(self.circuit.open_until).unwrap_or_default()
+            )));
+        }
+        None
+    }
+
+    /// A send failed: what retrying cannot fix is returned; the rest waits.
+    fn after_failure(&mut self, meeting_id: &str, occ: &Option<String>, op: Op, e: Error) -> Result<Error> {
+        let class = outbox::classify(&e);
+        self.note_failure(&e, class);
+        if class == Class::Permanent {
+            return Err(e);
+        }
+        let maybe_sent = matches!(
+            e,
+            Error::Timeout(_) | Error::NetworkIo(_) | Error::HttpProtocol(_) | Error::ApiServerError(_)
+                | Error::ApiBadResponse(_) | Error::ResponseTooLarge(_)
+        );
+        self.enqueue(meeting_id, occ, op, e, maybe_sent)
+    }
+
+    fn enqueue(&mut self, meeting_id: &str, occ: &Option<String>, op: Op, reason: Error, maybe_sent: bool) -> Result<Error> {
+        let now = now();
+        let entry = Entry {
+            seq: self.next_seq,
+            meeting_id: meeting_id.to_owned(),
+            occurrence: occ.clone(),
+            op,
+            enqueued_at: now,
+            attempts: 0,
+            next_attempt_at: now + self.delay_for(&reason, 0),
+            maybe_sent,
+            last_error: Some((crate::ffi::result::code_of(&reason), reason.to_string())),
+        };
+        let reached = self.state.pushed.contains_key(meeting_id);
+        let mut queue = self.outbox.clone();
+        let changes = outbox::enqueue(&mut queue, entry, reached)?;
+        self.persist_outbox(queue, &changes)?;
+        self.next_seq += 1;
+        Ok(reason)
+    }
+
+    /// Seconds before an operation that failed with `e` is tried again.
+    fn delay_for(&self, e: &Error, attempts: u32) -> i64 {
+        let random = {
+            let mut b = [0u8; 8];
+            self.rng.fill(&mut b).map(|_| u64::from_le_bytes(b)).unwrap_or(0)
+        };
+        match outbox::classify(e) {
+            Class::RateLimited(Some(secs)) => secs.max(1) as i64,
+            Class::Quota => outbox::QUOTA_PAUSE,
+            Class::Wait => 60,
+            _ => outbox::backoff(attempts, random) as i64,
+        }
+    }
+
+    /// Journal first, then memory; compacts when the journal is mostly dead.
+    fn persist_outbox(&mut self, queue: Vec<Entry>, changes: &[outbox::Change]) -> Result<()> {
+        self.journal_lines += self.store.append_outbox(changes)?;
+        self.outbox = queue;
+        if self.journal_lines > 2 * self.outbox.len() + 64 {
+            self.store.compact_outbox(&self.outbox)?;
+            self.journal_lines = self.outbox.len();
+        }
+        Ok(())
+    }
+
+    fn note_success(&mut self) {
+        self.circuit.success();
+        self.health.last_success_at = Some(now());
+    }
+
+    fn note_failure(&mut self, e: &Error, class: Class) {
+        let name = match class {
+            Class::Retry => "transient",
+            Class::RateLimited(_) => "rate_limited",
+            Class::Quota => "quota",
+            Class::Wait => "authorization",
+            Class::Permanent => "permanent",
+        };
+        if class == Class::Retry {
+            self.circuit.failure(now());
+        }
+        self.health.last_failure = Some((now(), name, crate::ffi::result::code_of(e), e.to_string()));
+    }
+
+    /// Sends what waits in the outbox, oldest first, within `budget`:
+    /// respects each entry's backoff, Retry-After, the quota pause and the
+    /// circuit breaker; parks what Google refuses for good. Returns how
+    /// many were sent and how many still wait.
+    pub fn sync(&mut self, budget: Duration) -> Result<(usize, usize)> {
+        let end = Instant::now() + budget;
+        let mut sent = 0;
+        if !self.state.pending_revocations.is_empty() && self.online().is_ok() {
+            self.flush_revocations();
+        }
+        let seqs: Vec<u64> = self.outbox.iter().map(|e| e.seq).collect();
+        for seq in seqs {
+            let now = now();
+            if Instant::now() >= end || !self.circuit.allows(now) {
+                break;
+            }
+            if self.state.quota_pause_until.is_some_and(|u| u > now) {
+                break;
+            }
+            let Some(entry) = self.outbox.iter().find(|e| e.seq == seq).cloned() else { continue };
+            if entry.next_attempt_at > now {
+                continue;
+            }
+            // No request outlives the budget (nor the whole call).
+            self.call_deadline = Some(self.call_deadline.map_or(end, |d| d.min(end)));
+            if let Some(h) = &self.http {
+                h.begin_call(self.call_deadline);
+            }
+            let result = match &entry.op {
+                Op::Push(m) => self.prepare(m).and_then(|p| self.push(&p, m)).map(|_| ()),
+                Op::Cancel { time_zone } => self.cancel(&entry.meeting_id, entry.occurrence.as_deref(), time_zone.as_deref()),
+            };
+            let mut queue = self.outbox.clone();
+            queue.retain(|e| e.seq != seq);
+            match result {
+                Ok(()) => {
+                    self.note_success();
+                    self.persist_outbox(queue, &[outbox::Change::Del(seq)])?;
+                    sent += 1;
+                }
+                Err(e) => {
+                    let class = outbox::classify(&e);
+                    self.note_failure(&e, class);
+                    if class == Class::Permanent {
+                        self.park(&entry, &e)?;
+                        self.persist_outbox(queue, &[outbox::Change::Del(seq)])?;
+                        continue;
+                    }
+                    if class == Class::Quota {
+                        let mut next = self.state.clone();
+                        next.quota_pause_until = Some(now + outbox::QUOTA_PAUSE);
+                        self.commit(next)?;
+                    }
+                    let mut e2 = entry.clone();
+                    e2.attempts += 1;
+                    e2.next_attempt_at = now + self.delay_for(&e, e2.attempts);
+                    e2.maybe_sent |= matches!(e, Error::Timeout(_) | Error::NetworkIo(_) | Error::ApiServerError(_));
+                    e2.last_error = Some((crate::ffi::result::code_of(&e), e.to_string()));
+                    queue.push(e2.clone());
+                    queue.sort_by_key(|x| x.seq);
+                    self.persist_outbox(queue, &[outbox::Change::Put(e2)])?;
+                    // Authorization, quota and rate limits hold for every
+                    // entry: stop rather than fail each one.
+                    if class != Class::Retry {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok((sent, self.outbox.len()))
+    }
+
+    fn park(&mut self, entry: &Entry, e: &Error) -> Result<()> {
+        let mut next = self.state.clone();
+        next.parked.push(Parked {
+            meeting_id: entry.meeting_id.clone(),
+            occurrence: entry.occurrence.clone(),
+            op: if matches!(entry.op, Op::Push(_)) { "push" } else { "cancel" }.into(),
+            code: crate::ffi::result::code_of(e),
+            message: e.to_string(),
+            at: now(),
+        });
+        let excess = next.parked.len().saturating_sub(20);
+        next.parked.drain(..excess);
+        self.commit(next)
+    }
+
+    /// The outbox and connection health, for the status JSON.
+    pub fn health_json(&self) -> Value {
+        let now = now();
+        let oldest = self.outbox.iter().map(|e| e.enqueued_at).min();
+        json!({
+            "outbox_depth": self.outbox.len(),
+            "outbox_oldest_age": oldest.map(|t| (now - t).max(0)),
+            "next_attempt_in": self.outbox.iter().map(|e| (e.next_attempt_at - now).max(0)).min(),
+            "last_success_at": self.health.last_success_at.and_then(crate::status::rfc3339),
+            "last_failure": self.health.last_failure.as_ref().map(|(at, class, code, msg)| json!({
+                "at": crate::status::rfc3339(*at), "class": class, "code": code, "message": msg,
+            })),
+            "circuit": self.circuit.state(now),
+            "circuit_open_until": (self.circuit.open_until > now).then(|| crate::status::rfc3339(self.circuit.open_until)),
+            "quota_pause_until": self.state.quota_pause_until.filter(|u| *u > now).and_then(crate::status::rfc3339),
+            "parked": self.state.parked.iter().map(|p| json!({
+                "meeting_id": p.meeting_id, "occurrence": p.occurrence, "op": p.op,
+                "code": p.code, "message": p.message, "at": crate::status::rfc3339(p.at),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The status document (without last_error, which the handle keeps).
+    pub fn status_doc(&self) -> Value {
+        let mut doc = crate::status::status_json(
+            self.phase(),
+            &self.state,
+            &self.config,
+            self.access_expires_in(),
+            None,
+            now(),
+        );
+        doc["health"] = self.health_json();
+        doc
+    }
+
+    /// Sets the whole-call deadline of the HTTP agent (see "call_timeout_ms").
+    pub fn begin_call(&mut self) {
+        self.call_deadline = Some(Instant::now() + Duration::from_millis(self.config.call_timeout_ms.into()));
+        if let Some(h) = &self.http {
+            h.begin_call(self.call_deadline);
+        }
+    }
+
+    pub fn end_call(&mut self) {
+        self.call_deadline = None;
+        if let Some(h) = &self.http {
+            h.end_call();
+        }
     }
 
     /// Events of one calendar in a window, recurring ones expanded, all
@@ -881,7 +1208,9 @@ impl Client {
     fn online(&mut self) -> Result<()> {
         http::check_clock(now())?;
         if self.http.is_none() {
-            self.http = Some(Http::new(&self.config)?);
+            let h = Http::new(&self.config)?;
+            h.begin_call(self.call_deadline);
+            self.http = Some(h);
         }
         Ok(())
     }

@@ -45,6 +45,8 @@ pub struct Config {
     pub ca_file: Option<String>,
     pub connect_timeout_ms: u32,
     pub timeout_ms: u32,
+    /// Bound of one whole C call, however many requests it makes.
+    pub call_timeout_ms: u32,
     pub calendar_id: String,
     /// Calendars the read side syncs (sync_events), in order.
     pub read_calendars: Vec<String>,
@@ -69,6 +71,7 @@ impl Default for Config {
             ca_file: None,
             connect_timeout_ms: 10_000,
             timeout_ms: 30_000,
+            call_timeout_ms: 60_000,
             calendar_id: "primary".into(),
             instance_id: String::new(),
             zoneinfo_dir: "/usr/share/zoneinfo".into(),
@@ -134,6 +137,7 @@ impl Config {
                 self.timeout_ms = millis(key, value)?;
                 return Ok(Effect::RebuildAgent);
             }
+            "call_timeout_ms" => self.call_timeout_ms = millis(key, value)?,
             "calendar_id" => {
                 if value.is_empty() || value.chars().any(|c| c.is_control() || c == '/') {
                     return Err(Error::InvalidOptionValue(

@@ -62,7 +62,10 @@ pub enum Error {
     ApiBadRequest(String),
     ApiUnauthorized(String),
     ApiForbidden(String),
-    ApiRateLimited(String),
+    /// Rate limited; `retry_after` is Google's Retry-After in seconds.
+    ApiRateLimited { text: String, retry_after: Option<u64> },
+    /// Calendar usage limits (403 quotaExceeded): a long pause, not a retry.
+    ApiQuotaExceeded(String),
     ApiNotFound(String),
     ApiConflict(String),
     ApiServerError(String),
@@ -73,8 +76,12 @@ pub enum Error {
     StateLocked(String),
     BackupMalformed(String),
     BackupUnauthentic,
+    OutboxFull(String),
     // internal
     Internal(String),
+    /// Not an error: stored in the outbox for `gs_gcal_sync`, because of
+    /// the inner error (network, rate limit, authorization...).
+    Queued(Box<Error>),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -100,6 +107,7 @@ impl fmt::Display for Error {
             DeviceNotStarted => f.write_str(
                 "no device authorization in progress: start one first (gs_gcal_device_start)",
             ),
+            Queued(why) => write!(f, "queued, gs_gcal_sync will send it: {why}"),
             BackupUnauthentic => f.write_str(
                 "the backup cannot be opened: wrong passphrase, or the backup was modified \
                  (the two cannot be told apart); nothing was changed",
@@ -116,8 +124,9 @@ impl fmt::Display for Error {
             | OrgInternal(s) | InvalidScope(s) | ScopeNotGranted(s) | OAuthOther(s)
             | Connect(s) | Timeout(s) | NetworkIo(s) | HttpProtocol(s) | ResponseTooLarge(s)
             | Tls(s) | CertUntrusted(s) | ClockNotSet(s) | DeviceCodeExpired(s)
-            | BackupMalformed(s) | ApiBadRequest(s) | ApiUnauthorized(s)
-            | ApiForbidden(s) | ApiRateLimited(s) | ApiNotFound(s) | ApiConflict(s)
+            | BackupMalformed(s) | OutboxFull(s) | ApiBadRequest(s) | ApiUnauthorized(s)
+            | ApiForbidden(s) | ApiRateLimited { text: s, .. } | ApiQuotaExceeded(s)
+            | ApiNotFound(s) | ApiConflict(s)
             | ApiServerError(s) | ApiBadResponse(s) | StorageIo(s) | StateCorrupt(s)
             | StateLocked(s) | Internal(s) => f.write_str(s),
         }

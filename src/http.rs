@@ -43,10 +43,16 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// The server's clock (`Date` header), unix seconds.
     pub date: Option<i64>,
+    /// `Retry-After` in seconds from now (given as seconds or as a date).
+    pub retry_after: Option<u64>,
 }
 
 pub struct Http {
     agent: ureq::Agent,
+    timeout: Duration,
+    /// The end of the current C call ("call_timeout_ms"): no request may
+    /// outlive it, whatever the server does.
+    deadline: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 impl Http {
@@ -84,14 +90,32 @@ impl Http {
             ureq::unversioned::transport::DefaultConnector::new(),
             InlineResolver::default(),
         );
-        Ok(Http { agent })
+        Ok(Http { agent, timeout: Duration::from_millis(cfg.timeout_ms.into()), deadline: Default::default() })
+    }
+
+    /// Bounds every request until `end_call` by `deadline`.
+    pub fn begin_call(&self, deadline: Option<std::time::Instant>) {
+        self.deadline.set(deadline);
+    }
+
+    pub fn end_call(&self) {
+        self.deadline.set(None);
+    }
+
+    /// Applies the time left in the call to one request.
+    fn bounded<B>(&self, url: &str, rb: ureq::RequestBuilder<B>) -> Result<ureq::RequestBuilder<B>> {
+        let Some(deadline) = self.deadline.get() else { return Ok(rb) };
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout(format!("{}: the call's time budget is used up", where_(url))));
+        }
+        Ok(rb.config().timeout_global(Some(left.min(self.timeout))).build())
     }
 
     /// POST an `application/x-www-form-urlencoded` body (OAuth endpoints).
     pub fn post_form(&self, url: &str, form: &str) -> Result<Reply> {
         let resp = self
-            .agent
-            .post(url)
+            .bounded(url, self.agent.post(url))?
             .header("Accept", "application/json")
             .content_type("application/x-www-form-urlencoded")
             .send(form.as_bytes())
@@ -103,8 +127,8 @@ impl Http {
     pub fn api(&self, method: &str, url: &str, token: &str, body: Option<&serde_json::Value>) -> Result<Reply> {
         let bearer = format!("Bearer {token}");
         let result = match (method, body) {
-            ("GET", _) => self.agent.get(url).header("Authorization", &bearer).call(),
-            ("DELETE", _) => self.agent.delete(url).header("Authorization", &bearer).call(),
+            ("GET", _) => self.bounded(url, self.agent.get(url))?.header("Authorization", &bearer).call(),
+            ("DELETE", _) => self.bounded(url, self.agent.delete(url))?.header("Authorization", &bearer).call(),
             (m, Some(b)) => {
                 let req = match m {
                     "POST" => self.agent.post(url),
@@ -112,6 +136,7 @@ impl Http {
                     "PATCH" => self.agent.patch(url),
                     _ => return Err(Error::Internal(format!("unsupported method {m}"))),
                 };
+                let req = self.bounded(url, req)?;
                 req.header("Authorization", &bearer)
                     .content_type("application/json")
                     .send(serde_json::to_vec(b).map_err(|e| Error::Internal(e.to_string()))?)
@@ -125,14 +150,31 @@ impl Http {
 
 fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Reply> {
     let status = resp.status().as_u16();
-    let date = resp.headers().get("date").and_then(|v| v.to_str().ok()).and_then(http_date);
+    let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let date = header("date").as_deref().and_then(http_date);
+    let retry_after = header("retry-after").and_then(|v| retry_after(&v, date));
     let body = resp
         .body_mut()
         .with_config()
         .limit(MAX_BODY)
         .read_to_vec()
         .map_err(|e| transport(url, e))?;
-    Ok(Reply { status, body, date })
+    Ok(Reply { status, body, date, retry_after })
+}
+
+/// Retry-After: delta-seconds, or an HTTP date (relative to the server's
+/// own `Date` when given, so a wrong local clock does not matter). At most
+/// a day: a larger value is a server mistake, not a plan.
+pub fn retry_after(v: &str, server_now: Option<i64>) -> Option<u64> {
+    let secs = match v.trim().parse::<u64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let at = http_date(v.trim())?;
+            let now = server_now.unwrap_or_else(crate::client::now);
+            (at - now).max(0) as u64
+        }
+    };
+    Some(secs.min(86_400))
 }
 
 /// Parses an HTTP date (RFC 9110 IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
@@ -276,8 +318,9 @@ struct ApiErrorItem {
 /// One place that turns a Calendar API error response into an error.
 /// Google's shape: `{"error":{"errors":[{"domain","reason","message"}],
 /// "code","message"}}`; the body may also be HTML from a proxy.
-pub fn api_error(status: u16, body: &[u8]) -> Error {
-    let (reason, message) = match serde_json::from_slice::<ApiErrorBody>(body) {
+pub fn api_error(r: &Reply) -> Error {
+    let status = r.status;
+    let (reason, message) = match serde_json::from_slice::<ApiErrorBody>(&r.body) {
         Ok(b) => (
             b.error.errors.first().map(|i| i.reason.clone()).unwrap_or_default(),
             crate::oauth::printable(&b.error.message),
@@ -291,8 +334,12 @@ pub fn api_error(status: u16, body: &[u8]) -> Error {
     };
     let text = text.trim_end().to_owned();
     match (status, reason.as_str()) {
-        (403 | 429, "rateLimitExceeded" | "userRateLimitExceeded" | "quotaExceeded") | (429, _) => {
-            Error::ApiRateLimited(text)
+        (403, "quotaExceeded") => Error::ApiQuotaExceeded(format!(
+            "{text} — Google Calendar usage limits (e.g. too many events or invitations); writes \
+             pause and resume later"
+        )),
+        (403 | 429, "rateLimitExceeded" | "userRateLimitExceeded") | (429, _) => {
+            Error::ApiRateLimited { text, retry_after: r.retry_after }
         }
         (400, _) => Error::ApiBadRequest(text),
         (401, _) => Error::ApiUnauthorized(text),
@@ -308,19 +355,35 @@ pub fn api_error(status: u16, body: &[u8]) -> Error {
 mod tests {
     use super::*;
 
+    fn reply(status: u16, body: &str, retry_after: Option<u64>) -> Reply {
+        Reply { status, body: body.as_bytes().to_vec(), date: None, retry_after }
+    }
+
     #[test]
     fn google_api_errors_are_classified() {
         let body = |code: u16, reason: &str, msg: &str| {
             format!(r#"{{"error":{{"errors":[{{"domain":"usageLimits","reason":"{reason}","message":"{msg}"}}],"code":{code},"message":"{msg}"}}}}"#)
         };
-        assert!(matches!(api_error(403, body(403, "rateLimitExceeded", "Rate Limit Exceeded").as_bytes()), Error::ApiRateLimited(_)));
-        assert!(matches!(api_error(403, body(403, "forbiddenForNonOrganizer", "x").as_bytes()), Error::ApiForbidden(_)));
-        assert!(matches!(api_error(429, b"", ), Error::ApiRateLimited(_)));
-        assert!(matches!(api_error(409, body(409, "duplicate", "The requested identifier already exists.").as_bytes()), Error::ApiConflict(_)));
-        assert!(matches!(api_error(503, b"<html>bad gateway</html>"), Error::ApiServerError(_)));
-        assert!(matches!(api_error(302, b""), Error::ApiBadResponse(_)));
-        let e = api_error(400, body(400, "timeRangeEmpty", "The specified time range is empty.").as_bytes());
-        assert_eq!(e.to_string(), "Google Calendar: HTTP 400 timeRangeEmpty: The specified time range is empty.");
+        let e = |status, b: String| api_error(&reply(status, &b, Some(7)));
+        assert!(matches!(e(403, body(403, "rateLimitExceeded", "Rate Limit Exceeded")), Error::ApiRateLimited { retry_after: Some(7), .. }));
+        assert!(matches!(e(403, body(403, "quotaExceeded", "Calendar usage limits exceeded.")), Error::ApiQuotaExceeded(_)));
+        assert!(matches!(e(403, body(403, "forbiddenForNonOrganizer", "x")), Error::ApiForbidden(_)));
+        assert!(matches!(e(429, String::new()), Error::ApiRateLimited { .. }));
+        assert!(matches!(e(409, body(409, "duplicate", "The requested identifier already exists.")), Error::ApiConflict(_)));
+        assert!(matches!(e(503, "<html>bad gateway</html>".into()), Error::ApiServerError(_)));
+        assert!(matches!(e(302, String::new()), Error::ApiBadResponse(_)));
+        let t = e(400, body(400, "timeRangeEmpty", "The specified time range is empty."));
+        assert_eq!(t.to_string(), "Google Calendar: HTTP 400 timeRangeEmpty: The specified time range is empty.");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(retry_after("7", None), Some(7));
+        assert_eq!(retry_after(" 120 ", None), Some(120));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:47 GMT", Some(784111777)), Some(10));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT", Some(784111787)), Some(0));
+        assert_eq!(retry_after("999999999", None), Some(86_400));
+        assert_eq!(retry_after("soon", None), None);
     }
 
     #[test]

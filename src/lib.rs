@@ -16,5 +16,6 @@ pub mod ffi;
 pub mod http;
 pub mod meeting;
 pub mod oauth;
+pub mod outbox;
 pub mod status;
 pub mod store;

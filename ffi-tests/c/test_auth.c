@@ -173,17 +173,24 @@ static void expect_reauth(const char *setup_path, const char *setup_body, const 
     if (advance != NULL)
         POST_OK(&emu, "/control/advance_clock", advance);
     POST_OK(&emu, "/control/expire_tokens", "");
-    EXPECT_RC(h, push(h), GS_GCAL_REAUTH_REQUIRED);
+    /* The meeting is kept (queued) and the admin is told why. */
+    EXPECT_RC(h, push(h), GS_GCAL_QUEUED);
     CHECK(last_error_has(h, diagnosis));
     CHECK(status_has(h, "\"state\":\"reauth_required\""));
     CHECK(status_has(h, diagnosis));
     before = h_counter(&emu, "token");
-    EXPECT_RC(h, push(h), GS_GCAL_REAUTH_REQUIRED);
-    CHECK(h_counter(&emu, "token") == before);
-    /* Authorizing again mends it. */
+    EXPECT_RC(h, push(h), GS_GCAL_QUEUED);
+    EXPECT_RC(h, gs_gcal_sync(h, 5000, NULL, NULL), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "token") == before); /* never retried in a loop */
+    /* Authorizing again mends it, and what waited is sent. */
     POST_OK(&emu, "/control/require_rapt", "{\"on\":false}");
     POST_OK(&emu, "/control/testing_mode", "{\"on\":false}");
     EXPECT_RC(h, authorize(h), GS_GCAL_OK);
+    {
+        size_t sent = 0, left = 99;
+        EXPECT_RC(h, gs_gcal_sync(h, 5000, &sent, &left), GS_GCAL_OK);
+        CHECK(sent == 1 && left == 0);
+    }
     EXPECT_RC(h, push(h), GS_GCAL_OK);
     CHECK(status_has(h, "\"state\":\"authorized\""));
     done(h, dir);
@@ -224,7 +231,7 @@ static void test_reset(void) {
     CHECK(h_counter(&emu, "revoke") == 1);
     CHECK(status_has(h, "\"state\":\"configured\""));
     CHECK(status_has(h, "\"pending_revocations\":0"));
-    EXPECT_RC(h, push(h), GS_GCAL_NOT_AUTHORIZED);
+    EXPECT_RC(h, push(h), GS_GCAL_QUEUED); /* kept until authorized again */
     if (h_control(&emu, "GET", "/control/grants", NULL, body, sizeof body) == 200)
         CHECK(strstr(body, "\"revoked\":false") == NULL);
 
@@ -235,9 +242,9 @@ static void test_reset(void) {
     EXPECT_RC(h, gs_gcal_reset(h), GS_GCAL_OK);
     CHECK(status_has(h, "\"state\":\"configured\""));
     CHECK(status_has(h, "\"pending_revocations\":1"));
-    /* Google reachable again: the next request sends it first. */
+    /* Google reachable again: the next sync sends it first. */
     EXPECT_RC(h, gs_gcal_set_option(h, "revoke_endpoint", emu.revoke_endpoint), GS_GCAL_OK);
-    EXPECT_RC(h, push(h), GS_GCAL_NOT_AUTHORIZED);
+    EXPECT_RC(h, gs_gcal_sync(h, 5000, NULL, NULL), GS_GCAL_OK);
     CHECK(h_counter(&emu, "revoke") == 2);
     CHECK(status_has(h, "\"pending_revocations\":0"));
     done(h, dir);

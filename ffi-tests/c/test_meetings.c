@@ -173,10 +173,16 @@ int main(void) {
     m.time_zone = "Etc/GMT+5";
     inserts = h_counter(&emu, "events.insert");
     POST_OK(&emu, "/control/drop_next_response", "{\"count\":1}");
-    CHECK(h_push(h, &m, id, NULL, 0, NULL) != GS_GCAL_OK);
-    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_QUEUED);
+    EXPECT_RC(h, gs_gcal_retry_now(h), GS_GCAL_OK); /* no waiting for the backoff */
+    {
+        size_t sent = 0, left = 99;
+        EXPECT_RC(h, gs_gcal_sync(h, 10000, &sent, &left), GS_GCAL_OK);
+        CHECK(sent == 1 && left == 0);
+    }
     CHECK(h_counter(&emu, "events.insert") == inserts + 2);
     CHECK(events_with("\"gsGcalMeetingId\":\"lost-answer\"") == 1);
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
 
     /* Refused before the network: nothing reaches Google. */
     inserts = h_counter(&emu, "events.insert");

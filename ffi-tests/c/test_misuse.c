@@ -183,8 +183,9 @@ static void test_strerror(void) {
         GS_GCAL_STATE_CORRUPT, GS_GCAL_STATE_LOCKED, GS_GCAL_INTERNAL, GS_GCAL_PENDING,
         GS_GCAL_CODE_ALREADY_USED, GS_GCAL_DEVICE_CODE_EXPIRED, GS_GCAL_DEVICE_NOT_STARTED,
         GS_GCAL_CLOCK_NOT_SET, GS_GCAL_BACKUP_MALFORMED, GS_GCAL_BACKUP_UNAUTHENTIC,
+        GS_GCAL_QUEUED, GS_GCAL_API_QUOTA_EXCEEDED, GS_GCAL_OUTBOX_FULL, GS_GCAL_NOT_SYNCED,
     };
-    static const gs_gcal_result unknown[] = {12345, -1, 99, 2, INT32_MIN, INT32_MAX};
+    static const gs_gcal_result unknown[] = {12345, -1, 99, 3, INT32_MIN, INT32_MAX};
     const char *generic = gs_gcal_strerror(12345);
     size_t i;
     CHECK(generic != NULL);
@@ -405,7 +406,8 @@ static void test_ordering(gs_gcal *h) {
     EXPECT_RC(h, gs_gcal_authorize(h, NULL), GS_GCAL_NULL_ARGUMENT);
     EXPECT_RC(h, gs_gcal_authorize(h, BAD_UTF8), GS_GCAL_INVALID_UTF8);
     EXPECT_RC(h, gs_gcal_authorize(h, long_code), GS_GCAL_TOO_LONG);
-    EXPECT_RC(h, push(h, &m), GS_GCAL_NOT_AUTHORIZED);
+    /* Not authorized yet: nothing is sent, the meeting waits (never lost). */
+    EXPECT_RC(h, push(h, &m), GS_GCAL_QUEUED);
     check_detail(h);
     CHECK(h_counter(&emu, "events.insert") == inserts);
 }
@@ -682,7 +684,14 @@ static void test_meetings(gs_gcal *h) {
     CHECK(h_control(&emu, "GET", "/control/requests", NULL, after, sizeof after) == 200);
     CHECK(strcmp(before, after) == 0);
 
-    /* The handle is fine: a valid meeting is pushed. */
+    /* The handle is fine: what waited since before authorization is sent,
+       then a valid meeting is pushed directly. */
+    {
+        size_t sent = 0, left = 99;
+        EXPECT_RC(h, gs_gcal_sync(h, 10000, &sent, &left), GS_GCAL_OK);
+        CHECK(sent == 1 && left == 0);
+        inserts = h_counter(&emu, "events.insert");
+    }
     EXPECT_RC(h, h_push(h, &m, id, skipped, 4, &count), GS_GCAL_OK);
     CHECK(count == 2 && skipped[0] == 0 && skipped[1] == 1);
     CHECK(strlen(id) == 42 && strncmp(id, "gs", 2) == 0);

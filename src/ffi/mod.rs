@@ -9,11 +9,11 @@ pub mod cstr;
 pub mod panic;
 pub mod result;
 
-use crate::client::{Client, DevicePoll};
+use crate::client::{Client, DevicePoll, Sent};
 use crate::error::Error;
 use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
 use crate::meeting::{Meeting, Person};
-use crate::status::{self, LastError};
+use crate::status::LastError;
 use libc::{c_char, size_t};
 use panic::{guard, guard_value};
 use result::gs_gcal_result;
@@ -44,8 +44,10 @@ pub const GS_GCAL_VERIFICATION_URL_SIZE: usize = 260;
 /// `gs_gcal_open`, destroy with `gs_gcal_close`.
 pub struct gs_gcal {
     client: Mutex<Client>,
-    // Separate from `client` so reading it never waits for a network call.
+    // Separate from `client` so reading them never waits for a network call.
     last_error: Mutex<Option<LastError>>,
+    /// The status as of the end of the last call, and when it was taken.
+    snapshot: Mutex<(serde_json::Value, std::time::Instant)>,
 }
 
 
@@ -56,8 +58,15 @@ impl gs_gcal {
         *lock(&self.last_error) = Some(LastError { code, message });
     }
 
-    fn client(&self) -> MutexGuard<'_, Client> {
-        lock(&self.client)
+    /// Runs `f` on the client under its lock, bounded by the whole-call
+    /// deadline, then refreshes the status snapshot.
+    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T, Error> {
+        let mut c = lock(&self.client);
+        c.begin_call();
+        let r = f(&mut c);
+        c.end_call();
+        *lock(&self.snapshot) = (c.status_doc(), std::time::Instant::now());
+        r
     }
 }
 
@@ -248,7 +257,8 @@ pub unsafe extern "C" fn gs_gcal_open(state_dir: *const c_char, out: *mut *mut g
         }
         let dir = cstr::req(state_dir, "state_dir", 4096)?;
         let client = Client::open(std::path::Path::new(&dir))?;
-        let h = Box::new(gs_gcal { client: Mutex::new(client), last_error: Mutex::new(None) });
+        let snapshot = Mutex::new((client.status_doc(), std::time::Instant::now()));
+        let h = Box::new(gs_gcal { client: Mutex::new(client), last_error: Mutex::new(None), snapshot });
         *out = Box::into_raw(h);
         Ok(())
     })
@@ -291,7 +301,7 @@ pub unsafe extern "C" fn gs_gcal_set_option(h: *mut gs_gcal, key: *const c_char,
     guard(Some(h), || {
         let key = cstr::req(key, "key", 64)?;
         let value = cstr::req(value, "value", crate::config::MAX_OPTION_LEN)?;
-        h.client().set_option(&key, &value)
+        h.with(|c| c.set_option(&key, &value))
     })
 }
 
@@ -318,7 +328,7 @@ pub unsafe extern "C" fn gs_gcal_set_client(
         let id = cstr::req(client_id, "client_id", crate::client::MAX_CLIENT_ID)?;
         let secret = cstr::req(client_secret, "client_secret", crate::client::MAX_CLIENT_SECRET)?;
         let uri = cstr::req(redirect_uri, "redirect_uri", crate::client::MAX_REDIRECT_URI)?;
-        h.client().set_client(&id, &secret, &uri)
+        h.with(|c| c.set_client(&id, &secret, &uri))
     })
 }
 
@@ -339,13 +349,14 @@ pub unsafe extern "C" fn gs_gcal_set_client(
 pub unsafe extern "C" fn gs_gcal_auth_url(h: *mut gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
-        let mut c = h.client();
-        let link = c.new_auth_link()?;
-        let url = link.url.clone();
-        // Size check first: a link the caller never sees is not remembered.
-        cstr::fits(buf, len, needed, url.len() + 1)?;
-        c.remember_link(link)?;
-        cstr::write(buf, len, needed, &url)
+        h.with(|c| {
+            let link = c.new_auth_link()?;
+            let url = link.url.clone();
+            // Size check first: a link the caller never sees is not remembered.
+            cstr::fits(buf, len, needed, url.len() + 1)?;
+            c.remember_link(link)?;
+            cstr::write(buf, len, needed, &url)
+        })
     })
 }
 
@@ -373,7 +384,7 @@ pub unsafe extern "C" fn gs_gcal_authorize(h: *mut gs_gcal, code: *const c_char)
     let h = handle!(h);
     guard(Some(h), || {
         let code = cstr::req(code, "code", crate::oauth::MAX_PASTE_LEN)?;
-        h.client().authorize(&code)
+        h.with(|c| c.authorize(&code))
     })
 }
 
@@ -427,24 +438,37 @@ pub unsafe extern "C" fn gs_gcal_push_meeting(
             )));
         }
         let m = read_meeting(meeting)?;
-        let mut c = h.client();
-        let prepared = c.prepare(&m)?;
-        let n = prepared.skipped_invitees.len();
-        if !skipped.is_null() && skipped_cap < n {
-            return Err(Error::BufferTooSmall { needed: n });
-        }
-        let written = c.push(&prepared, &m)?;
+        let (prepared, sent) = h.with(|c| {
+            let prepared = c.prepare(&m)?;
+            let n = prepared.skipped_invitees.len();
+            if !skipped.is_null() && skipped_cap < n {
+                return Err(Error::BufferTooSmall { needed: n });
+            }
+            let sent = c.submit_push(&prepared, &m)?;
+            Ok((prepared, sent))
+        })?;
         let o = &mut *out;
-        copy_fixed(&mut o.event_id, &written.event_id)?;
-        let link = written.html_link.as_deref().filter(|l| l.len() < GS_GCAL_HTML_LINK_SIZE);
-        copy_fixed(&mut o.html_link, link.unwrap_or(""))?;
-        o.skipped_count = n;
+        match &sent {
+            Sent::Done(w) => {
+                copy_fixed(&mut o.event_id, &w.event_id)?;
+                let link = w.html_link.as_deref().filter(|l| l.len() < GS_GCAL_HTML_LINK_SIZE);
+                copy_fixed(&mut o.html_link, link.unwrap_or(""))?;
+            }
+            Sent::Queued(_) => {
+                copy_fixed(&mut o.event_id, &prepared.target_id)?;
+                copy_fixed(&mut o.html_link, "")?;
+            }
+        }
+        o.skipped_count = prepared.skipped_invitees.len();
         if !skipped.is_null() {
             for (i, idx) in prepared.skipped_invitees.iter().enumerate() {
                 *skipped.add(i) = *idx;
             }
         }
-        Ok(())
+        match sent {
+            Sent::Done(_) => Ok(()),
+            Sent::Queued(reason) => Err(Error::Queued(Box::new(reason))),
+        }
     })
 }
 
@@ -479,7 +503,10 @@ pub unsafe extern "C" fn gs_gcal_cancel_meeting(
         }
         let occ = cstr::opt(occurrence, "occurrence", 64)?;
         let tz = cstr::opt(time_zone, "time_zone", 64)?;
-        h.client().cancel(&id, occ.as_deref(), tz.as_deref())
+        match h.with(|c| c.submit_cancel(&id, occ.as_deref(), tz.as_deref()))? {
+            Sent::Done(()) => Ok(()),
+            Sent::Queued(reason) => Err(Error::Queued(Box::new(reason))),
+        }
     })
 }
 
@@ -593,7 +620,7 @@ pub unsafe extern "C" fn gs_gcal_device_start(h: *mut gs_gcal, out: *mut gs_gcal
                 "out->struct_size is {size}; set it to sizeof(gs_gcal_device_code)"
             )));
         }
-        let started = h.client().device_start()?;
+        let started = h.with(|c| c.device_start())?;
         let o = &mut *out;
         copy_fixed(&mut o.user_code, &started.user_code)?;
         copy_fixed(&mut o.verification_url, &started.verification_url)?;
@@ -621,7 +648,7 @@ pub unsafe extern "C" fn gs_gcal_device_poll(h: *mut gs_gcal) -> gs_gcal_result 
     let h = handle!(h);
     let mut pending = false;
     let rc = guard(Some(h), || {
-        pending = h.client().device_poll()? == DevicePoll::Pending;
+        pending = h.with(|c| c.device_poll())? == DevicePoll::Pending;
         Ok(())
     });
     if rc == result::GS_GCAL_OK && pending {
@@ -643,7 +670,7 @@ pub unsafe extern "C" fn gs_gcal_device_poll(h: *mut gs_gcal) -> gs_gcal_result 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gs_gcal_reset(h: *mut gs_gcal) -> gs_gcal_result {
     let h = handle!(h);
-    guard(Some(h), || h.client().reset())
+    guard(Some(h), || h.with(|c| c.reset()))
 }
 
 /// Writes the whole integration (OAuth client with its secret, tokens,
@@ -670,7 +697,7 @@ pub unsafe extern "C" fn gs_gcal_export(
     let h = handle!(h);
     guard(Some(h), || {
         let pass = cstr::req(passphrase, "passphrase", 1024)?;
-        let blob = h.client().export(&pass)?;
+        let blob = h.with(|c| c.export(&pass))?;
         cstr::write(buf, len, needed, &blob)
     })
 }
@@ -689,7 +716,7 @@ pub unsafe extern "C" fn gs_gcal_import(h: *mut gs_gcal, passphrase: *const c_ch
     guard(Some(h), || {
         let pass = cstr::req(passphrase, "passphrase", 1024)?;
         let blob = cstr::req(blob, "blob", 1 << 20)?;
-        h.client().import(&pass, &blob)
+        h.with(|c| c.import(&pass, &blob))
     })
 }
 
@@ -702,6 +729,51 @@ fn copy_fixed<const N: usize>(dst: &mut [c_char; N], s: &str) -> Result<(), Erro
         *d = b as c_char;
     }
     Ok(())
+}
+
+/// Sends what waits in the outbox (pushes and cancels that returned
+/// GS_GCAL_QUEUED), oldest first, within `budget_ms`: each entry waits for
+/// its backoff (exponential with full jitter, or Google's Retry-After), a
+/// quota pause or an open circuit breaker stop the run, and an operation
+/// Google refuses for good is parked (listed in the status, never
+/// retried). Call it periodically from the firmware's timer (e.g. every
+/// 30 s); it starts no thread.
+///
+/// - `budget_ms`: no request is started, and none runs, past it (1..600000).
+/// - `sent`, `remaining`: may be NULL; how many were sent, how many wait.
+///
+/// Returns GS_GCAL_OK (whatever remains; see `remaining` and the status),
+/// GS_GCAL_INVALID_ARGUMENT (budget out of range), GS_GCAL_NULL_ARGUMENT,
+/// GS_GCAL_STORAGE_IO. Blocks at most `budget_ms` (plus disk writes).
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_sync(h: *mut gs_gcal, budget_ms: u32, sent: *mut size_t, remaining: *mut size_t) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || {
+        if !(1..=600_000).contains(&budget_ms) {
+            return Err(Error::InvalidArgument(format!("budget_ms {budget_ms} is not within 1..600000")));
+        }
+        let (s, r) = h.with(|c| c.sync(std::time::Duration::from_millis(budget_ms.into())))?;
+        if !sent.is_null() {
+            *sent = s;
+        }
+        if !remaining.is_null() {
+            *remaining = r;
+        }
+        Ok(())
+    })
+}
+
+/// Makes everything waiting in the outbox due now (clearing backoffs) and
+/// closes the circuit breaker, for the firmware's "Sync now" button or when
+/// it knows the WAN link came back; the next `gs_gcal_sync` sends it. A
+/// quota pause from Google still holds. Returns GS_GCAL_OK,
+/// GS_GCAL_NULL_ARGUMENT or GS_GCAL_STORAGE_IO. No network.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_retry_now(h: *mut gs_gcal) -> gs_gcal_result {
+    let h = handle!(h);
+    guard(Some(h), || h.with(|c| c.retry_now()))
 }
 
 /// Lists the events of one calendar in a window, recurring meetings
@@ -741,7 +813,7 @@ pub unsafe extern "C" fn gs_gcal_list_events(
         let cal = cstr::opt(calendar_id, "calendar_id", 1024)?;
         let min = cstr::req(time_min, "time_min", 64)?;
         let max = cstr::req(time_max, "time_max", 64)?;
-        let doc = h.client().list_events(cal.as_deref(), &min, &max)?;
+        let doc = h.with(|c| c.list_events(cal.as_deref(), &min, &max))?;
         cstr::write(buf, len, needed, &doc.to_string())
     })
 }
@@ -769,10 +841,11 @@ pub unsafe extern "C" fn gs_gcal_list_events(
 pub unsafe extern "C" fn gs_gcal_sync_events(h: *mut gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
-        let mut c = h.client();
-        let report = c.sync_events()?;
-        cstr::write(buf, len, needed, &report.to_string())?;
-        c.ack_drift()
+        h.with(|c| {
+            let report = c.sync_events()?;
+            cstr::write(buf, len, needed, &report.to_string())?;
+            c.ack_drift()
+        })
     })
 }
 
@@ -823,7 +896,7 @@ pub unsafe extern "C" fn gs_gcal_busy_at(
             )));
         }
         let cal = cstr::opt(calendar_id, "calendar_id", 1024)?;
-        let b = h.client().busy_at(cal.as_deref(), unix_time)?;
+        let b = h.with(|c| c.busy_at(cal.as_deref(), unix_time))?;
         let o = &mut *out;
         o.busy = u32::from(b.busy);
         o.out_of_office = u32::from(b.out_of_office);
@@ -848,7 +921,7 @@ pub unsafe extern "C" fn gs_gcal_busy_at(
 pub unsafe extern "C" fn gs_gcal_list_calendars(h: *mut gs_gcal, buf: *mut c_char, len: size_t, needed: *mut size_t) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
-        let doc = h.client().list_calendars()?;
+        let doc = h.with(|c| c.list_calendars())?;
         cstr::write(buf, len, needed, &doc.to_string())
     })
 }
@@ -878,17 +951,14 @@ pub unsafe extern "C" fn gs_gcal_status_json(h: *const gs_gcal, buf: *mut c_char
     // buffer) are not recorded, else the size it reports would grow.
     guard(None, || {
         let last = lock(&h.last_error).clone();
-        let doc = {
-            let c = h.client();
-            status::status_json(
-                c.phase(),
-                c.state(),
-                c.config(),
-                c.access_expires_in(),
-                last.as_ref(),
-                crate::client::now(),
-            )
-        };
+        let (mut doc, taken) = lock(&h.snapshot).clone();
+        // The snapshot is from the end of the last call: age the expiry.
+        if let Some(left) = doc["access_token_expires_in"].as_i64() {
+            doc["access_token_expires_in"] = (left - taken.elapsed().as_secs() as i64).max(0).into();
+        }
+        doc["last_error"] = last.map_or(serde_json::Value::Null, |e| {
+            serde_json::json!({"code": e.code, "message": e.message})
+        });
         cstr::write(buf, len, needed, &doc.to_string())
     })
 }

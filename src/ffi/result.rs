@@ -19,6 +19,11 @@ pub const GS_GCAL_OK: gs_gcal_result = 0;
 /// yet; poll again after the interval.
 pub const GS_GCAL_PENDING: gs_gcal_result = 1;
 
+/// Not done yet, not an error: Google could not be reached or refused for
+/// now; the push or cancel is stored durably and `gs_gcal_sync` sends it.
+/// The reason is in the last error.
+pub const GS_GCAL_QUEUED: gs_gcal_result = 2;
+
 /// A required pointer argument was NULL.
 pub const GS_GCAL_NULL_ARGUMENT: gs_gcal_result = 100;
 /// A string argument was not valid UTF-8.
@@ -125,6 +130,9 @@ pub const GS_GCAL_API_CONFLICT: gs_gcal_result = 605;
 pub const GS_GCAL_API_SERVER_ERROR: gs_gcal_result = 606;
 /// Google's answer could not be understood.
 pub const GS_GCAL_API_BAD_RESPONSE: gs_gcal_result = 607;
+/// Google's Calendar usage limits are exhausted (403 quotaExceeded): writes
+/// pause for a long while.
+pub const GS_GCAL_API_QUOTA_EXCEEDED: gs_gcal_result = 608;
 
 /// Reading or writing the state directory failed.
 pub const GS_GCAL_STORAGE_IO: gs_gcal_result = 700;
@@ -136,6 +144,9 @@ pub const GS_GCAL_STATE_LOCKED: gs_gcal_result = 702;
 pub const GS_GCAL_BACKUP_MALFORMED: gs_gcal_result = 703;
 /// Wrong passphrase, or the backup was modified; nothing was changed.
 pub const GS_GCAL_BACKUP_UNAUTHENTIC: gs_gcal_result = 704;
+/// The outbox is full: the operation was not stored (nothing is dropped
+/// silently); let `gs_gcal_sync` drain it first.
+pub const GS_GCAL_OUTBOX_FULL: gs_gcal_result = 705;
 
 /// A bug in the library (the last error says where); the handle stays usable.
 pub const GS_GCAL_INTERNAL: gs_gcal_result = 900;
@@ -190,7 +201,8 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         ApiBadRequest(_) => GS_GCAL_API_BAD_REQUEST,
         ApiUnauthorized(_) => GS_GCAL_API_UNAUTHORIZED,
         ApiForbidden(_) => GS_GCAL_API_FORBIDDEN,
-        ApiRateLimited(_) => GS_GCAL_API_RATE_LIMITED,
+        ApiRateLimited { .. } => GS_GCAL_API_RATE_LIMITED,
+        ApiQuotaExceeded(_) => GS_GCAL_API_QUOTA_EXCEEDED,
         ApiNotFound(_) => GS_GCAL_API_NOT_FOUND,
         ApiConflict(_) => GS_GCAL_API_CONFLICT,
         ApiServerError(_) => GS_GCAL_API_SERVER_ERROR,
@@ -200,7 +212,9 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         StateLocked(_) => GS_GCAL_STATE_LOCKED,
         BackupMalformed(_) => GS_GCAL_BACKUP_MALFORMED,
         BackupUnauthentic => GS_GCAL_BACKUP_UNAUTHENTIC,
+        OutboxFull(_) => GS_GCAL_OUTBOX_FULL,
         Internal(_) => GS_GCAL_INTERNAL,
+        Queued(_) => GS_GCAL_QUEUED,
     }
 }
 
@@ -209,6 +223,7 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
     match code {
         GS_GCAL_OK => c"success",
         GS_GCAL_PENDING => c"pending: not approved yet, poll again later",
+        GS_GCAL_QUEUED => c"queued: stored, gs_gcal_sync will send it",
         GS_GCAL_NULL_ARGUMENT => c"a required argument was NULL",
         GS_GCAL_INVALID_UTF8 => c"a string argument is not valid UTF-8",
         GS_GCAL_BUFFER_TOO_SMALL => c"the output buffer is too small",
@@ -259,11 +274,13 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
         GS_GCAL_API_CONFLICT => c"event id already used by another event",
         GS_GCAL_API_SERVER_ERROR => c"Google server error",
         GS_GCAL_API_BAD_RESPONSE => c"unexpected response from Google",
+        GS_GCAL_API_QUOTA_EXCEEDED => c"Google Calendar usage limits exceeded",
         GS_GCAL_STORAGE_IO => c"state directory read/write failed",
         GS_GCAL_STATE_CORRUPT => c"state file damaged or of unknown version",
         GS_GCAL_STATE_LOCKED => c"state directory in use by another handle",
         GS_GCAL_BACKUP_MALFORMED => c"not a gs-gcal backup, or damaged",
         GS_GCAL_BACKUP_UNAUTHENTIC => c"wrong passphrase or modified backup",
+        GS_GCAL_OUTBOX_FULL => c"outbox full: operation not stored",
         GS_GCAL_INTERNAL => c"internal error",
         _ => c"unknown result code",
     }

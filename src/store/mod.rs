@@ -3,6 +3,7 @@
 //! because it holds the client secret and tokens, and an advisory lock so
 //! two handles never interleave writes to one directory.
 
+pub mod journal;
 pub mod sealed;
 pub mod zoneinfo;
 
@@ -149,6 +150,24 @@ pub struct State {
     /// can tell edits made in Google from our own.
     #[serde(default)]
     pub pushed: std::collections::BTreeMap<String, Pushed>,
+    /// Unix seconds until which writes pause (Google's quotaExceeded).
+    #[serde(default)]
+    pub quota_pause_until: Option<i64>,
+    /// Operations Google refused for good (never retried), newest last.
+    #[serde(default)]
+    pub parked: Vec<Parked>,
+}
+
+/// An outbox operation Google refused for good, for the admin to see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parked {
+    pub meeting_id: String,
+    pub occurrence: Option<String>,
+    /// `push` or `cancel`.
+    pub op: String,
+    pub code: i32,
+    pub message: String,
+    pub at: i64,
 }
 
 /// An open state directory. Holding it holds the directory's lock.
@@ -241,7 +260,7 @@ impl Store {
 
     /// Writes `name` in the state directory atomically and durably: temp
     /// file, fsync, rename, fsync of the directory; mode 0600.
-    fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let tmp = self.dir.join(format!("{name}.tmp"));
         let path = self.dir.join(name);
         let write = || -> std::io::Result<()> {
@@ -285,7 +304,7 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
+pub(crate) fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
     Error::StorageIo(format!("cannot {what} {}: {e}", path.display()))
 }
 

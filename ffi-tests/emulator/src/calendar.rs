@@ -69,7 +69,7 @@ impl From<Invalid> for ApiError {
 }
 
 impl ApiError {
-    fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         let mut entry =
             json!({"domain": self.domain, "reason": self.reason, "message": self.message});
         if let Some((lt, l)) = &self.location {
@@ -83,7 +83,7 @@ impl ApiError {
         }})
     }
 
-    fn into_response(self) -> Response {
+    pub(crate) fn into_response(self) -> Response {
         let resp = json_response(self.code, &self.to_value());
         if self.code == 401 {
             resp.with_header(
@@ -115,7 +115,7 @@ pub(crate) fn json_response(code: u16, v: &Value) -> Response {
     Response::new(code, "application/json; charset=UTF-8", pretty(v))
 }
 
-fn auth_error() -> ApiError {
+pub(crate) fn auth_error() -> ApiError {
     ApiError {
         location: Some(("header", "Authorization".into())),
         ..api_err(401, "global", "authError", "Invalid Credentials")
@@ -177,7 +177,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
     let mut st = state::lock(shared);
     if st.toggles.drop_responses > 0 {
         st.toggles.drop_responses -= 1;
-        resp.drop_connection = true;
+        resp.delivery = crate::http::Delivery::Drop;
     }
     resp
 }

@@ -7,7 +7,7 @@ use crate::clock;
 use crate::http::{Request, Response};
 use crate::oauth::{self, control_error};
 use crate::state::{self, Shared, State, Toggles};
-use crate::{calendar, device, revoke};
+use crate::{calendar, device, fault, revoke};
 
 fn ok(v: Value) -> Response {
     Response::new(200, "application/json", v.to_string())
@@ -239,6 +239,48 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             };
             let n = st.invalidate_sync_tokens(cal.as_deref());
             ok(json!({"invalidated": n}))
+        }
+        // {"match":{"path_prefix":..,"method":..},"count":N,"apply":bool,"fault":{"kind":..,..}}
+        // queues a fault for the Google port (see fault.rs); count 0 = until cleared.
+        ("POST", "/control/fault") => match fault::parse(&body_json(&req.body)) {
+            Ok(f) => {
+                let mut st = state::lock(shared);
+                let queued = f.to_json();
+                st.faults.push(f);
+                ok(json!({"queued": queued, "pending": st.faults.len()}))
+            }
+            Err(e) => control_error("invalid_request", &e),
+        },
+        ("GET", "/control/faults") => {
+            let st = state::lock(shared);
+            ok(Value::Array(
+                st.faults.iter().map(fault::Fault::to_json).collect(),
+            ))
+        }
+        ("POST", "/control/clear_faults") => {
+            let mut st = state::lock(shared);
+            let n = st.faults.len();
+            st.faults.clear();
+            ok(json!({"cleared": n}))
+        }
+        // {"auth":bool,"refuse":bool,"die_mid_tunnel":bool}; absent keys keep their value.
+        ("POST", "/control/proxy") => {
+            let v = body_json(&req.body);
+            if !v.is_object() {
+                return control_error("invalid_request", "body must be a JSON object");
+            }
+            let mut st = state::lock(shared);
+            let p = &mut st.toggles.proxy;
+            for (key, field) in [
+                ("auth", &mut p.auth),
+                ("refuse", &mut p.refuse),
+                ("die_mid_tunnel", &mut p.die_mid_tunnel),
+            ] {
+                if let Some(b) = v.get(key).and_then(Value::as_bool) {
+                    *field = b;
+                }
+            }
+            ok(json!({"auth": p.auth, "refuse": p.refuse, "die_mid_tunnel": p.die_mid_tunnel}))
         }
         ("POST", "/control/shutdown") => {
             let mut r = ok(json!({"shutdown": true}));

@@ -1,10 +1,12 @@
 //! A tiny blocking HTTP/1.1 server: one thread per connection, keep-alive,
 //! Content-Length request bodies only. Enough for a test double, nothing more.
+//! It can also misbehave on purpose (see `Delivery`, driven by /control/fault).
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
@@ -39,8 +41,34 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Exit the process once this response has been written (control shutdown).
     pub exit_after: bool,
-    /// Close the connection without writing anything (/control/drop_next_response).
-    pub drop_connection: bool,
+    /// How the answer reaches the client (or does not): faults live here.
+    pub delivery: Delivery,
+    /// Fault kind, for the log line only.
+    pub fault: Option<&'static str>,
+}
+
+/// Every misbehaviour is bounded by this, so no connection holds a thread forever.
+pub const MAX_MISBEHAVIOUR: Duration = Duration::from_secs(120);
+
+/// How a response is written. Everything but `Normal` simulates a broken
+/// server or network; all waits end early when the client goes away.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Delivery {
+    Normal,
+    /// Close without writing anything and without close_notify: a cut connection.
+    Drop,
+    /// Write the head and half the body (half the head if there is no body), then cut.
+    Cut,
+    /// Write nothing for this long (or until the client closes), then cut.
+    Stall(Duration),
+    /// Write the whole response at this many bytes per second.
+    Trickle(u64),
+    /// Announce more body than is sent, then hold the connection this long.
+    NeverFinish(Duration),
+    /// Wait this long (or until the client closes), then answer and close.
+    Delay(Duration),
+    /// Replace the body by a streamed JSON document of this many bytes.
+    Oversized(u64),
 }
 
 impl Response {
@@ -50,7 +78,8 @@ impl Response {
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
             exit_after: false,
-            drop_connection: false,
+            delivery: Delivery::Normal,
+            fault: None,
         }
     }
 
@@ -61,11 +90,21 @@ impl Response {
 }
 
 pub type Handler = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
+/// Called once per accepted TCP connection (connection counting).
+pub type OnAccept = Arc<dyn Fn() + Send + Sync>;
 
 /// Accepts connections forever; each one gets its own thread.
-pub fn serve(listener: TcpListener, tls: Option<Arc<ServerConfig>>, handler: Handler) {
+pub fn serve(
+    listener: TcpListener,
+    tls: Option<Arc<ServerConfig>>,
+    handler: Handler,
+    on_accept: Option<OnAccept>,
+) {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
+        if let Some(f) = &on_accept {
+            f();
+        }
         let tls = tls.clone();
         let handler = handler.clone();
         std::thread::spawn(move || {
@@ -87,14 +126,23 @@ pub fn serve(listener: TcpListener, tls: Option<Arc<ServerConfig>>, handler: Han
 /// reading to EOF see a clean end rather than a truncation error.
 trait Conn: Read + Write {
     fn close(&mut self) {}
+    /// The socket underneath, to watch for the client leaving while we misbehave.
+    fn tcp(&self) -> &TcpStream;
 }
 
-impl Conn for std::net::TcpStream {}
+impl Conn for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
 
-impl Conn for StreamOwned<ServerConnection, std::net::TcpStream> {
+impl Conn for StreamOwned<ServerConnection, TcpStream> {
     fn close(&mut self) {
         self.conn.send_close_notify();
         let _ = self.flush();
+    }
+    fn tcp(&self) -> &TcpStream {
+        &self.sock
     }
 }
 
@@ -128,14 +176,67 @@ fn connection<S: Conn>(mut stream: S, handler: &Handler) {
             )
         });
         // Never the query string: it carries codes, states and PKCE material.
-        eprintln!("{} {} {}", req.method, req.path, resp.status);
-        if resp.drop_connection {
-            // No close_notify either: to the client this looks like a cut connection.
-            return;
+        match resp.fault {
+            Some(f) => eprintln!("{} {} {} (fault {f})", req.method, req.path, resp.status),
+            None => eprintln!("{} {} {}", req.method, req.path, resp.status),
         }
-        let keep = keep_alive && !resp.exit_after;
-        if write_response(&mut stream, &resp, keep).is_err() {
-            return;
+        let mut keep = keep_alive && !resp.exit_after;
+        // Every early `return` below drops the socket without close_notify: to
+        // the client that is a cut connection, which is the point.
+        match resp.delivery {
+            Delivery::Normal => {
+                if write_response(&mut stream, &resp, keep).is_err() {
+                    return;
+                }
+            }
+            Delivery::Drop => return,
+            Delivery::Cut => {
+                let head = head(&resp, resp.body.len() as u64, false);
+                let out = if resp.body.is_empty() {
+                    head[..head.len() / 2].to_vec()
+                } else {
+                    [head.as_slice(), &resp.body[..resp.body.len() / 2]].concat()
+                };
+                let _ = stream.write_all(&out).and_then(|_| stream.flush());
+                return;
+            }
+            Delivery::Stall(d) => {
+                wait_for_client(stream.tcp(), d);
+                return;
+            }
+            Delivery::NeverFinish(d) => {
+                let promised = resp.body.len() as u64 + resp.body.len().max(1024) as u64;
+                let out = [head(&resp, promised, true).as_slice(), &resp.body].concat();
+                if stream.write_all(&out).and_then(|_| stream.flush()).is_ok() {
+                    wait_for_client(stream.tcp(), d);
+                }
+                return;
+            }
+            Delivery::Delay(d) => {
+                if wait_for_client(stream.tcp(), d) {
+                    return;
+                }
+                // Bytes read raw while waiting are lost to TLS: this answer is the last.
+                keep = false;
+                if write_response(&mut stream, &resp, false).is_err() {
+                    return;
+                }
+            }
+            Delivery::Trickle(bps) => {
+                let out = [
+                    head(&resp, resp.body.len() as u64, keep).as_slice(),
+                    &resp.body,
+                ]
+                .concat();
+                if write_trickle(&mut stream, &out, bps).is_err() {
+                    return;
+                }
+            }
+            Delivery::Oversized(n) => {
+                if write_oversized(&mut stream, &resp, n, keep).is_err() {
+                    return;
+                }
+            }
         }
         if resp.exit_after {
             stream.close();
@@ -236,15 +337,17 @@ fn read_request<S: Read>(stream: &mut S, buf: &mut Vec<u8>) -> Result<(Request, 
     }
 }
 
-fn reason(status: u16) -> &'static str {
+pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
         204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        407 => "Proxy Authentication Required",
         409 => "Conflict",
         410 => "Gone",
         411 => "Length Required",
@@ -252,7 +355,11 @@ fn reason(status: u16) -> &'static str {
         413 => "Payload Too Large",
         428 => "Precondition Required",
         431 => "Request Header Fields Too Large",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => "Unknown",
     }
 }
@@ -262,6 +369,14 @@ fn write_response<S: Write>(
     resp: &Response,
     keep_alive: bool,
 ) -> std::io::Result<()> {
+    let mut out = head(resp, resp.body.len() as u64, keep_alive);
+    out.extend_from_slice(&resp.body);
+    stream.write_all(&out)?;
+    stream.flush()
+}
+
+/// Status line and headers, announcing `content_length` body bytes.
+fn head(resp: &Response, content_length: u64, keep_alive: bool) -> Vec<u8> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     // Google dates every response; clients may use it as the server's clock.
     head.push_str(&format!(
@@ -271,14 +386,99 @@ fn write_response<S: Write>(
     for (n, v) in &resp.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
+    head.push_str(&format!("Content-Length: {content_length}\r\n"));
     if !keep_alive {
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    let mut out = head.into_bytes();
-    out.extend_from_slice(&resp.body);
-    stream.write_all(&out)?;
+    head.into_bytes()
+}
+
+/// Waits up to `d` for the client to close; true if it did (or the socket broke).
+/// Whatever the client sends meanwhile is read raw and discarded.
+fn wait_for_client(tcp: &TcpStream, d: Duration) -> bool {
+    let deadline = Instant::now() + d.min(MAX_MISBEHAVIOUR);
+    let mut sink = [0u8; 4096];
+    let mut tcp = tcp;
+    let closed = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break false;
+        }
+        // A zero timeout means "block forever" to the OS; never pass it.
+        if tcp
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .is_err()
+        {
+            break true;
+        }
+        match tcp.read(&mut sink) {
+            Ok(0) => break true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break true,
+        }
+    };
+    let _ = tcp.set_read_timeout(None);
+    closed
+}
+
+/// Sends `data` at about `bps` bytes per second (a chunk every 100 ms, or one
+/// byte at a time below 10 B/s); gives up after `MAX_MISBEHAVIOUR`.
+fn write_trickle<S: Write>(stream: &mut S, data: &[u8], bps: u64) -> std::io::Result<()> {
+    let bps = bps.max(1);
+    let (chunk, every) = if bps >= 10 {
+        ((bps / 10) as usize, Duration::from_millis(100))
+    } else {
+        (1, Duration::from_millis(1000 / bps))
+    };
+    let start = Instant::now();
+    for (i, piece) in data.chunks(chunk).enumerate() {
+        if i > 0 {
+            // The server's pacing, not synchronisation: this *is* the fault.
+            std::thread::sleep(every);
+        }
+        if start.elapsed() > MAX_MISBEHAVIOUR {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        stream.write_all(piece)?;
+        stream.flush()?;
+    }
+    Ok(())
+}
+
+/// Streams a valid JSON document of exactly `n` bytes without holding it in memory.
+fn write_oversized<S: Write>(
+    stream: &mut S,
+    resp: &Response,
+    n: u64,
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    const PREFIX: &[u8] = b"{\"kind\":\"calendar#events\",\"items\":[],\"padding\":\"";
+    const SUFFIX: &[u8] = b"\"}";
+    let (prefix, filler, suffix): (&[u8], u8, &[u8]) = if n >= (PREFIX.len() + SUFFIX.len()) as u64
+    {
+        (PREFIX, b'x', SUFFIX)
+    } else if n >= 2 {
+        (b"{", b' ', b"}")
+    } else {
+        (b"", b' ', b"")
+    };
+    stream.write_all(&head(resp, n, keep_alive))?;
+    stream.write_all(prefix)?;
+    let mut left = n - (prefix.len() + suffix.len()) as u64;
+    let block = [filler; 64 * 1024];
+    while left > 0 {
+        let k = left.min(block.len() as u64) as usize;
+        stream.write_all(&block[..k])?;
+        left -= k as u64;
+    }
+    stream.write_all(suffix)?;
     stream.flush()
 }
 

@@ -6,10 +6,12 @@ mod calendar_list;
 mod clock;
 mod control;
 mod device;
+mod fault;
 mod http;
 mod instances;
 mod list;
 mod oauth;
+mod proxy;
 mod recurrence;
 mod revoke;
 mod schema;
@@ -55,8 +57,12 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// The TLS port: everything Google would serve.
+/// The TLS port: everything Google would serve, unless a queued fault intervenes.
 fn google(shared: &Shared, req: &Request) -> Response {
+    fault::intercept(shared, req, |req| google_route(shared, req))
+}
+
+fn google_route(shared: &Shared, req: &Request) -> Response {
     match req.path.as_str() {
         "/o/oauth2/v2/auth" => oauth::authorization_endpoint(shared, req),
         "/token" => oauth::token_endpoint(shared, req),
@@ -87,16 +93,19 @@ fn run() -> Result<(), String> {
     let ca_file = dir.join("ca.pem");
     std::fs::write(&ca_file, &tls.ca_pem).map_err(|e| format!("{}: {e}", ca_file.display()))?;
 
-    let google_listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let control_listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let port = google_listener
-        .local_addr()
-        .map_err(|e| e.to_string())?
-        .port();
-    let control_port = control_listener
-        .local_addr()
-        .map_err(|e| e.to_string())?
-        .port();
+    let bind = || -> Result<(TcpListener, u16), String> {
+        let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let port = l.local_addr().map_err(|e| e.to_string())?.port();
+        Ok((l, port))
+    };
+    let (google_listener, port) = bind()?;
+    let (control_listener, control_port) = bind()?;
+    let (untrusted_listener, untrusted_port) = bind()?;
+    let (wrong_host_listener, wrong_host_port) = bind()?;
+    let (expired_listener, expired_port) = bind()?;
+    let (proxy_listener, proxy_port) = bind()?;
+    // A port nobody listens on (bound, then released): "connection refused".
+    let (_, refused_port) = bind()?;
 
     let shared: Shared = Arc::new(Mutex::new(state::State::new(port)));
     let line = json!({
@@ -115,15 +124,37 @@ fn run() -> Result<(), String> {
         "device_client_secret": state::DEVICE_CLIENT_SECRET,
         "device_endpoint": format!("https://127.0.0.1:{port}/device/code"),
         "revoke_endpoint": format!("https://127.0.0.1:{port}/revoke"),
+        "tls_untrusted_base": format!("https://127.0.0.1:{untrusted_port}"),
+        "tls_wrong_host_base": format!("https://127.0.0.1:{wrong_host_port}"),
+        "tls_expired_base": format!("https://127.0.0.1:{expired_port}"),
+        "refused_base": format!("https://127.0.0.1:{refused_port}"),
+        "proxy": format!("http://127.0.0.1:{proxy_port}"),
+        "proxy_port": proxy_port,
+        "proxy_user": state::PROXY_USER,
+        "proxy_password": state::PROXY_PASSWORD,
     });
 
     let s = shared.clone();
     let control_handler: Handler = Arc::new(move |req| control::handle(&s, req));
-    std::thread::spawn(move || http::serve(control_listener, None, control_handler));
+    std::thread::spawn(move || http::serve(control_listener, None, control_handler, None));
     let s = shared.clone();
     let google_handler: Handler = Arc::new(move |req| google(&s, req));
+    let s = shared.clone();
+    // Counts TCP connections (so TLS handshakes) on the real Google port only.
+    let on_accept: http::OnAccept = Arc::new(move || state::lock(&s).count("connections"));
     let tls_config = tls.server_config.clone();
-    std::thread::spawn(move || http::serve(google_listener, Some(tls_config), google_handler));
+    let h = google_handler.clone();
+    std::thread::spawn(move || http::serve(google_listener, Some(tls_config), h, Some(on_accept)));
+    for (listener, config) in [
+        (untrusted_listener, tls.untrusted.clone()),
+        (wrong_host_listener, tls.wrong_host.clone()),
+        (expired_listener, tls.expired.clone()),
+    ] {
+        let h = google_handler.clone();
+        std::thread::spawn(move || http::serve(listener, Some(config), h, None));
+    }
+    let s = shared.clone();
+    std::thread::spawn(move || proxy::serve(proxy_listener, s));
 
     // Only after both listeners are serving: the line is the readiness signal.
     let mut out = std::io::stdout().lock();

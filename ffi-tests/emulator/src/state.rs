@@ -128,7 +128,22 @@ pub struct Toggles {
     pub refuse_restore: bool,
     /// Calendar API requests still to be processed but answered by closing the connection.
     pub drop_responses: u64,
+    pub proxy: ProxyToggles,
 }
+
+/// The CONNECT proxy's behaviour (/control/proxy).
+#[derive(Default, Clone, Copy)]
+pub struct ProxyToggles {
+    /// Require `Proxy-Authorization: Basic` with PROXY_USER:PROXY_PASSWORD.
+    pub auth: bool,
+    /// Answer 502 to every CONNECT.
+    pub refuse: bool,
+    /// Close each tunnel after relaying the first KiB from the server.
+    pub die_mid_tunnel: bool,
+}
+
+pub const PROXY_USER: &str = "pbx";
+pub const PROXY_PASSWORD: &str = "proxy-s3cret";
 
 /// Google's default reminder on calendars the user can write to.
 pub fn default_reminders(access_role: &str) -> Value {
@@ -225,6 +240,8 @@ pub struct State {
     pub toggles: Toggles,
     pub calendars: Vec<Calendar>,
     pub counters: BTreeMap<String, u64>,
+    /// Queued faults for the Google port, in the order they were added.
+    pub faults: Vec<crate::fault::Fault>,
     /// `events.<method>` → the last sendUpdates value (None = parameter absent).
     pub last_send_updates: BTreeMap<String, Option<String>>,
     /// Every secret ever issued or held, for test runners grepping logs; survives reset.
@@ -276,8 +293,16 @@ impl State {
             toggles: Toggles::default(),
             calendars: seed_calendars(1),
             counters: BTreeMap::new(),
+            faults: Vec::new(),
             last_send_updates: BTreeMap::new(),
-            secrets: vec![DEFAULT_CLIENT_SECRET.into(), DEVICE_CLIENT_SECRET.into()],
+            secrets: vec![
+                DEFAULT_CLIENT_SECRET.into(),
+                DEVICE_CLIENT_SECRET.into(),
+                PROXY_PASSWORD.into(),
+                // The Proxy-Authorization credential as sent on the wire.
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{PROXY_USER}:{PROXY_PASSWORD}")),
+            ],
             change_seq: 1,
             tokens_issued: 0,
             list_epoch: 1,
@@ -303,6 +328,7 @@ impl State {
         self.calendars = seed_calendars(self.change_seq);
         self.list_epoch = self.change_seq;
         self.counters.clear();
+        self.faults.clear();
         self.last_send_updates.clear();
     }
 

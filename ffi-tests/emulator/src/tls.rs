@@ -1,5 +1,6 @@
 //! A throw-away CA and a server certificate for 127.0.0.1/localhost, so the
-//! library under test can be pointed at a CA file instead of the web PKI.
+//! library under test can be pointed at a CA file instead of the web PKI;
+//! plus deliberately bad certificates for the TLS-failure listeners.
 
 use std::sync::Arc;
 
@@ -13,15 +14,22 @@ use rustls::ServerConfig;
 pub struct Tls {
     pub ca_pem: String,
     pub server_config: Arc<ServerConfig>,
+    /// Leaf from a second CA that is never published.
+    pub untrusted: Arc<ServerConfig>,
+    /// Published CA, but the certificate names only `wrong.example`.
+    pub wrong_host: Arc<ServerConfig>,
+    /// Published CA and right names, valid only in 2000.
+    pub expired: Arc<ServerConfig>,
 }
 
-pub fn generate() -> Result<Tls, String> {
-    let err = |e: rcgen::Error| e.to_string();
+fn err(e: rcgen::Error) -> String {
+    e.to_string()
+}
 
+fn ca(name: &str) -> Result<(String, Issuer<'static, KeyPair>), String> {
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "gcal-emulator throw-away CA");
+    ca.distinguished_name.push(DnType::CommonName, name);
     ca.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,
@@ -29,17 +37,24 @@ pub fn generate() -> Result<Tls, String> {
     ];
     let ca_key = KeyPair::generate().map_err(err)?;
     let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
-    let issuer = Issuer::new(ca, ca_key);
+    Ok((ca_cert.pem(), Issuer::new(ca, ca_key)))
+}
 
-    let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+/// A server config with a leaf for `names`, signed by `issuer`; `edit` adjusts the params.
+fn leaf_config(
+    names: &[&str],
+    issuer: &Issuer<'static, KeyPair>,
+    edit: impl FnOnce(&mut CertificateParams),
+) -> Result<Arc<ServerConfig>, String> {
+    let mut leaf = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
         .map_err(err)?;
-    leaf.distinguished_name
-        .push(DnType::CommonName, "127.0.0.1");
+    leaf.distinguished_name.push(DnType::CommonName, names[0]);
     leaf.use_authority_key_identifier_extension = true;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    edit(&mut leaf);
     let leaf_key = KeyPair::generate().map_err(err)?;
-    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(err)?;
+    let leaf_cert = leaf.signed_by(&leaf_key, issuer).map_err(err)?;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
@@ -52,9 +67,21 @@ pub fn generate() -> Result<Tls, String> {
         )
         .map_err(|e| e.to_string())?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
 
+pub fn generate() -> Result<Tls, String> {
+    let (ca_pem, issuer) = ca("gcal-emulator throw-away CA")?;
+    let (_, rogue) = ca("gcal-emulator unpublished CA")?;
+    let here = ["127.0.0.1", "localhost"];
     Ok(Tls {
-        ca_pem: ca_cert.pem(),
-        server_config: Arc::new(config),
+        ca_pem,
+        server_config: leaf_config(&here, &issuer, |_| {})?,
+        untrusted: leaf_config(&here, &rogue, |_| {})?,
+        wrong_host: leaf_config(&["wrong.example"], &issuer, |_| {})?,
+        expired: leaf_config(&here, &issuer, |p| {
+            p.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        })?,
     })
 }

@@ -163,6 +163,11 @@ impl Emu {
         }
     }
 
+    /// The client config trusting only the published CA.
+    pub fn client_config(&self) -> Arc<ClientConfig> {
+        self.tls.clone()
+    }
+
     pub fn https(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
         let port = self.info["https_port"].as_u64().unwrap();
         let sock = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();

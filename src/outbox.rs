@@ -1,0 +1,279 @@
+//! Pure outbox logic: what waits to be sent, coalescing per meeting, how a
+//! failure is classified, when to try again, and the circuit breaker. The
+//! client persists it (store::journal) and drains it (gs_gcal_sync).
+
+use crate::error::Error;
+use crate::meeting::Meeting;
+use serde::{Deserialize, Serialize};
+
+/// Most operations waiting at once; beyond, a call fails with
+/// GS_GCAL_OUTBOX_FULL rather than drop anything.
+pub const MAX_ENTRIES: usize = 1000;
+/// Backoff: full jitter over base·2^attempts seconds, capped.
+const BACKOFF_BASE: u64 = 2;
+const BACKOFF_CAP: u64 = 3600;
+/// Pause of all writes after Google's quotaExceeded.
+pub const QUOTA_PAUSE: i64 = 3600;
+/// Consecutive transport/server failures that open the circuit, and how
+/// long it stays open (doubling, capped).
+const CIRCUIT_THRESHOLD: u32 = 5;
+const CIRCUIT_OPEN: i64 = 30;
+const CIRCUIT_OPEN_CAP: i64 = 900;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    Push(Box<Meeting>),
+    Cancel { time_zone: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Arrival order: entries are sent oldest first.
+    pub seq: u64,
+    pub meeting_id: String,
+    /// One occurrence (original local start), or the whole meeting.
+    pub occurrence: Option<String>,
+    pub op: Op,
+    /// Unix seconds of the first operation now merged into this entry.
+    pub enqueued_at: i64,
+    pub attempts: u32,
+    /// Unix seconds before which it is not tried again.
+    pub next_attempt_at: i64,
+    /// Whether an attempt may have reached Google (a lost answer): then a
+    /// queued create followed by a cancel must still send the cancel.
+    pub maybe_sent: bool,
+    pub last_error: Option<(i32, String)>,
+}
+
+impl Entry {
+    fn same_key(&self, meeting_id: &str, occurrence: &Option<String>) -> bool {
+        self.meeting_id == meeting_id && &self.occurrence == occurrence
+    }
+}
+
+/// A change to persist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Put(Entry),
+    Del(u64),
+}
+
+/// Adds `e` to the queue, merging with what waits for the same meeting:
+/// create/edit then edit → the latest version once; create then cancel of
+/// a meeting that never reached Google → nothing; anything then cancel of
+/// the whole meeting → the cancel (queued occurrence changes dropped);
+/// cancel then push → the push (it restores). `reached_google`: the
+/// meeting's event exists in Google already. Returns what to persist.
+pub fn enqueue(queue: &mut Vec<Entry>, mut e: Entry, reached_google: bool) -> Result<Vec<Change>, Error> {
+    let mut changes = Vec::new();
+    let whole_cancel = e.occurrence.is_none() && matches!(e.op, Op::Cancel { .. });
+    if whole_cancel {
+        // Occurrence changes of a meeting being cancelled are moot.
+        queue.retain(|x| {
+            let moot = x.meeting_id == e.meeting_id && x.occurrence.is_some();
+            if moot {
+                changes.push(Change::Del(x.seq));
+            }
+            !moot
+        });
+    }
+    if let Some(pos) = queue.iter().position(|x| x.same_key(&e.meeting_id, &e.occurrence)) {
+        let old = queue.remove(pos);
+        changes.push(Change::Del(old.seq));
+        let never_sent = !old.maybe_sent && !reached_google && matches!(old.op, Op::Push(_));
+        if whole_cancel && never_sent {
+            return Ok(changes);
+        }
+        // The merged entry keeps the older arrival and age, and the
+        // knowledge that an earlier attempt may have reached Google.
+        e.enqueued_at = old.enqueued_at;
+        e.maybe_sent |= old.maybe_sent;
+    } else if queue.len() >= MAX_ENTRIES {
+        return Err(Error::OutboxFull(format!(
+            "the outbox holds {MAX_ENTRIES} operations waiting for Google; nothing was stored \
+             (call gs_gcal_sync when Google is reachable)"
+        )));
+    }
+    queue.push(e.clone());
+    changes.push(Change::Put(e));
+    Ok(changes)
+}
+
+/// How a failed send is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Network, TLS handshake, timeouts, 5xx: back off and retry.
+    Retry,
+    /// 429 / 403 rate limits: retry after Google's Retry-After or backoff.
+    RateLimited(Option<u64>),
+    /// 403 quotaExceeded: pause all writes for a long while.
+    Quota,
+    /// Authorization or configuration broken: wait until the admin acts.
+    Wait,
+    /// The request itself is wrong: report and park, never retry.
+    Permanent,
+}
+
+pub fn classify(e: &Error) -> Class {
+    use Error::*;
+    match e {
+        Connect(_) | Timeout(_) | NetworkIo(_) | HttpProtocol(_) | Tls(_) | ApiServerError(_)
+        | ApiBadResponse(_) | ResponseTooLarge(_) | ClockNotSet(_) | StorageIo(_) => Class::Retry,
+        ApiRateLimited { retry_after, .. } => Class::RateLimited(*retry_after),
+        ApiQuotaExceeded(_) => Class::Quota,
+        NotConfigured | NotAuthorized | ReauthRequired(_) | InvalidClient(_) | DeletedClient(_)
+        | UnauthorizedClient(_) | AdminPolicyEnforced(_) | OrgInternal(_) | InvalidGrant(_)
+        | ApiUnauthorized(_) | CertUntrusted(_) | InsecureUrl(_) | CaFile(_) | OAuthOther(_)
+        | OAuthInvalidRequest(_) | InvalidScope(_) | ScopeNotGranted(_) | NoRefreshToken => Class::Wait,
+        _ => Class::Permanent,
+    }
+}
+
+/// Seconds to wait after `attempts` failures: full jitter (AWS
+/// architecture blog) over an exponentially growing, capped window, so
+/// many PBXes never retry in lockstep. `random` is any random number.
+pub fn backoff(attempts: u32, random: u64) -> u64 {
+    let window = BACKOFF_BASE.saturating_mul(1u64 << attempts.min(20)).min(BACKOFF_CAP);
+    1 + random % window
+}
+
+/// Stops hammering Google when everything fails: after several consecutive
+/// transport or server failures no request is sent until a pause ends;
+/// then one probe decides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Circuit {
+    failures: u32,
+    opened: u32,
+    /// Unix seconds until which it is open (0 = closed).
+    pub open_until: i64,
+}
+
+impl Circuit {
+    pub fn allows(&self, now: i64) -> bool {
+        now >= self.open_until
+    }
+    pub fn success(&mut self) {
+        *self = Circuit::default();
+    }
+    pub fn failure(&mut self, now: i64) {
+        self.failures += 1;
+        if self.failures >= CIRCUIT_THRESHOLD {
+            let pause = (CIRCUIT_OPEN << self.opened.min(8)).min(CIRCUIT_OPEN_CAP);
+            self.open_until = now + pause;
+            self.opened += 1;
+            // The next failure after the pause (the probe) reopens at once.
+            self.failures = CIRCUIT_THRESHOLD - 1;
+        }
+    }
+    pub fn state(&self, now: i64) -> &'static str {
+        if now < self.open_until {
+            "open"
+        } else if self.failures > 0 {
+            "degraded"
+        } else {
+            "closed"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(id: &str, seq: u64, subject: &str) -> Entry {
+        let m = Meeting { meeting_id: id.into(), subject: subject.into(), ..Meeting::default() };
+        Entry {
+            seq,
+            meeting_id: id.into(),
+            occurrence: None,
+            op: Op::Push(Box::new(m)),
+            enqueued_at: seq as i64,
+            attempts: 0,
+            next_attempt_at: 0,
+            maybe_sent: false,
+            last_error: None,
+        }
+    }
+
+    fn cancel(id: &str, seq: u64, occurrence: Option<&str>) -> Entry {
+        Entry { occurrence: occurrence.map(str::to_owned), op: Op::Cancel { time_zone: None }, ..push(id, seq, "") }
+    }
+
+    #[test]
+    fn coalescing_per_meeting() {
+        let mut q = Vec::new();
+        enqueue(&mut q, push("a", 1, "v1"), false).unwrap();
+        enqueue(&mut q, push("b", 2, "b1"), false).unwrap();
+        // create + edit → one write of the latest version, keeping its age
+        let ch = enqueue(&mut q, push("a", 3, "v2"), false).unwrap();
+        assert_eq!(ch[0], Change::Del(1));
+        assert_eq!(q.len(), 2);
+        let a = q.iter().find(|e| e.meeting_id == "a").unwrap();
+        assert!(matches!(&a.op, Op::Push(m) if m.subject == "v2"));
+        assert_eq!(a.enqueued_at, 1);
+        // create + cancel before it ever reached Google → nothing
+        enqueue(&mut q, cancel("a", 4, None), false).unwrap();
+        assert!(q.iter().all(|e| e.meeting_id != "a"));
+        // edit of a meeting Google has + cancel → the cancel
+        enqueue(&mut q, push("c", 5, "c2"), true).unwrap();
+        enqueue(&mut q, cancel("c", 6, None), true).unwrap();
+        assert!(matches!(q.iter().find(|e| e.meeting_id == "c").unwrap().op, Op::Cancel { .. }));
+        // a create whose attempt may have reached Google, then cancel → cancel
+        let mut maybe = push("d", 7, "d1");
+        maybe.maybe_sent = true;
+        enqueue(&mut q, maybe, false).unwrap();
+        enqueue(&mut q, cancel("d", 8, None), false).unwrap();
+        assert!(matches!(q.iter().find(|e| e.meeting_id == "d").unwrap().op, Op::Cancel { .. }));
+        // occurrence changes are dropped by a whole cancel
+        enqueue(&mut q, cancel("e", 9, Some("2024-05-06T10:00")), true).unwrap();
+        enqueue(&mut q, cancel("e", 10, None), true).unwrap();
+        assert_eq!(q.iter().filter(|e| e.meeting_id == "e").count(), 1);
+        // cancel then push → the push
+        enqueue(&mut q, push("e", 11, "back"), true).unwrap();
+        assert!(matches!(q.iter().find(|e| e.meeting_id == "e").unwrap().op, Op::Push(_)));
+    }
+
+    #[test]
+    fn bounded_never_silent() {
+        let mut q: Vec<Entry> = (0..MAX_ENTRIES as u64).map(|i| push(&format!("m{i}"), i, "")).collect();
+        assert!(matches!(enqueue(&mut q, push("new", 99_999, ""), false), Err(Error::OutboxFull(_))));
+        // merging into an existing entry still works when full
+        assert!(enqueue(&mut q, push("m5", 100_000, "edit"), false).is_ok());
+        assert_eq!(q.len(), MAX_ENTRIES);
+    }
+
+    #[test]
+    fn classes() {
+        assert_eq!(classify(&Error::Timeout("t".into())), Class::Retry);
+        assert_eq!(classify(&Error::ApiServerError("s".into())), Class::Retry);
+        assert_eq!(classify(&Error::ApiRateLimited { text: "r".into(), retry_after: Some(7) }), Class::RateLimited(Some(7)));
+        assert_eq!(classify(&Error::ApiQuotaExceeded("q".into())), Class::Quota);
+        assert_eq!(classify(&Error::ReauthRequired("r".into())), Class::Wait);
+        assert_eq!(classify(&Error::ApiBadRequest("b".into())), Class::Permanent);
+        assert_eq!(classify(&Error::ApiForbidden("f".into())), Class::Permanent);
+    }
+
+    #[test]
+    fn backoff_is_jittered_and_capped() {
+        assert_eq!(backoff(0, 0), 1);
+        assert!(backoff(0, u64::MAX) <= 2);
+        assert!((1..=64).contains(&backoff(5, 12345)));
+        assert!(backoff(40, u64::MAX) <= 3600);
+    }
+
+    #[test]
+    fn circuit_opens_after_repeated_failures_and_probes() {
+        let mut c = Circuit::default();
+        for _ in 0..4 {
+            c.failure(100);
+        }
+        assert!(c.allows(100));
+        c.failure(100);
+        assert!(!c.allows(100) && c.allows(130));
+        assert_eq!(c.state(100), "open");
+        c.failure(130); // the probe failed: open again, longer
+        assert!(!c.allows(150) && c.allows(190));
+        c.success();
+        assert_eq!(c.state(190), "closed");
+    }
+}
