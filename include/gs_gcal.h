@@ -1107,12 +1107,15 @@ gs_gcal_result gs_gcal_list_calendars(struct gs_gcal *h,
  * do, or null), "pending_revocations" (int), "device" (null, or
  * {"user_code", "verification_url", "expires_in", "interval"} while a
  * device authorization is in progress), "last_error" (null or
- * {"code": int, "message": string}), "version". Fields may be added.
+ * {"code": int, "message": string}), "health" (outbox depth and oldest
+ * age, next attempt, last success, last failure with its class, circuit
+ * breaker, quota pause, parked operations), "version". Fields may be added.
  *
  * `buf`/`len`/`needed` as in `gs_gcal_auth_url`. Returns GS_GCAL_OK,
  * GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL (not recorded as the
- * last error, so a size query does not change the size). No I/O; waits
- * only while another thread's call on the same handle is in progress.
+ * last error, so a size query does not change the size). No I/O and never
+ * waits: it reads a snapshot taken at the end of the handle's last call,
+ * so it answers at once even while another thread is in a network call.
  */
 GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_status_json(const struct gs_gcal *h,
