@@ -117,7 +117,14 @@ pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<
     );
     let r = http.api("DELETE", &url, token, None)?;
     match r.status {
-        200 | 204 | 404 | 410 => Ok(r.date),
+        // Google answers 204 No Content; a 200 with a body is someone else
+        // (a captive portal's "sign in" page), not a deletion.
+        204 | 404 | 410 => Ok(r.date),
+        200 if r.body.iter().all(u8::is_ascii_whitespace) => Ok(r.date),
+        200 => Err(Error::ApiBadResponse(format!(
+            "{}: answered 200 with a body to a deletion (a proxy or captive portal?)",
+            to.base
+        ))),
         _ => Err(api_error(&r)),
     }
 }

@@ -45,6 +45,11 @@ pub struct Config {
     pub ca_file: Option<String>,
     pub connect_timeout_ms: u32,
     pub timeout_ms: u32,
+    /// HTTP CONNECT proxy `http://[user:password@]host:port` ("" = none).
+    /// Holds a password: never echoed.
+    pub proxy: String,
+    /// Hosts reached without the proxy: `host`, `.domain` or `*`.
+    pub no_proxy: Vec<String>,
     /// Bound of one whole C call, however many requests it makes.
     pub call_timeout_ms: u32,
     pub calendar_id: String,
@@ -72,6 +77,8 @@ impl Default for Config {
             connect_timeout_ms: 10_000,
             timeout_ms: 30_000,
             call_timeout_ms: 60_000,
+            proxy: String::new(),
+            no_proxy: Vec::new(),
             calendar_id: "primary".into(),
             instance_id: String::new(),
             zoneinfo_dir: "/usr/share/zoneinfo".into(),
@@ -138,6 +145,18 @@ impl Config {
                 return Ok(Effect::RebuildAgent);
             }
             "call_timeout_ms" => self.call_timeout_ms = millis(key, value)?,
+            "proxy" => {
+                if !value.is_empty() {
+                    parse_proxy(value)?;
+                }
+                self.proxy = value.into();
+                return Ok(Effect::RebuildAgent);
+            }
+            "no_proxy" => {
+                self.no_proxy =
+                    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                return Ok(Effect::RebuildAgent);
+            }
             "calendar_id" => {
                 if value.is_empty() || value.chars().any(|c| c.is_control() || c == '/') {
                     return Err(Error::InvalidOptionValue(
@@ -221,6 +240,32 @@ fn is_loopback(host: &str) -> bool {
         || h.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
 }
 
+/// A proxy URL's parts: host, port, user, password. Errors never quote the
+/// value (it may hold a password).
+pub fn parse_proxy(value: &str) -> Result<(String, u16, Option<String>, Option<String>)> {
+    let bad = |why: &str| Error::InvalidOptionValue(format!("proxy: {why} (expected http://[user:password@]host:port)"));
+    let rest = value.strip_prefix("http://").ok_or_else(|| bad("only http:// CONNECT proxies are supported"))?;
+    let rest = rest.trim_end_matches('/');
+    let (userinfo, hostport) = match rest.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, rest),
+    };
+    let (host, port) = hostport.rsplit_once(':').ok_or_else(|| bad("port missing"))?;
+    let port: u16 = port.parse().map_err(|_| bad("bad port"))?;
+    if host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+        return Err(bad("bad host"));
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| bad("bad user or password encoding"));
+    let (user, pass) = match userinfo {
+        None => (None, None),
+        Some(u) => match u.split_once(':') {
+            Some((a, b)) => (Some(decode(a)?), Some(decode(b)?)),
+            None => (Some(decode(u)?), None),
+        },
+    };
+    Ok((host.trim_start_matches('[').trim_end_matches(']').to_owned(), port, user, pass))
+}
+
 fn millis(key: &str, value: &str) -> Result<u32> {
     match value.parse::<u32>() {
         Ok(v) if (1..=600_000).contains(&v) => Ok(v),
@@ -264,6 +309,19 @@ mod tests {
         for bad in ["0", "-1", "600001", "", "1e3"] {
             assert!(matches!(c.set("timeout_ms", bad), Err(Error::InvalidOptionValue(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn proxies() {
+        assert_eq!(parse_proxy("http://pbx:s%3Acret@10.0.0.1:3128").unwrap(),
+            ("10.0.0.1".into(), 3128, Some("pbx".into()), Some("s:cret".into())));
+        assert_eq!(parse_proxy("http://proxy.lan:8080/").unwrap().0, "proxy.lan");
+        for bad in ["https://p:1", "http://p", "http://p:x", "socks5://p:1"] {
+            let e = parse_proxy(bad).unwrap_err();
+            assert!(matches!(e, Error::InvalidOptionValue(_)), "{bad}");
+        }
+        let e = parse_proxy("http://u:topsecret@h:badport").unwrap_err();
+        assert!(!e.to_string().contains("topsecret"));
     }
 
     #[test]

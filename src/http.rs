@@ -72,7 +72,8 @@ impl Http {
             .tls_config(tls)
             .https_only(false) // http allowed only for loopback, checked in config
             .http_status_as_error(false)
-            .proxy(None) // deterministic: no proxy from the environment
+            // Only the configured proxy: never one from the environment.
+            .proxy(proxy(cfg)?)
             .max_redirects(0) // Google's APIs do not redirect; a redirect is an error
             .timeout_connect(Some(Duration::from_millis(cfg.connect_timeout_ms.into())))
             .timeout_global(Some(Duration::from_millis(cfg.timeout_ms.into())))
@@ -146,6 +147,24 @@ impl Http {
         let resp = result.map_err(|e| transport(url, e))?;
         read(url, resp)
     }
+}
+
+fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>> {
+    if cfg.proxy.is_empty() {
+        return Ok(None);
+    }
+    let (host, port, user, pass) = crate::config::parse_proxy(&cfg.proxy)?;
+    let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http).host(&host).port(port);
+    if let Some(u) = &user {
+        b = b.username(u);
+    }
+    if let Some(p) = &pass {
+        b = b.password(p);
+    }
+    for expr in &cfg.no_proxy {
+        b = b.no_proxy(expr);
+    }
+    b.build().map(Some).map_err(|_| Error::InvalidOptionValue("proxy: not usable".into()))
 }
 
 fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Reply> {
@@ -274,6 +293,10 @@ fn transport(url: &str, e: ureq::Error) -> Error {
         ureq::Error::RequireHttpsOnly(_) | ureq::Error::TlsRequired => {
             Error::InsecureUrl(format!("{at}: https required"))
         }
+        ureq::Error::ConnectProxyFailed(why) => {
+            Error::Connect(format!("{at}: the proxy refused the tunnel ({})", crate::oauth::printable(&why)))
+        }
+        ureq::Error::InvalidProxyUrl => Error::InvalidOptionValue("proxy: not a usable URL".into()),
         ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
             Error::HttpProtocol(format!("{at}: unexpected redirect"))
         }
