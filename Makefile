@@ -22,7 +22,7 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
 
 .PHONY: all lib header header-check docs-check emulator demo test setup setup-host cargo-test \
-        ctest ctest-clock ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
+        ctest ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
         linkline-check size bench clean FORCE
 
 all: lib
@@ -91,7 +91,7 @@ demo: setup-host
 
 # --- tests --------------------------------------------------------------------
 test: setup
-	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-clock ctest-asan ctest-valgrind \
+	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-clock ctest-tsan ctest-asan ctest-valgrind \
 	    test-armv7 test-aarch64
 	@echo "make test: all suites passed"
 
@@ -104,6 +104,16 @@ ctest: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
 # A cold-booted PBX before NTP, faked with libfaketime (host only).
 ctest-clock: lib emulator build/$(HOST)/test_clock
 	$(RUN) --wrap "faketime 2001-01-01" build/$(HOST)/test_clock
+
+# Several threads on one handle under ThreadSanitizer (the C side; the
+# library's own locking is Rust's std Mutex).
+build/tsan/%: ffi-tests/c/%.c $(CSRC) build/$(HOST)/libgs_gcal.a
+	@mkdir -p build/tsan
+	gcc $(CSTRICT) -g -O1 -fsanitize=thread $(CINC) -o $@ $< $(HARNESS) \
+	    build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
+
+ctest-tsan: lib emulator build/tsan/test_threads
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/ffi-tests/tsan.supp" $(RUN) build/tsan/test_threads
 
 ctest-asan: lib emulator $(addprefix build/asan/,$(CTESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

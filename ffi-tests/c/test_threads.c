@@ -11,8 +11,8 @@
 #include "gs_gcal.h"
 #include "harness.h"
 
-#define PUSHERS 4
-#define ROUNDS 3
+#define PUSHERS 8
+#define ROUNDS 5
 
 static gs_gcal *shared;
 static int push_failures, status_failures;
@@ -90,11 +90,11 @@ int main(void) {
     for (p = events; (p = strstr(p, "\"kind\":\"calendar#event\"")) != NULL; p++)
         kinds++;
     CHECK(kinds == PUSHERS);
-    CHECK(strstr(events, "Meeting 0 round 2") != NULL);
-    CHECK(strstr(events, "Meeting 3 round 2") != NULL);
+    CHECK(strstr(events, "Meeting 0 round 4") != NULL);
+    CHECK(strstr(events, "Meeting 7 round 4") != NULL);
     CHECK(h_control(&emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
-    CHECK(strstr(counters, "\"events.insert\":12") != NULL);
-    CHECK(strstr(counters, "\"events.update\":8") != NULL);
+    CHECK(h_counter(&emu, "events.insert") == PUSHERS * ROUNDS);
+    CHECK(h_counter(&emu, "events.update") == PUSHERS * (ROUNDS - 1));
 
 cleanup:
     gs_gcal_close(shared);
