@@ -22,7 +22,7 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
 
 .PHONY: all lib header header-check docs-check emulator demo test setup setup-host cargo-test \
-        ctest ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
+        ctest ctest-crash soak ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
         linkline-check size bench clean FORCE
 
 all: lib
@@ -91,7 +91,7 @@ demo: setup-host
 
 # --- tests --------------------------------------------------------------------
 test: setup
-	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-clock ctest-tsan ctest-asan ctest-valgrind \
+	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-crash ctest-clock ctest-tsan ctest-asan ctest-valgrind \
 	    test-armv7 test-aarch64
 	@echo "make test: all suites passed"
 
@@ -100,6 +100,13 @@ cargo-test:
 
 ctest: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
 	$(RUN) $(addprefix build/$(HOST)/,$(CTESTS))
+
+# SIGKILL at random moments (host only; `make soak` runs thousands of rounds).
+ctest-crash: lib emulator build/$(HOST)/test_crash
+	$(RUN) build/$(HOST)/test_crash
+
+soak: lib emulator build/$(HOST)/test_crash
+	GS_GCAL_CRASH_ROUNDS=10000 $(RUN) build/$(HOST)/test_crash
 
 # A cold-booted PBX before NTP, faked with libfaketime (host only).
 ctest-clock: lib emulator build/$(HOST)/test_clock

@@ -237,3 +237,36 @@ gs_gcal *h_open_authorized(const emulator *e, char *dir, size_t cap) {
     EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_OK);
     return h;
 }
+
+int h_each_event(const char *dump, const char *needle, void (*each)(const char *event, void *ctx),
+                 void *ctx) {
+    static char one[1 << 16];
+    const char *p, *ev = NULL;
+    int depth = 0, in_str = 0, n = 0;
+    for (p = dump; *p; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                in_str = 0;
+            continue;
+        }
+        if (*p == '"') {
+            in_str = 1;
+        } else if (*p == '{' || *p == '[') {
+            if (++depth == 3)
+                ev = p;
+        } else if (*p == '}' || *p == ']') {
+            if (depth-- == 3 && ev != NULL) {
+                snprintf(one, sizeof one, "%.*s", (int)(p - ev + 1), ev);
+                if (strstr(one, needle) != NULL) {
+                    n++;
+                    if (each != NULL)
+                        each(one, ctx);
+                }
+                ev = NULL;
+            }
+        }
+    }
+    return n;
+}

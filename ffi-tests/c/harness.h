@@ -54,6 +54,11 @@ long h_counter(const emulator *e, const char *name);
    emulator, configured with its web client and authorized through consent.
    Returns NULL (with failed checks recorded) if any step fails. */
 gs_gcal *h_open_authorized(const emulator *e, char *dir, size_t cap);
+/* Calls `each` for every event object of an emulator /control/events dump
+   ({"calendar":[{event},...],...}) that contains `needle` (master events
+   and exceptions alike); returns how many there were. `each` may be NULL. */
+int h_each_event(const char *dump, const char *needle, void (*each)(const char *event, void *ctx),
+                 void *ctx);
 /* Extracts the string value of "key" from flat JSON (handles \" \\ \/ escapes). */
 int h_json_string(const char *json, const char *key, char *out, size_t cap);
 /* Creates a fresh private directory under $TMPDIR or /tmp. */

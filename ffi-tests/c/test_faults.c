@@ -56,42 +56,29 @@ static void meeting(gs_gcal_meeting *m, const char *id, const char *subject) {
     m->time_zone = "Europe/Berlin";
 }
 
+struct want {
+    const char *subject;
+    int n;
+};
+
+static void count_confirmed(const char *ev, void *ctx) {
+    struct want *w = ctx;
+    if (strstr(ev, "\"status\":\"confirmed\"") != NULL &&
+        strstr(ev, "\"recurringEventId\"") == NULL &&
+        (w->subject == NULL || strstr(ev, w->subject) != NULL))
+        w->n++;
+}
+
 /* How many stored events of a meeting are confirmed (and carry `subject`
-   when given). The dump is {"calendar":[{event},...],...}: events are the
-   objects at depth 3. */
+   when given). */
 static int confirmed_with(const char *meeting_id, const char *subject) {
     char pat[256];
-    const char *p, *ev = NULL;
-    int depth = 0, in_str = 0, n = 0;
+    struct want w = {subject, 0};
     if (h_control(&emu, "GET", "/control/events", NULL, buf, sizeof buf) != 200)
         return -1;
     snprintf(pat, sizeof pat, "\"gsGcalMeetingId\":\"%s\"", meeting_id);
-    for (p = buf; *p; p++) {
-        if (in_str) {
-            if (*p == '\\' && p[1])
-                p++;
-            else if (*p == '"')
-                in_str = 0;
-            continue;
-        }
-        if (*p == '"') {
-            in_str = 1;
-        } else if (*p == '{' || *p == '[') {
-            if (++depth == 3)
-                ev = p;
-        } else if (*p == '}' || *p == ']') {
-            if (depth-- == 3 && ev != NULL) {
-                static char one[16384];
-                snprintf(one, sizeof one, "%.*s", (int)(p - ev + 1), ev);
-                if (strstr(one, pat) != NULL && strstr(one, "\"status\":\"confirmed\"") != NULL &&
-                    strstr(one, "\"recurringEventId\"") == NULL &&
-                    (subject == NULL || strstr(one, subject) != NULL))
-                    n++;
-                ev = NULL;
-            }
-        }
-    }
-    return n;
+    h_each_event(buf, pat, count_confirmed, &w);
+    return w.n;
 }
 
 static void fault(const char *json) {
