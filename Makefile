@@ -120,7 +120,8 @@ build/tsan/%: ffi-tests/c/%.c $(CSRC) build/$(HOST)/libgs_gcal.a
 	    build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
 
 ctest-tsan: lib emulator build/tsan/test_threads
-	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/ffi-tests/tsan.supp" $(RUN) build/tsan/test_threads
+	GS_GCAL_THREAD_ROUNDS=40 TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/ffi-tests/tsan.supp" \
+	    $(RUN) build/tsan/test_threads
 
 ctest-asan: lib emulator $(addprefix build/asan/,$(CTESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
