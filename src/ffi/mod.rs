@@ -227,6 +227,23 @@ const MEETING_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_meeting>()];
 const DEVICE_CODE_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_device_code>()];
 const PUSH_RESULT_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_push_result>()];
 
+/// Checks a caller struct's leading `struct_size` (and that the pointer is
+/// not NULL) against the layouts this library knows.
+unsafe fn check_struct<T>(p: *const T, what: &'static str, known: &[usize]) -> Result<(), Error> {
+    if p.is_null() {
+        return Err(Error::NullArgument(what));
+    }
+    let size = *p.cast::<u32>() as usize;
+    if known.contains(&size) {
+        Ok(())
+    } else {
+        Err(Error::StructSize(format!(
+            "{what}->struct_size is {size}; set it to sizeof the struct in the header this \
+             library was built with (sizes known: {known:?})"
+        )))
+    }
+}
+
 macro_rules! handle {
     ($h:expr) => {
         match $h.as_ref() {
@@ -428,15 +445,7 @@ pub unsafe extern "C" fn gs_gcal_push_meeting(
 ) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
-        let size = *out.cast::<u32>() as usize;
-        if !PUSH_RESULT_SIZES.contains(&size) {
-            return Err(Error::StructSize(format!(
-                "out->struct_size is {size}; set it to sizeof(gs_gcal_push_result)"
-            )));
-        }
+        check_struct(out, "out", &PUSH_RESULT_SIZES)?;
         let m = read_meeting(meeting)?;
         let (prepared, sent) = h.with(|c| {
             let prepared = c.prepare(&m)?;
@@ -511,18 +520,8 @@ pub unsafe extern "C" fn gs_gcal_cancel_meeting(
 }
 
 unsafe fn read_meeting(p: *const gs_gcal_meeting) -> Result<Meeting, Error> {
-    // Read the size first: an older caller's struct may be shorter.
-    let size_ptr = p.cast::<u32>();
-    if size_ptr.is_null() {
-        return Err(Error::NullArgument("meeting"));
-    }
-    let size = *size_ptr as usize;
-    if !MEETING_SIZES.contains(&size) {
-        return Err(Error::StructSize(format!(
-            "meeting->struct_size is {size}; this library knows {MEETING_SIZES:?} \
-             (set it to sizeof(gs_gcal_meeting) and rebuild against the matching header)"
-        )));
-    }
+    // The size first: an older caller's struct may be shorter.
+    check_struct(p, "meeting", &MEETING_SIZES)?;
     let m = &*p;
     const MAXS: usize = cstr::MAX_ARG;
     let person = |p: &gs_gcal_person, name: &'static str, email: &'static str| -> Result<Person, Error> {
@@ -611,15 +610,7 @@ unsafe fn read_repeat(m: &gs_gcal_meeting) -> Result<Option<Repeat>, Error> {
 pub unsafe extern "C" fn gs_gcal_device_start(h: *mut gs_gcal, out: *mut gs_gcal_device_code) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
-        let size = *out.cast::<u32>() as usize;
-        if !DEVICE_CODE_SIZES.contains(&size) {
-            return Err(Error::StructSize(format!(
-                "out->struct_size is {size}; set it to sizeof(gs_gcal_device_code)"
-            )));
-        }
+        check_struct(out, "out", &DEVICE_CODE_SIZES)?;
         let started = h.with(|c| c.device_start())?;
         let o = &mut *out;
         copy_fixed(&mut o.user_code, &started.user_code)?;
@@ -886,15 +877,7 @@ pub unsafe extern "C" fn gs_gcal_busy_at(
 ) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
-        if out.is_null() {
-            return Err(Error::NullArgument("out"));
-        }
-        let size = *out.cast::<u32>() as usize;
-        if !BUSY_SIZES.contains(&size) {
-            return Err(Error::StructSize(format!(
-                "out->struct_size is {size}; set it to sizeof(gs_gcal_busy)"
-            )));
-        }
+        check_struct(out, "out", &BUSY_SIZES)?;
         let cal = cstr::opt(calendar_id, "calendar_id", 1024)?;
         let b = h.with(|c| c.busy_at(cal.as_deref(), unix_time))?;
         let o = &mut *out;
