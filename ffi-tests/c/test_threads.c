@@ -1,7 +1,8 @@
 /*
  * One handle shared by several threads (the PBX's web server, scheduler
  * and status page): calls are serialized inside the library, every push
- * lands once, and status/last-error queries run alongside.
+ * lands once, and status/last-error queries run alongside; meanwhile two
+ * more handles (tenants) are used from their own threads.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -60,11 +61,44 @@ static void *watcher(void *arg) {
     return NULL;
 }
 
+/* A tenant: its own handle (CloudUCM hosts many), used by its own thread
+   at the same time as the shared one. */
+struct tenant {
+    gs_gcal *h;
+    char dir[512];
+};
+
+static void *tenant_pusher(void *arg) {
+    struct tenant *t = arg;
+    char subject[64], event_id[GS_GCAL_EVENT_ID_SIZE];
+    gs_gcal_meeting m;
+    int r;
+    for (r = 0; r < ROUNDS; r++) {
+        snprintf(subject, sizeof subject, "Tenant meeting round %d", r);
+        memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        m.meeting_id = "tenant-1"; /* the same PBX meeting id in both tenants */
+        m.subject = subject;
+        m.start = "2024-05-07T09:00";
+        m.end = "09:30";
+        m.time_zone = "Europe/Berlin";
+        if (h_push(t->h, &m, event_id, NULL, 0, NULL) != GS_GCAL_OK) {
+            pthread_mutex_lock(&count_lock);
+            push_failures++;
+            pthread_mutex_unlock(&count_lock);
+        }
+    }
+    return NULL;
+}
+
+#define TENANTS 2
+
 int main(void) {
     static char events[1 << 17];
+    static struct tenant tenants[TENANTS];
     emulator emu;
     char dir[512] = "", counters[1024];
-    pthread_t threads[PUSHERS + 1];
+    pthread_t threads[PUSHERS + 1 + TENANTS];
     int ids[PUSHERS], i, started = 0, kinds = 0;
     const char *p;
 
@@ -75,6 +109,14 @@ int main(void) {
     shared = h_open_authorized(&emu, dir, sizeof dir);
     if (shared == NULL)
         goto cleanup;
+    for (i = 0; i < TENANTS; i++) {
+        char instance[16];
+        tenants[i].h = h_open_authorized(&emu, tenants[i].dir, sizeof tenants[i].dir);
+        if (tenants[i].h == NULL)
+            goto cleanup;
+        snprintf(instance, sizeof instance, "ucm-%d", i);
+        EXPECT_RC(tenants[i].h, gs_gcal_set_option(tenants[i].h, "instance_id", instance), GS_GCAL_OK);
+    }
 
     for (i = 0; i < PUSHERS; i++) {
         ids[i] = i;
@@ -83,7 +125,10 @@ int main(void) {
     }
     if (pthread_create(&threads[started], NULL, watcher, NULL) == 0)
         started++;
-    CHECK(started == PUSHERS + 1);
+    for (i = 0; i < TENANTS; i++)
+        if (pthread_create(&threads[started], NULL, tenant_pusher, &tenants[i]) == 0)
+            started++;
+    CHECK(started == PUSHERS + 1 + TENANTS);
     for (i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     CHECK(push_failures == 0);
@@ -93,7 +138,7 @@ int main(void) {
     CHECK(h_control(&emu, "GET", "/control/events", NULL, events, sizeof events) == 200);
     for (p = events; (p = strstr(p, "\"kind\":\"calendar#event\"")) != NULL; p++)
         kinds++;
-    CHECK(kinds == PUSHERS);
+    CHECK(kinds == PUSHERS + TENANTS); /* one event per tenant for "tenant-1" */
 
     {
         char last[64];
@@ -101,11 +146,16 @@ int main(void) {
         CHECK(strstr(events, last) != NULL);
     }
     CHECK(h_control(&emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
-    CHECK(h_counter(&emu, "events.insert") == PUSHERS * ROUNDS);
-    CHECK(h_counter(&emu, "events.update") == PUSHERS * (ROUNDS - 1));
+    CHECK(h_counter(&emu, "events.insert") == (PUSHERS + TENANTS) * ROUNDS);
+    CHECK(h_counter(&emu, "events.update") == (PUSHERS + TENANTS) * (ROUNDS - 1));
 
 cleanup:
     gs_gcal_close(shared);
     h_rmdir(dir);
+    for (i = 0; i < TENANTS; i++) {
+        gs_gcal_close(tenants[i].h);
+        if (tenants[i].dir[0])
+            h_rmdir(tenants[i].dir);
+    }
     return h_finish("test_threads");
 }
