@@ -164,6 +164,11 @@ size: armv7 aarch64 build/$(TRIPLE_armv7)/demo build/$(TRIPLE_aarch64)/demo
 	    printf '%-8s demo (with library): %8d bytes   empty C program: %6d bytes\n' $$n \
 	        $$(stat -c %s build/$$t/demo.stripped) $$(stat -c %s build/$$t/empty.stripped); done
 
+# Footprint and speed against a libcurl baseline and Google's Python
+# client (issue 7); installs what it needs, prints one table. Not a test.
+bench: lib armv7 aarch64 emulator
+	ffi-tests/bench/bench.sh
+
 clean:
 	$(CARGO) clean
 	rm -rf build
