@@ -130,15 +130,19 @@ pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<
 }
 
 fn written(body: &[u8], replaced: bool) -> Result<Written> {
-    let v: Value = serde_json::from_slice(body)
+    // Only what we keep: no Value tree of the whole event per push.
+    #[derive(serde::Deserialize)]
+    struct Event {
+        id: Option<String>,
+        #[serde(rename = "htmlLink")]
+        html_link: Option<String>,
+        updated: Option<String>,
+    }
+    let v: Event = serde_json::from_slice(body)
         .map_err(|_| Error::ApiBadResponse("Calendar answered 200 with unreadable JSON".into()))?;
-    let event_id = v["id"]
-        .as_str()
-        .ok_or_else(|| Error::ApiBadResponse("Calendar's event has no id".into()))?
-        .to_owned();
-    let html_link = v["htmlLink"].as_str().map(str::to_owned);
-    let updated_ms = v["updated"].as_str().and_then(crate::events::parse_rfc3339_ms);
-    Ok(Written { event_id, html_link, updated_ms, replaced })
+    let event_id = v.id.ok_or_else(|| Error::ApiBadResponse("Calendar's event has no id".into()))?;
+    let updated_ms = v.updated.as_deref().and_then(crate::events::parse_rfc3339_ms);
+    Ok(Written { event_id, html_link: v.html_link, updated_ms, replaced })
 }
 
 /// One page of an events or calendarList listing.

@@ -63,6 +63,8 @@ pub struct Client {
     circuit: Circuit,
     /// The end of the current C call, applied to every request.
     call_deadline: Option<Instant>,
+    /// `state.pushed` has records not saved yet (see `note_write`).
+    pushed_dirty: bool,
     /// Health for the status page (this process's view).
     pub(crate) health: Health,
 }
@@ -122,6 +124,7 @@ impl Client {
             journal_lines,
             circuit: Circuit::default(),
             call_deadline: None,
+            pushed_dirty: false,
             health: Health::default(),
         })
     }
@@ -309,11 +312,7 @@ impl Client {
             .filter(|e| e.next_attempt_at > 0)
             .map(|e| outbox::Change::Put(Entry { next_attempt_at: 0, ..e.clone() }))
             .collect();
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let queue = self.outbox.iter().map(|e| Entry { next_attempt_at: 0, ..e.clone() }).collect();
-        self.persist_outbox(queue, &changes)
+        self.journal_apply(&changes)
     }
 
     /// Starts the device flow: Google's user code and verification URL
@@ -533,9 +532,9 @@ impl Client {
         let date = self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
         match (occurrence, self.state.pushed.get(meeting_id)) {
             (None, Some(_)) => {
-                let mut next = self.state.clone();
-                next.pushed.remove(meeting_id);
-                self.commit(next)
+                self.state.pushed.remove(meeting_id);
+                self.pushed_dirty = true;
+                Ok(())
             }
             (Some(_), Some(p)) => {
                 let event_id = p.event_id.clone();
@@ -546,11 +545,24 @@ impl Client {
     }
 
     /// Records our latest write to a meeting's event (never moving back).
+    /// Kept in memory and saved with the next state write (sync_events,
+    /// sync, close): it only tells our edits from Google-side ones, so a
+    /// crash costs at most a spurious "modified" drift, while saving the
+    /// whole state on every push would cost more than the push itself.
     fn note_write(&mut self, meeting_id: &str, event_id: String, written_ms: i64) -> Result<()> {
-        let mut next = self.state.clone();
-        let keep = next.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
-        next.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
-        self.commit(next)
+        let keep = self.state.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
+        self.state.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
+        self.pushed_dirty = true;
+        Ok(())
+    }
+
+    /// Saves pushed-meeting records noted since the last state write.
+    pub fn save_pushed(&mut self) -> Result<()> {
+        if self.pushed_dirty {
+            let next = self.state.clone();
+            self.commit(next)?;
+        }
+        Ok(())
     }
 
     /// Pushes now, or stores the push for `sync` when Google cannot take it
@@ -641,9 +653,17 @@ impl Client {
             last_error: Some((crate::ffi::result::code_of(&reason), reason.to_string())),
         };
         let reached = self.state.pushed.contains_key(meeting_id);
-        let mut queue = self.outbox.clone();
-        let changes = outbox::enqueue(&mut queue, entry, reached)?;
-        self.persist_outbox(queue, &changes)?;
+        // Merged in memory, then journaled; if either fails, memory is
+        // reloaded from the journal, so it never runs ahead of disk.
+        let written = outbox::enqueue(&mut self.outbox, entry, reached)
+            .and_then(|changes| self.store.append_outbox(&changes).map(|n| self.journal_lines += n));
+        if let Err(e) = written {
+            let (entries, lines) = self.store.load_outbox()?;
+            self.outbox = entries;
+            self.journal_lines = lines;
+            return Err(e);
+        }
+        self.compact_if_dead()?;
         self.next_seq += 1;
         Ok(reason)
     }
@@ -662,10 +682,24 @@ impl Client {
         }
     }
 
-    /// Journal first, then memory; compacts when the journal is mostly dead.
-    fn persist_outbox(&mut self, queue: Vec<Entry>, changes: &[outbox::Change]) -> Result<()> {
+    /// Journal first, then memory (in place: the cost of a change does not
+    /// grow with the queue).
+    fn journal_apply(&mut self, changes: &[outbox::Change]) -> Result<()> {
         self.journal_lines += self.store.append_outbox(changes)?;
-        self.outbox = queue;
+        for c in changes {
+            match c {
+                outbox::Change::Del(seq) => self.outbox.retain(|e| e.seq != *seq),
+                outbox::Change::Put(e) => match self.outbox.iter_mut().find(|x| x.seq == e.seq) {
+                    Some(slot) => *slot = e.clone(),
+                    None => self.outbox.push(e.clone()),
+                },
+            }
+        }
+        self.compact_if_dead()
+    }
+
+    /// Rewrites the journal when it is mostly dead lines.
+    fn compact_if_dead(&mut self) -> Result<()> {
         if self.journal_lines > 2 * self.outbox.len() + 64 {
             self.store.compact_outbox(&self.outbox)?;
             self.journal_lines = self.outbox.len();
@@ -724,12 +758,10 @@ impl Client {
                 Op::Push(m) => self.prepare(m).and_then(|p| self.push(&p, m)).map(|_| ()),
                 Op::Cancel { time_zone } => self.cancel(&entry.meeting_id, entry.occurrence.as_deref(), time_zone.as_deref()),
             };
-            let mut queue = self.outbox.clone();
-            queue.retain(|e| e.seq != seq);
             match result {
                 Ok(()) => {
                     self.note_success();
-                    self.persist_outbox(queue, &[outbox::Change::Del(seq)])?;
+                    self.journal_apply(&[outbox::Change::Del(seq)])?;
                     sent += 1;
                 }
                 Err(e) => {
@@ -737,7 +769,7 @@ impl Client {
                     self.note_failure(&e, class);
                     if class == Class::Permanent {
                         self.park(&entry, &e)?;
-                        self.persist_outbox(queue, &[outbox::Change::Del(seq)])?;
+                        self.journal_apply(&[outbox::Change::Del(seq)])?;
                         continue;
                     }
                     if class == Class::Quota {
@@ -750,9 +782,7 @@ impl Client {
                     e2.next_attempt_at = now + self.delay_for(&e, e2.attempts);
                     e2.maybe_sent |= matches!(e, Error::Timeout(_) | Error::NetworkIo(_) | Error::ApiServerError(_));
                     e2.last_error = Some((crate::ffi::result::code_of(&e), e.to_string()));
-                    queue.push(e2.clone());
-                    queue.sort_by_key(|x| x.seq);
-                    self.persist_outbox(queue, &[outbox::Change::Put(e2)])?;
+                    self.journal_apply(&[outbox::Change::Put(e2)])?;
                     // Authorization, quota and rate limits hold for every
                     // entry: stop rather than fail each one.
                     if class != Class::Retry {
@@ -761,6 +791,7 @@ impl Client {
                 }
             }
         }
+        self.save_pushed()?;
         Ok((sent, self.outbox.len()))
     }
 
@@ -991,6 +1022,7 @@ impl Client {
         let drift: Vec<Drift> = drift.into_iter().map(|d| d.drift).collect();
         cache.undelivered.extend(drift);
         self.store.save_cache(&cache)?;
+        self.save_pushed()?;
         let report = json!({"calendars": reports, "drift": cache.undelivered});
         self.cache = Some(cache);
         Ok(report)
@@ -1197,10 +1229,12 @@ impl Client {
         self.commit(next)
     }
 
-    /// Persists first, then adopts: memory never runs ahead of disk.
+    /// Persists first, then adopts: memory never runs ahead of disk (but
+    /// for the advisory pushed-meeting records, see `note_write`).
     fn commit(&mut self, next: State) -> Result<()> {
         self.store.save(&next)?;
         self.state = next;
+        self.pushed_dirty = false;
         Ok(())
     }
 
@@ -1278,4 +1312,12 @@ pub fn now() -> i64 {
 struct Found {
     drift: Drift,
     seen_ms: i64,
+}
+
+impl Drop for Client {
+    /// Saves what `note_write` kept in memory (best effort: closing must
+    /// not fail).
+    fn drop(&mut self) {
+        let _ = self.save_pushed();
+    }
 }
