@@ -849,7 +849,14 @@ GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_authorize(struct gs_gcal *h, c
  *
  * Output sizes are checked before any network I/O.
  *
- * Returns GS_GCAL_OK; caller errors (GS_GCAL_NULL_ARGUMENT,
+ * When Google cannot take the push now (network, TLS, timeouts, 5xx, rate
+ * limits, quota, authorization broken), or an earlier change of the same
+ * meeting still waits, the push is stored durably in the outbox and the
+ * call returns GS_GCAL_QUEUED (not an error; the reason is in the last
+ * error); `out` then holds the event id the meeting will get and an empty
+ * link. `gs_gcal_sync` sends it.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_QUEUED; GS_GCAL_OUTBOX_FULL; caller errors (GS_GCAL_NULL_ARGUMENT,
  * GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG, GS_GCAL_STRUCT_SIZE,
  * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME (also a local time that
  * does not exist in the zone, in a DST gap), GS_GCAL_INVALID_TIME_ZONE,
@@ -881,11 +888,17 @@ gs_gcal_result gs_gcal_push_meeting(struct gs_gcal *h,
  * - `time_zone`: the meeting's IANA zone; needed with `occurrence`, else
  *   may be NULL.
  *
- * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
- * GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME,
- * GS_GCAL_INVALID_TIME_ZONE; authorization, clock, network, TLS and
- * GS_GCAL_API_* codes. Blocks on the network: one request, repeated once
- * after a token refresh on a 401, bounded by "timeout_ms".
+ * Like a push, a cancel Google cannot take now is stored in the outbox:
+ * GS_GCAL_QUEUED (a queued, never-sent creation of the same meeting is
+ * simply dropped).
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_QUEUED; GS_GCAL_OUTBOX_FULL;
+ * GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG,
+ * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME,
+ * GS_GCAL_INVALID_TIME_ZONE; GS_GCAL_API_* codes Google gives for good.
+ * Blocks on the network: one request, repeated once after a token refresh
+ * on a 401, bounded by "timeout_ms" and the whole call by
+ * "call_timeout_ms".
  */
 GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_cancel_meeting(struct gs_gcal *h,
