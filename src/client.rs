@@ -65,6 +65,8 @@ pub struct Client {
     call_deadline: Option<Instant>,
     /// `state.pushed` has records not saved yet (see `note_write`).
     pushed_dirty: bool,
+    /// Time zone rules read so far, by name (None: no zoneinfo for it).
+    zones: std::cell::RefCell<std::collections::HashMap<String, Option<Zone>>>,
     /// Health for the status page (this process's view).
     pub(crate) health: Health,
 }
@@ -125,12 +127,16 @@ impl Client {
             circuit: Circuit::default(),
             call_deadline: None,
             pushed_dirty: false,
+            zones: Default::default(),
             health: Health::default(),
         })
     }
 
     pub fn set_option(&mut self, key: &str, value: &str) -> Result<()> {
         let mut next = self.config.clone();
+        if key == "zoneinfo_dir" {
+            self.zones.borrow_mut().clear();
+        }
         if next.set(key, value)? == Effect::RebuildAgent {
             // Build first so a bad ca_file is refused and nothing changes.
             let http = Http::new(&next)?;
@@ -461,10 +467,20 @@ impl Client {
         if let Some(z) = Zone::fixed(name) {
             return Ok(Some(z));
         }
-        match zoneinfo::read_zone(Path::new(&self.config.zoneinfo_dir), name)? {
-            Some(bytes) => Zone::from_tzif(name, &bytes).map(Some),
-            None => Ok(None),
+        // A PBX uses a handful of zones: read and parse each file once.
+        if let Some(z) = self.zones.borrow().get(name) {
+            return Ok(z.clone());
         }
+        let zone = match zoneinfo::read_zone(Path::new(&self.config.zoneinfo_dir), name)? {
+            Some(bytes) => Some(Zone::from_tzif(name, &bytes)?),
+            None => None,
+        };
+        let mut zones = self.zones.borrow_mut();
+        if zones.len() >= 32 {
+            zones.clear();
+        }
+        zones.insert(name.to_owned(), zone.clone());
+        Ok(zone)
     }
 
     /// Validates a meeting and builds its event; nothing is sent.
