@@ -36,7 +36,8 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
         exit 1
     fi
     echo "setup: installing ${need_pkgs[*]}"
-    $sudo apt-get update -qq
+    # A stale index of some other architecture must not stop the install.
+    $sudo apt-get update -qq || echo "setup: apt-get update reported errors; installing anyway" >&2
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
