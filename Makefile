@@ -21,7 +21,7 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 # and checked against `rustc --print native-static-libs` by `make linkline-check`.
 libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
 
-.PHONY: all lib header header-check docs-check emulator demo test setup setup-host cargo-test \
+.PHONY: all lib lean header header-check docs-check emulator demo test setup setup-host cargo-test \
         ctest ctest-crash soak ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
         linkline-check size bench clean FORCE
 
@@ -42,6 +42,14 @@ build/%/libgs_gcal.a: FORCE
 
 armv7: build/$(TRIPLE_armv7)/libgs_gcal.a
 aarch64: build/$(TRIPLE_aarch64)/libgs_gcal.a
+
+# The lean library: no embedded Mozilla roots (the firmware sets ca_file).
+build/%/lean/libgs_gcal.a: FORCE
+	@mkdir -p build/$*/lean
+	$(CARGO) rustc --release -p gs-gcal --lib --target $* --no-default-features
+	cp -p target/$*/release/libgs_gcal.a $@
+lean: build/$(HOST)/lean/libgs_gcal.a build/$(TRIPLE_armv7)/lean/libgs_gcal.a \
+    build/$(TRIPLE_aarch64)/lean/libgs_gcal.a
 
 # --- header -------------------------------------------------------------------
 header:
@@ -97,6 +105,7 @@ test: setup
 
 cargo-test:
 	$(CARGO) test --workspace
+	$(CARGO) test -p gs-gcal --lib --no-default-features http::
 
 ctest: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
 	$(RUN) $(addprefix build/$(HOST)/,$(CTESTS))
@@ -166,7 +175,7 @@ size: armv7 aarch64 build/$(TRIPLE_armv7)/demo build/$(TRIPLE_aarch64)/demo
 
 # Footprint and speed against a libcurl baseline and Google's Python
 # client (issue 7); installs what it needs, prints one table. Not a test.
-bench: lib armv7 aarch64 emulator
+bench: lib armv7 aarch64 lean emulator
 	ffi-tests/bench/bench.sh
 
 clean:

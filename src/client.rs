@@ -138,9 +138,12 @@ impl Client {
             self.zones.borrow_mut().clear();
         }
         if next.set(key, value)? == Effect::RebuildAgent {
-            // Build first so a bad ca_file is refused and nothing changes.
-            let http = Http::new(&next)?;
-            self.http = Some(http);
+            // A bad CA file is refused now and nothing changes; the agent
+            // itself is rebuilt on the next request.
+            if let Some(path) = &next.ca_file {
+                crate::http::load_ca_file(path)?;
+            }
+            self.http = None;
         }
         self.config = next;
         Ok(())

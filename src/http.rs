@@ -58,8 +58,17 @@ pub struct Http {
 impl Http {
     pub fn new(cfg: &Config) -> Result<Http> {
         let roots = match &cfg.ca_file {
-            None => RootCerts::WebPki,
             Some(path) => RootCerts::new_with_certs(&load_ca_file(path)?),
+            #[cfg(feature = "embedded-roots")]
+            None => RootCerts::WebPki,
+            #[cfg(not(feature = "embedded-roots"))]
+            None => {
+                return Err(Error::CaFile(
+                    "this build has no embedded root certificates: set ca_file to the system's \
+                     CA bundle (e.g. /etc/ssl/certs/ca-certificates.crt)"
+                        .into(),
+                ))
+            }
         };
         let tls = TlsConfig::builder()
             .provider(TlsProvider::Rustls)
@@ -418,6 +427,15 @@ mod tests {
         assert!(matches!(check_clock(0), Err(Error::ClockNotSet(_))));
         let e = tls("https://x/token", &rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidYet));
         assert!(matches!(e, Error::ClockNotSet(_)));
+    }
+
+    #[test]
+    fn roots_depend_on_the_build() {
+        let built = Http::new(&Config::default());
+        #[cfg(feature = "embedded-roots")]
+        assert!(built.is_ok());
+        #[cfg(not(feature = "embedded-roots"))]
+        assert!(matches!(built, Err(Error::CaFile(m)) if m.contains("ca_file")));
     }
 
     #[test]
