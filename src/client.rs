@@ -964,6 +964,7 @@ impl Client {
         let mut reports = Vec::new();
         let mut drift: Vec<Found> = Vec::new();
         let mut cache = self.cache().clone();
+        let mut dirty = false;
         for cal in &cals {
             let cc = cache.calendars.entry(cal.clone()).or_default();
             let since = now() - 86_400;
@@ -1010,8 +1011,13 @@ impl Client {
                     }
                 }
             }
-            cc.sync_token = next_sync;
-            cc.time_zone = tz;
+            // Nothing changed: the old token stays valid, and the PBX's flash
+            // is not rewritten on every poll.
+            if full || !items.is_empty() {
+                cc.sync_token = next_sync;
+                cc.time_zone = tz;
+                dirty = true;
+            }
             let still = |series: &str| {
                 cc.events.values().any(|e| e.id == series || e.recurring_event_id.as_deref() == Some(series))
             };
@@ -1039,8 +1045,11 @@ impl Client {
             self.commit(next)?;
         }
         let drift: Vec<Drift> = drift.into_iter().map(|d| d.drift).collect();
+        dirty |= !drift.is_empty();
         cache.undelivered.extend(drift);
-        self.store.save_cache(&cache)?;
+        if dirty {
+            self.store.save_cache(&cache)?;
+        }
         self.save_pushed()?;
         let report = json!({"calendars": reports, "drift": cache.undelivered});
         self.cache = Some(cache);

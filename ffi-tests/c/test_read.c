@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "gs_gcal.h"
@@ -131,9 +132,18 @@ int main(void) {
     expect_busy(h, 20 * H + 60, 1, 0, 20 * H + 900, __LINE__); /* our meeting */
     expect_busy(h, 44 * H + 60, 1, 0, 44 * H + 900, __LINE__); /* its 2nd occurrence */
 
-    /* Nothing changed: one request. */
+    /* Nothing changed: one request, and the cache file is not rewritten. */
     lists = h_counter(&emu, "events.list");
-    EXPECT_RC(h, sync(h), GS_GCAL_OK);
+    {
+        char path[600];
+        struct stat before, after;
+        snprintf(path, sizeof path, "%s/gs_gcal.cache.json", dir);
+        CHECK(stat(path, &before) == 0);
+        EXPECT_RC(h, sync(h), GS_GCAL_OK);
+        CHECK(stat(path, &after) == 0);
+        CHECK(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+              before.st_mtim.tv_nsec == after.st_mtim.tv_nsec && before.st_ino == after.st_ino);
+    }
     CHECK(h_counter(&emu, "events.list") == lists + 1);
     CHECK(strstr(report, "\"full_sync\":false") != NULL && strstr(report, "\"changed\":0") != NULL);
 
