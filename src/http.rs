@@ -21,18 +21,34 @@ const BUFFER: usize = 16 * 1024;
 /// not start threads inside the PBX process. A lookup is therefore bounded
 /// by the system resolver (resolv.conf `timeout`/`attempts`), not by
 /// `timeout_ms`; IP-literal hosts need no lookup at all.
+/// (ureq's own resolver is not linked at all: its thread code is ~10 KB on
+/// armv7, issue 7.)
 #[derive(Debug, Default)]
-struct InlineResolver(ureq::unversioned::resolver::DefaultResolver);
+struct InlineResolver;
 
 impl ureq::unversioned::resolver::Resolver for InlineResolver {
     fn resolve(
         &self,
         uri: &ureq::http::Uri,
         config: &ureq::config::Config,
-        mut timeout: ureq::unversioned::transport::NextTimeout,
+        _timeout: ureq::unversioned::transport::NextTimeout,
     ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        timeout.after = ureq::unversioned::transport::time::Duration::NotHappening;
-        self.0.resolve(uri, config, timeout)
+        use std::net::ToSocketAddrs;
+        let addr = uri
+            .scheme()
+            .zip(uri.authority())
+            .and_then(|(s, a)| ureq::unversioned::resolver::DefaultResolver::host_and_port(s, a))
+            .ok_or_else(|| ureq::Error::BadUri(uri.to_string()))?;
+        let mut found = self.empty();
+        for a in config.ip_family().keep_wanted(addr.to_socket_addrs()?) {
+            if found.try_push(a).is_err() {
+                break; // ureq keeps at most 16
+            }
+        }
+        if found.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(found)
     }
 }
 
@@ -75,7 +91,7 @@ impl Http {
             .root_certs(roots)
             // Explicit provider: with rustls-no-provider ureq would panic on
             // first connect without one.
-            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .unversioned_rustls_crypto_provider(Arc::new(crate::tls::provider()))
             .build();
         let config = ureq::Agent::config_builder()
             .tls_config(tls)

@@ -19,3 +19,4 @@ pub mod oauth;
 pub mod outbox;
 pub mod status;
 pub mod store;
+pub mod tls;
