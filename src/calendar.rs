@@ -56,8 +56,8 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
         // One occurrence: it exists as long as the series does.
         let url = format!("{}?sendUpdates={send_updates}", event_url(base, calendar_id, &p.target_id));
         let mut body = p.event.clone();
-        body["status"] = Value::from("confirmed");
-        let r = http.api("PUT", &url, token, Some(&body))?;
+        body.status = Some("confirmed");
+        let r = http.api("PUT", &url, token, Some(&body.to_json()?))?;
         return match r.status {
             200 => written(&r.body, true).map(Upserted::Done),
             404 | 410 => Err(Error::ApiNotFound(format!(
@@ -69,7 +69,7 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
         };
     }
     let insert = format!("{}?sendUpdates={send_updates}", events_url(base, calendar_id));
-    let r = http.api("POST", &insert, token, Some(&p.event))?;
+    let r = http.api("POST", &insert, token, Some(&p.event.to_json()?))?;
     if r.status == 200 {
         return written(&r.body, false).map(Upserted::Done);
     }
@@ -97,9 +97,9 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
     // Full replacement, so removed invitees disappear; `confirmed` restores
     // an event that was deleted in Google.
     let mut body = p.event.clone();
-    body["status"] = Value::from("confirmed");
+    body.status = Some("confirmed");
     let put = format!("{url}?sendUpdates={send_updates}");
-    let r = http.api("PUT", &put, token, Some(&body))?;
+    let r = http.api("PUT", &put, token, Some(&body.to_json()?))?;
     match r.status {
         200 => written(&r.body, true).map(Upserted::Done),
         403 | 404 | 410 if cancelled => Ok(Upserted::RestoreRefused),

@@ -829,40 +829,23 @@ impl Client {
         self.commit(next)
     }
 
-    /// The outbox and connection health, for the status JSON.
-    pub fn health_json(&self) -> Value {
+    /// The status as of now (without last_error, which the handle keeps):
+    /// plain data, made JSON only when asked (`Snapshot::to_json`).
+    pub fn status_doc(&self) -> crate::status::Snapshot {
         let now = now();
-        let oldest = self.outbox.iter().map(|e| e.enqueued_at).min();
-        json!({
-            "outbox_depth": self.outbox.len(),
-            "outbox_oldest_age": oldest.map(|t| (now - t).max(0)),
-            "next_attempt_in": self.outbox.iter().map(|e| (e.next_attempt_at - now).max(0)).min(),
-            "last_success_at": self.health.last_success_at.and_then(crate::status::rfc3339),
-            "last_failure": self.health.last_failure.as_ref().map(|(at, class, code, msg)| json!({
-                "at": crate::status::rfc3339(*at), "class": class, "code": code, "message": msg,
-            })),
-            "circuit": self.circuit.state(now),
-            "circuit_open_until": (self.circuit.open_until > now).then(|| crate::status::rfc3339(self.circuit.open_until)),
-            "quota_pause_until": self.state.quota_pause_until.filter(|u| *u > now).and_then(crate::status::rfc3339),
-            "parked": self.state.parked.iter().map(|p| json!({
-                "meeting_id": p.meeting_id, "occurrence": p.occurrence, "op": p.op,
-                "code": p.code, "message": p.message, "at": crate::status::rfc3339(p.at),
-            })).collect::<Vec<_>>(),
-        })
-    }
-
-    /// The status document (without last_error, which the handle keeps).
-    pub fn status_doc(&self) -> Value {
-        let mut doc = crate::status::status_json(
-            self.phase(),
-            &self.state,
-            &self.config,
-            self.access_expires_in(),
-            None,
-            now(),
-        );
-        doc["health"] = self.health_json();
-        doc
+        let mut s = crate::status::Snapshot::capture(self.phase(), &self.state, &self.config, self.access_expires_in(), now);
+        s.health = Some(crate::status::Health {
+            outbox_depth: self.outbox.len(),
+            oldest_enqueued_at: self.outbox.iter().map(|e| e.enqueued_at).min(),
+            next_attempt_at: self.outbox.iter().map(|e| e.next_attempt_at).min(),
+            last_success_at: self.health.last_success_at,
+            last_failure: self.health.last_failure.clone(),
+            circuit: self.circuit.state(now),
+            circuit_open_until: self.circuit.open_until,
+            quota_pause_until: self.state.quota_pause_until,
+            parked: self.state.parked.clone(),
+        });
+        s
     }
 
     /// Sets the whole-call deadline of the HTTP agent (see "call_timeout_ms").

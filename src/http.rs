@@ -150,7 +150,7 @@ impl Http {
     }
 
     /// A Calendar API call with a bearer token and an optional JSON body.
-    pub fn api(&self, method: &str, url: &str, token: &str, body: Option<&serde_json::Value>) -> Result<Reply> {
+    pub fn api(&self, method: &str, url: &str, token: &str, body: Option<&[u8]>) -> Result<Reply> {
         let bearer = format!("Bearer {token}");
         let result = match (method, body) {
             ("GET", _) => self.bounded(url, self.agent.get(url))?.header("Authorization", &bearer).call(),
@@ -165,7 +165,7 @@ impl Http {
                 let req = self.bounded(url, req)?;
                 req.header("Authorization", &bearer)
                     .content_type("application/json")
-                    .send(serde_json::to_vec(b).map_err(|e| Error::Internal(e.to_string()))?)
+                    .send(b)
             }
             (m, None) => return Err(Error::Internal(format!("{m} without a body"))),
         };

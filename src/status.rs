@@ -13,8 +13,121 @@ pub struct LastError {
     pub message: String,
 }
 
-/// Builds the status document. Fields are documented in the header
-/// (`gs_gcal_status_json`) and README; add, never rename.
+/// What the status page shows, captured at the end of every C call and
+/// turned into JSON only when `gs_gcal_status_json` asks (issue 7: building
+/// the JSON tree after every push cost more than a tenth of the push). Holds
+/// no secret.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    phase: Phase,
+    account: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    calendar_id: String,
+    access_expires_in: Option<i64>,
+    /// Of the tokens: granted scopes, consent and last refresh times.
+    tokens: Option<(String, i64, Option<i64>)>,
+    reauth_reason: Option<String>,
+    pending_revocations: usize,
+    /// user_code, verification_url, expires_at, interval.
+    device: Option<(String, String, i64, u32)>,
+    pub(crate) health: Option<Health>,
+    /// When it was taken (unix seconds): every relative field counts from it.
+    now: i64,
+}
+
+/// The outbox and connection health part of the status.
+#[derive(Debug, Clone)]
+pub(crate) struct Health {
+    pub outbox_depth: usize,
+    pub oldest_enqueued_at: Option<i64>,
+    pub next_attempt_at: Option<i64>,
+    pub last_success_at: Option<i64>,
+    /// When, class, code and text of the last failure.
+    pub last_failure: Option<(i64, &'static str, i32, String)>,
+    pub circuit: &'static str,
+    pub circuit_open_until: i64,
+    pub quota_pause_until: Option<i64>,
+    pub parked: Vec<crate::store::Parked>,
+}
+
+impl Snapshot {
+    pub fn capture(phase: Phase, state: &State, config: &Config, access_expires_in: Option<i64>, now: i64) -> Snapshot {
+        Snapshot {
+            phase,
+            account: state.account.clone(),
+            client_id: state.client.as_ref().map(|c| c.client_id.clone()),
+            redirect_uri: state.client.as_ref().map(|c| c.redirect_uri.clone()),
+            calendar_id: config.calendar_id.clone(),
+            access_expires_in,
+            tokens: state.tokens.as_ref().map(|t| (t.scope.clone(), t.authorized_at, t.refreshed_at)),
+            reauth_reason: state.reauth_required.clone(),
+            pending_revocations: state.pending_revocations.len(),
+            device: state
+                .device
+                .as_ref()
+                .filter(|d| d.expires_at > now)
+                .map(|d| (d.user_code.clone(), d.verification_url.clone(), d.expires_at, d.interval)),
+            health: None,
+            now,
+        }
+    }
+
+    /// The status document. Fields are documented in the header
+    /// (`gs_gcal_status_json`) and README; add, never rename.
+    pub fn to_json(&self, last_error: Option<&LastError>) -> Value {
+        let phase = match self.phase {
+            Phase::Unconfigured => "unconfigured",
+            Phase::Configured => "configured",
+            Phase::Authorized => "authorized",
+            Phase::ReauthRequired => "reauth_required",
+        };
+        let now = self.now;
+        let tokens = self.tokens.as_ref();
+        let mut doc = json!({
+            "state": phase,
+            "account": self.account,
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "calendar_id": self.calendar_id,
+            "access_token_expires_in": self.access_expires_in,
+            "granted_scopes": tokens.map(|t| t.0.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>()),
+            "authorized_at": tokens.and_then(|t| rfc3339(t.1)),
+            "last_refresh_at": tokens.and_then(|t| t.2).and_then(rfc3339),
+            "reauth_reason": self.reauth_reason,
+            "pending_revocations": self.pending_revocations,
+            "device": self.device.as_ref().map(|d| json!({
+                "user_code": d.0,
+                "verification_url": d.1,
+                "expires_in": d.2 - now,
+                "interval": d.3,
+            })),
+            "last_error": last_error.map(|e| json!({"code": e.code, "message": e.message})),
+            "version": env!("CARGO_PKG_VERSION"),
+        });
+        if let Some(h) = &self.health {
+            doc["health"] = json!({
+                "outbox_depth": h.outbox_depth,
+                "outbox_oldest_age": h.oldest_enqueued_at.map(|t| (now - t).max(0)),
+                "next_attempt_in": h.next_attempt_at.map(|t| (t - now).max(0)),
+                "last_success_at": h.last_success_at.and_then(rfc3339),
+                "last_failure": h.last_failure.as_ref().map(|(at, class, code, msg)| json!({
+                    "at": rfc3339(*at), "class": class, "code": code, "message": msg,
+                })),
+                "circuit": h.circuit,
+                "circuit_open_until": (h.circuit_open_until > now).then(|| rfc3339(h.circuit_open_until)),
+                "quota_pause_until": h.quota_pause_until.filter(|u| *u > now).and_then(rfc3339),
+                "parked": h.parked.iter().map(|p| json!({
+                    "meeting_id": p.meeting_id, "occurrence": p.occurrence, "op": p.op,
+                    "code": p.code, "message": p.message, "at": rfc3339(p.at),
+                })).collect::<Vec<_>>(),
+            });
+        }
+        doc
+    }
+}
+
+/// The status document without the health part (see `Snapshot`).
 pub fn status_json(
     phase: Phase,
     state: &State,
@@ -23,34 +136,7 @@ pub fn status_json(
     last_error: Option<&LastError>,
     now: i64,
 ) -> Value {
-    let phase = match phase {
-        Phase::Unconfigured => "unconfigured",
-        Phase::Configured => "configured",
-        Phase::Authorized => "authorized",
-        Phase::ReauthRequired => "reauth_required",
-    };
-    let tokens = state.tokens.as_ref();
-    json!({
-        "state": phase,
-        "account": state.account,
-        "client_id": state.client.as_ref().map(|c| c.client_id.as_str()),
-        "redirect_uri": state.client.as_ref().map(|c| c.redirect_uri.as_str()),
-        "calendar_id": config.calendar_id,
-        "access_token_expires_in": access_expires_in,
-        "granted_scopes": tokens.map(|t| t.scope.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>()),
-        "authorized_at": tokens.and_then(|t| rfc3339(t.authorized_at)),
-        "last_refresh_at": tokens.and_then(|t| t.refreshed_at).and_then(rfc3339),
-        "reauth_reason": state.reauth_required,
-        "pending_revocations": state.pending_revocations.len(),
-        "device": state.device.as_ref().filter(|d| d.expires_at > now).map(|d| json!({
-            "user_code": d.user_code,
-            "verification_url": d.verification_url,
-            "expires_in": d.expires_at - now,
-            "interval": d.interval,
-        })),
-        "last_error": last_error.map(|e| json!({"code": e.code, "message": e.message})),
-        "version": env!("CARGO_PKG_VERSION"),
-    })
+    Snapshot::capture(phase, state, config, access_expires_in, now).to_json(last_error)
 }
 
 pub(crate) fn rfc3339(unix: i64) -> Option<String> {

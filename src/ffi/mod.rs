@@ -47,7 +47,7 @@ pub struct gs_gcal {
     // Separate from `client` so reading them never waits for a network call.
     last_error: Mutex<Option<LastError>>,
     /// The status as of the end of the last call, and when it was taken.
-    snapshot: Mutex<(serde_json::Value, std::time::Instant)>,
+    snapshot: Mutex<(crate::status::Snapshot, std::time::Instant)>,
 }
 
 
@@ -950,7 +950,7 @@ pub unsafe extern "C" fn gs_gcal_status_json(h: *const gs_gcal, buf: *mut c_char
     // buffer) are not recorded, else the size it reports would grow.
     guard(None, || {
         let last = lock(&h.last_error).clone();
-        let (mut doc, taken) = lock(&h.snapshot).clone();
+        let (mut doc, taken) = { let s = lock(&h.snapshot); (s.0.to_json(None), s.1) };
         // The snapshot is from the end of the last call: age the expiry.
         if let Some(left) = doc["access_token_expires_in"].as_i64() {
             doc["access_token_expires_in"] = (left - taken.elapsed().as_secs() as i64).max(0).into();

@@ -90,15 +90,19 @@ fn digits(s: &str) -> Option<u32> {
 /// `2024-04-29T10:00:00`: the RFC 3339 date-time without offset that Google
 /// accepts together with `timeZone`.
 pub fn wall(t: PrimitiveDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    // Without format!'s machinery: this runs twice per push (issue 7).
+    let Ok(year) = u32::try_from(t.year()) else {
+        return format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second());
+    };
+    let mut b = *b"0000-00-00T00:00:00";
+    let fields = [(0, 4, year), (5, 2, u8::from(t.month()).into()), (8, 2, t.day().into()), (11, 2, t.hour().into()), (14, 2, t.minute().into()), (17, 2, t.second().into())];
+    for (at, width, mut v) in fields {
+        for d in b[at..at + width].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    b.iter().map(|&c| char::from(c)).collect()
 }
 
 /// Checks that a time zone is shaped like an IANA name: `UTC`, `Etc/GMT-1`
