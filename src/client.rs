@@ -588,16 +588,17 @@ impl Client {
     /// now (network, rate limits, quota, authorization) or an earlier change
     /// of the meeting still waits. Errors only for what retrying cannot fix.
     pub fn submit_push(&mut self, p: &Prepared, m: &Meeting) -> Result<Sent<Written>> {
-        let op = Op::Push(Box::new(m.clone()));
+        // The meeting is copied into an outbox entry only when one is made.
+        let op = || Op::Push(Box::new(m.clone()));
         if let Some(reason) = self.must_queue(&m.meeting_id) {
-            return self.enqueue(&m.meeting_id, &m.occurrence, op, reason, false).map(Sent::Queued);
+            return self.enqueue(&m.meeting_id, &m.occurrence, op(), reason, false).map(Sent::Queued);
         }
         match self.push(p, m) {
             Ok(w) => {
                 self.note_success();
                 Ok(Sent::Done(w))
             }
-            Err(e) => self.after_failure(&m.meeting_id, &m.occurrence, op, e).map(Sent::Queued),
+            Err(e) => self.after_failure(&m.meeting_id, &m.occurrence, op(), e).map(Sent::Queued),
         }
     }
 
