@@ -6,8 +6,6 @@
 use crate::meeting::MEETING_ID_PROPERTY;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 /// What the cache keeps of one event (or one instance of a series).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,12 +51,13 @@ fn known(v: Option<&str>, allowed: &[&str], default: &str) -> String {
 
 /// Unix seconds of an RFC 3339 date-time with offset.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp())
+    crate::rfc3339::parse(s).map(|(secs, _)| secs)
 }
 
-/// Unix milliseconds of an RFC 3339 date-time (Google's `updated`).
+/// Unix milliseconds of an RFC 3339 date-time (Google's `updated`),
+/// truncated toward zero.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+    crate::rfc3339::parse(s).map(|(secs, nanos)| ((i128::from(secs) * 1_000_000_000 + i128::from(nanos)) / 1_000_000) as i64)
 }
 
 /// Reads one item of an events list. `day_start` gives the UTC instant of

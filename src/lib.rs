@@ -18,6 +18,7 @@ pub(crate) mod json;
 pub mod meeting;
 pub mod oauth;
 pub mod outbox;
+pub(crate) mod rfc3339;
 pub mod status;
 pub mod store;
 pub mod tls;

@@ -140,8 +140,7 @@ pub fn status_json(
 }
 
 pub(crate) fn rfc3339(unix: i64) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp(unix).ok()?;
-    t.format(&time::format_description::well_known::Rfc3339).ok()
+    crate::rfc3339::format(unix)
 }
 
 #[cfg(test)]
