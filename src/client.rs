@@ -66,7 +66,8 @@ pub struct Client {
     /// `state.pushed` has records not saved yet (see `note_write`).
     pushed_dirty: bool,
     /// Time zone rules read so far, by name (None: no zoneinfo for it).
-    zones: std::cell::RefCell<std::collections::HashMap<String, Option<Zone>>>,
+    /// (A few entries, searched in order: no hash table code for them.)
+    zones: std::cell::RefCell<Vec<(String, Option<Zone>)>>,
     /// Health for the status page (this process's view).
     pub(crate) health: Health,
 }
@@ -471,7 +472,7 @@ impl Client {
             return Ok(Some(z));
         }
         // A PBX uses a handful of zones: read and parse each file once.
-        if let Some(z) = self.zones.borrow().get(name) {
+        if let Some((_, z)) = self.zones.borrow().iter().find(|(n, _)| n == name) {
             return Ok(z.clone());
         }
         let zone = match zoneinfo::read_zone(Path::new(&self.config.zoneinfo_dir), name)? {
@@ -482,7 +483,7 @@ impl Client {
         if zones.len() >= 32 {
             zones.clear();
         }
-        zones.insert(name.to_owned(), zone.clone());
+        zones.push((name.to_owned(), zone.clone()));
         Ok(zone)
     }
 

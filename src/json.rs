@@ -2,8 +2,7 @@
 //! opt-level "z" cost a quarter of a steady-state push (issue 7): writing an
 //! object (the event body) and reading a few top-level string members of an
 //! answer (the written event) without building anything else. Both are
-//! checked against serde_json by the tests below; the reader hands anything
-//! it does not vouch for back to serde_json.
+//! checked against serde_json by the tests below.
 
 /// Writes JSON into a byte buffer, escaping strings exactly as serde_json
 /// does (`"` `\` and control characters; `\b \f \n \r \t` short, others as
@@ -149,11 +148,12 @@ const MAX_DEPTH: usize = 128;
 
 /// The string values of the top-level members `keys` of the JSON object
 /// `body` (None for a member absent or null), every other member skipped
-/// without being built. Returns None, leaving the verdict to serde_json,
-/// when `body` is not one JSON object that this reader vouches for:
-/// malformed JSON, a wanted member that is neither a string nor null, a
-/// wanted member given twice, a member name with escapes, nesting deeper
-/// than serde_json allows, anything after the object but whitespace.
+/// without being built. None when `body` is not one JSON object this
+/// reader vouches for: malformed JSON, a wanted member that is neither a
+/// string nor null, a wanted member given twice, nesting deeper than
+/// serde_json allows, anything after the object but whitespace (all of
+/// which serde_json refuses too, reading them into a struct), and a member
+/// name written with escapes (which serde_json would read).
 pub fn top_level_strings<const N: usize>(body: &[u8], keys: [&str; N]) -> Option<[Option<String>; N]> {
     let mut r = Reader { b: body, i: 0 };
     let mut found: [Option<String>; N] = std::array::from_fn(|_| None);
