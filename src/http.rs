@@ -135,7 +135,10 @@ impl Http {
         if left.is_zero() {
             return Err(Error::Timeout(format!("{}: the call's time budget is used up", where_(url))));
         }
-        Ok(rb.config().timeout_global(Some(left.min(self.timeout))).build())
+        if left >= self.timeout {
+            return Ok(rb); // the agent's own timeout_global is the bound
+        }
+        Ok(rb.config().timeout_global(Some(left)).build())
     }
 
     /// POST an `application/x-www-form-urlencoded` body (OAuth endpoints).

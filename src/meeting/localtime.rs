@@ -102,7 +102,7 @@ pub fn wall(t: PrimitiveDateTime) -> String {
             v /= 10;
         }
     }
-    b.iter().map(|&c| char::from(c)).collect()
+    String::from_utf8_lossy(&b).into_owned() // ASCII: a plain copy
 }
 
 /// Checks that a time zone is shaped like an IANA name: `UTC`, `Etc/GMT-1`
