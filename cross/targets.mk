@@ -15,8 +15,18 @@ QEMU_armv7     := qemu-arm -L /usr/arm-linux-gnueabihf
 # some Cortex-A9 PBX SoCs lack (SIGILL). rustc calls thumb-mode an
 # "unstable feature" and warns; it is what rustc's own thumbv7* targets
 # set. Firmware builds that run cargo themselves must set the same flags.
-ARMV7_RUSTFLAGS := -C target-feature=+thumb-mode
+#
+# Both ARM targets also remap the crate registry's absolute source paths
+# (/root/.cargo/registry/src/index.crates.io-<hash>/ureq-3.5.1/src/run.rs)
+# to crate-relative ones (ureq-3.5.1/src/run.rs) in panic locations: 181
+# such strings were 17 KB of the armv7 program, and a reproducible firmware
+# build keeps the build machine's paths out anyway (like gcc's
+# -ffile-prefix-map). rustc's stable --remap-path-prefix, one per registry.
+CARGO_HOME     ?= $(HOME)/.cargo
+REMAP_REGISTRY := $(foreach d,$(wildcard $(CARGO_HOME)/registry/src/*/),--remap-path-prefix=$(d)=)
+ARMV7_RUSTFLAGS := -C target-feature=+thumb-mode $(REMAP_REGISTRY)
 export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS := $(ARMV7_RUSTFLAGS)
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS := $(REMAP_REGISTRY)
 
 TRIPLE_aarch64 := aarch64-unknown-linux-gnu
 CROSS_aarch64  := aarch64-linux-gnu-

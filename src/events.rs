@@ -57,7 +57,15 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
 /// Unix milliseconds of an RFC 3339 date-time (Google's `updated`),
 /// truncated toward zero.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    crate::rfc3339::parse(s).map(|(secs, nanos)| ((i128::from(secs) * 1_000_000_000 + i128::from(nanos)) / 1_000_000) as i64)
+    // (secs * 10^9 + nanos) / 10^6 without 128-bit arithmetic.
+    crate::rfc3339::parse(s).map(|(secs, nanos)| {
+        let ms = i64::from(nanos / 1_000_000);
+        if secs >= 0 || nanos == 0 {
+            secs * 1000 + ms
+        } else {
+            (secs + 1) * 1000 - i64::from((1_000_000_000 - nanos) / 1_000_000)
+        }
+    })
 }
 
 /// Reads one item of an events list. `day_start` gives the UTC instant of
@@ -185,6 +193,28 @@ pub fn busy_at<'a>(events: impl Iterator<Item = &'a CachedEvent>, t: i64) -> Bus
         }
     }
     Busy { busy: true, out_of_office, until }
+}
+
+#[cfg(test)]
+mod rfc3339_ms_tests {
+    #[test]
+    fn milliseconds_truncate_toward_zero_like_i128_arithmetic() {
+        for s in [
+            "2024-04-20T09:00:00.356Z",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59.9995Z",
+            "1969-12-31T23:59:58.5Z",
+            "1969-12-31T23:59:59.000999Z",
+            "1969-12-31T23:59:59.001Z",
+            "0000-01-01T00:00:00.999999999Z",
+            "9999-12-31T23:59:59.999999999+01:00",
+            "1960-06-01T12:00:00.5-03:00",
+        ] {
+            let (secs, nanos) = crate::rfc3339::parse(s).unwrap();
+            let want = ((i128::from(secs) * 1_000_000_000 + i128::from(nanos)) / 1_000_000) as i64;
+            assert_eq!(super::parse_rfc3339_ms(s), Some(want), "{s}");
+        }
+    }
 }
 
 #[cfg(test)]
