@@ -11,7 +11,12 @@ use serde_json::Value;
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 pub fn events_url(base: &str, calendar_id: &str) -> String {
-    format!("{base}/calendars/{}/events", utf8_percent_encode(calendar_id, SEGMENT))
+    let mut url = String::with_capacity(base.len() + calendar_id.len() + 48);
+    url.push_str(base);
+    url.push_str("/calendars/");
+    url.extend(utf8_percent_encode(calendar_id, SEGMENT));
+    url.push_str("/events");
+    url
 }
 
 pub fn event_url(base: &str, calendar_id: &str, event_id: &str) -> String {
@@ -68,7 +73,9 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
             _ => Err(api_error(&r)),
         };
     }
-    let insert = format!("{}?sendUpdates={send_updates}", events_url(base, calendar_id));
+    let mut insert = events_url(base, calendar_id);
+    insert.push_str("?sendUpdates=");
+    insert.push_str(send_updates);
     let r = http.api("POST", &insert, token, Some(&p.event.to_json()?))?;
     if r.status == 200 {
         return written(&r.body, false).map(Upserted::Done);

@@ -488,7 +488,7 @@ impl Client {
     }
 
     /// Validates a meeting and builds its event; nothing is sent.
-    pub fn prepare(&self, m: &Meeting) -> Result<Prepared> {
+    pub fn prepare<'m>(&self, m: &'m Meeting) -> Result<Prepared<'m>> {
         let zone = self.zone(&m.time_zone)?;
         let generation = self.state.generations.get(&m.meeting_id).copied().unwrap_or(0);
         meeting::prepare(m, &self.config.instance_id, generation, zone.as_ref())

@@ -729,9 +729,10 @@ fn copy_fixed<const N: usize>(dst: &mut [c_char; N], s: &str) -> Result<(), Erro
     if s.len() >= N {
         return Err(Error::ApiBadResponse(format!("Google sent a value longer than {} bytes", N - 1)));
     }
-    for (d, b) in dst.iter_mut().zip(s.bytes().chain(std::iter::once(0))) {
+    for (d, &b) in dst.iter_mut().zip(s.as_bytes()) {
         *d = b as c_char;
     }
+    dst[s.len()] = 0;
     Ok(())
 }
 

@@ -57,13 +57,13 @@ pub struct Meeting {
 
 /// A meeting ready to send, with what could not be carried over.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prepared {
+pub struct Prepared<'m> {
     /// The meeting's event (the series for a repeating meeting).
     pub event_id: String,
     /// What the write addresses: `event_id`, or one occurrence's instance
     /// id (`<event_id>_<original start in UTC, YYYYMMDDTHHMMSSZ>`).
     pub target_id: String,
-    pub event: Event,
+    pub event: Event<'m>,
     /// Indexes into `Meeting::invitees` of invitees without an e-mail.
     pub skipped_invitees: Vec<usize>,
 }
@@ -74,15 +74,16 @@ pub struct Prepared {
 /// before: the bytes on the wire are unchanged. The fields are declared in
 /// that order too, so the derived `Serialize` (used by the tests only)
 /// writes the same (`wire_bytes_are_sorted_like_a_value_tree` below).
+/// It borrows the meeting's strings (no copies per push).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Event {
+pub struct Event<'m> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub attendees: Vec<Attendee>,
+    pub attendees: Vec<Attendee<'m>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    pub end: When,
+    pub end: When<'m>,
     #[serde(rename = "extendedProperties")]
-    pub extended_properties: ExtendedProperties,
+    pub extended_properties: ExtendedProperties<'m>,
     /// None for one occurrence (addressed by its instance id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -92,28 +93,28 @@ pub struct Event {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub recurrence: Vec<String>,
     pub reminders: Reminders,
-    pub start: When,
+    pub start: When<'m>,
     /// Set (`confirmed`) only on a full replacement, to restore an event
     /// deleted in Google.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
-    pub summary: String,
+    pub summary: &'m str,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Attendee {
-    #[serde(rename = "displayName", skip_serializing_if = "String::is_empty")]
-    pub display_name: String,
-    pub email: String,
+pub struct Attendee<'m> {
+    #[serde(rename = "displayName", skip_serializing_if = "str::is_empty")]
+    pub display_name: &'m str,
+    pub email: &'m str,
 }
 
 /// A local wall time in an IANA zone, as Google recommends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct When {
+pub struct When<'m> {
     #[serde(rename = "dateTime")]
     pub date_time: String,
     #[serde(rename = "timeZone")]
-    pub time_zone: String,
+    pub time_zone: &'m str,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,18 +131,18 @@ pub struct Reminder {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ExtendedProperties {
-    pub private: PrivateProperties,
+pub struct ExtendedProperties<'m> {
+    pub private: PrivateProperties<'m>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PrivateProperties {
+pub struct PrivateProperties<'m> {
     /// `MEETING_ID_PROPERTY`.
     #[serde(rename = "gsGcalMeetingId")]
-    pub meeting_id: String,
+    pub meeting_id: &'m str,
 }
 
-impl Event {
+impl Event<'_> {
     /// The request body: what `serde_json::to_vec(self)` writes, without
     /// serde's machinery (a tenth of a steady push at opt-level "z"; issue
     /// 7). The tests compare the two for every optional part.
@@ -153,7 +154,7 @@ impl Event {
             w.key("dateTime");
             w.string(&t.date_time);
             w.key("timeZone");
-            w.string(&t.time_zone);
+            w.string(t.time_zone);
             w.end_object();
         };
         w.begin_object();
@@ -164,10 +165,10 @@ impl Event {
                 w.begin_object();
                 if !a.display_name.is_empty() {
                     w.key("displayName");
-                    w.string(&a.display_name);
+                    w.string(a.display_name);
                 }
                 w.key("email");
-                w.string(&a.email);
+                w.string(a.email);
                 w.end_object();
             }
             w.end_array();
@@ -182,7 +183,7 @@ impl Event {
         w.key("private");
         w.begin_object();
         w.key(MEETING_ID_PROPERTY);
-        w.string(&self.extended_properties.private.meeting_id);
+        w.string(self.extended_properties.private.meeting_id);
         w.end_object();
         w.end_object();
         if let Some(id) = &self.id {
@@ -223,7 +224,7 @@ impl Event {
             w.string(s);
         }
         w.key("summary");
-        w.string(&self.summary);
+        w.string(self.summary);
         w.end_object();
         Ok(w.buf)
     }
@@ -236,7 +237,7 @@ impl Event {
 /// then local times in a DST gap are refused, and one occurrence can be
 /// addressed by its UTC instance id. `generation` is the meeting's event-id
 /// generation (0 until Google refused to restore a deleted event).
-pub fn prepare(m: &Meeting, instance_id: &str, generation: u32, zone: Option<&zone::Zone>) -> Result<Prepared> {
+pub fn prepare<'m>(m: &'m Meeting, instance_id: &str, generation: u32, zone: Option<&zone::Zone>) -> Result<Prepared<'m>> {
     if m.meeting_id.is_empty() {
         return Err(Error::InvalidArgument("meeting_id is empty".into()));
     }
@@ -283,7 +284,7 @@ pub fn prepare(m: &Meeting, instance_id: &str, generation: u32, zone: Option<&zo
     // One attendee per address: Google rejects duplicates. Compared pairwise
     // (no hash table code in the firmware): at most ~500,000 comparisons
     // that mostly stop at the first byte, for 1000 invitees.
-    let mut kept: Vec<Attendee> = Vec::with_capacity(attendees.len());
+    let mut kept: Vec<Attendee<'m>> = Vec::with_capacity(attendees.len());
     for a in attendees {
         if !kept.iter().any(|k| k.email.eq_ignore_ascii_case(&a.email)) {
             kept.push(a);
@@ -305,12 +306,12 @@ pub fn prepare(m: &Meeting, instance_id: &str, generation: u32, zone: Option<&zo
             instance_id_of(&event_id, z.to_utc("occurrence", original)?)
         }
     };
-    let when = |t| When { date_time: localtime::wall(t), time_zone: m.time_zone.clone() };
+    let when = |t| When { date_time: localtime::wall(t), time_zone: &m.time_zone };
     let event = Event {
         attendees,
         description: description(m),
         end: when(end),
-        extended_properties: ExtendedProperties { private: PrivateProperties { meeting_id: m.meeting_id.clone() } },
+        extended_properties: ExtendedProperties { private: PrivateProperties { meeting_id: &m.meeting_id } },
         id: m.occurrence.is_none().then(|| event_id.clone()),
         location: m.room.as_deref().filter(|r| !r.is_empty()).map(|room| ["Meeting room ", room].concat()),
         // One occurrence is an instance of the series: it carries no rule.
@@ -328,7 +329,7 @@ pub fn prepare(m: &Meeting, instance_id: &str, generation: u32, zone: Option<&zo
         },
         start: when(start),
         status: None,
-        summary: m.subject.clone(),
+        summary: &m.subject,
     };
     Ok(Prepared { event_id, target_id, event, skipped_invitees: skipped })
 }
@@ -358,7 +359,7 @@ fn limit(field: &'static str, s: &str, max: usize) -> Result<()> {
 
 /// The host (`invitee` None) or one invitee as an attendee; None without an
 /// e-mail. The field name for messages is made only for a message.
-fn attendee(invitee: Option<usize>, p: &Person) -> Result<Option<Attendee>> {
+fn attendee(invitee: Option<usize>, p: &Person) -> Result<Option<Attendee<'_>>> {
     let field = || invitee.map_or_else(|| "host".to_owned(), |i| format!("invitees[{i}]"));
     if p.name.len() > MAX_NAME {
         let field = field();
@@ -370,7 +371,7 @@ fn attendee(invitee: Option<usize>, p: &Person) -> Result<Option<Attendee>> {
     if !is_email(email) {
         return Err(bad_email(&field(), email));
     }
-    Ok(Some(Attendee { display_name: p.name.clone(), email: email.to_owned() }))
+    Ok(Some(Attendee { display_name: &p.name, email }))
 }
 
 /// A deliberately simple address check (RFC 5321 lengths, one `@`, a dot in
@@ -490,7 +491,8 @@ mod tests {
 
     #[test]
     fn seed_meeting_maps_to_the_exact_event() {
-        let p = prepare(&seed(), "", 0, None).unwrap();
+        let m = seed();
+        let p = prepare(&m, "", 0, None).unwrap();
         assert_eq!(p.skipped_invitees, vec![1, 3]);
         assert_eq!(
             ev(&p),
