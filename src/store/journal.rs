@@ -81,7 +81,7 @@ impl Store {
     }
 
     /// Rewrites the journal with only the live entries.
-    pub fn compact_outbox(&self, entries: &[Entry]) -> Result<()> {
+    pub fn compact_outbox<'a>(&self, entries: impl IntoIterator<Item = &'a Entry>) -> Result<()> {
         let mut buf = Vec::new();
         for e in entries {
             serde_json::to_writer(&mut buf, &Line::Put(e.clone()))
