@@ -84,6 +84,25 @@ build/$(TRIPLE_aarch64)/%: ffi-tests/c/%.c $(CSRC) build/$(TRIPLE_aarch64)/libgs
 	$(CROSS_aarch64)gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) \
 	    build/$(TRIPLE_aarch64)/libgs_gcal.a $(call libs,$(TRIPLE_aarch64))
 
+# --- gcalctl, the admin CLI: public API only, no test harness ---------------
+CLI_FLAGS := $(CSTRICT) -O2 -Iinclude -D_FILE_OFFSET_BITS=64
+build/$(HOST)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(HOST)/libgs_gcal.a
+	gcc $(CLI_FLAGS) -o $@ $< build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
+
+build/asan/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(HOST)/libgs_gcal.a
+	@mkdir -p build/asan
+	gcc $(CSTRICT) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all -Iinclude -D_FILE_OFFSET_BITS=64 -o $@ $< \
+	    build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
+
+build/$(TRIPLE_armv7)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(TRIPLE_armv7)/libgs_gcal.a
+	$(CROSS_armv7)gcc $(CLI_FLAGS) -o $@ $< build/$(TRIPLE_armv7)/libgs_gcal.a \
+	    $(call libs,$(TRIPLE_armv7))
+
+build/$(TRIPLE_aarch64)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(TRIPLE_aarch64)/libgs_gcal.a
+	$(CROSS_aarch64)gcc $(CLI_FLAGS) -o $@ $< build/$(TRIPLE_aarch64)/libgs_gcal.a \
+	    $(call libs,$(TRIPLE_aarch64))
+
 # --- demo ---------------------------------------------------------------------
 setup-host:
 	@cross/setup.sh host
