@@ -3,6 +3,7 @@
 //! only: parsing and decisions live in `oauth`, `meeting` and `http`; disk
 //! in `store`; the network in `http`.
 
+use crate::secret::Secret;
 use crate::calendar::{self, Upserted, Written};
 use crate::config::{Config, Effect};
 use crate::error::{Error, Result};
@@ -214,7 +215,7 @@ impl Client {
             &oauth::pkce_challenge(&verifier),
             &self.config.login_hint,
         );
-        Ok(AuthLink { url, pending: PendingAuth { state, code_verifier: verifier, created_at: now() } })
+        Ok(AuthLink { url, pending: PendingAuth { state, code_verifier: verifier.into(), created_at: now() } })
     }
 
     /// Remembers a link handed to the admin, so its code can be redeemed.
@@ -261,10 +262,10 @@ impl Client {
         self.online()?;
         let form = oauth::code_exchange_form(
             &client.client_id,
-            &client.client_secret,
+            client.client_secret.expose(),
             &client.redirect_uri,
             &code,
-            &pending.code_verifier,
+            pending.code_verifier.expose(),
         );
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         let t = oauth::parse_token_response(reply.status, &reply.body)?;
@@ -281,7 +282,7 @@ impl Client {
     fn adopt_grant(&mut self, mut next: State, t: TokenResponse, google_now: Option<i64>) -> Result<()> {
         let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
         oauth::check_granted(&t.scope)?;
-        let account = t.id_token.as_deref().and_then(oauth::email_from_id_token);
+        let account = t.id_token.as_ref().and_then(|t| oauth::email_from_id_token(t.expose()));
         // Google revokes a user's whole grant to the project: revoking a
         // replaced token of the same account (or an unknown one) would undo
         // this authorization. Only another account's old grant is revoked.
@@ -361,7 +362,7 @@ impl Client {
             return Ok(DevicePoll::Pending);
         }
         self.online()?;
-        let form = device::poll_form(&client.client_id, &client.client_secret, &dev.device_code);
+        let form = device::poll_form(&client.client_id, client.client_secret.expose(), dev.device_code.expose());
         self.last_device_poll = Some(Instant::now());
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         match device::parse_poll(reply.status, &reply.body) {
@@ -418,7 +419,7 @@ impl Client {
         let mut done = Vec::new();
         for r in &self.state.pending_revocations {
             let Ok(http) = self.http() else { break };
-            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(&r.refresh_token)) {
+            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(r.refresh_token.expose())) {
                 Ok(reply) if reply.status == 200 || reply.status == 400 => done.push(r.clone()),
                 _ => break,
             }
@@ -1157,10 +1158,10 @@ impl Client {
         self.online()?;
         self.flush_revocations();
         let token = self.fresh_token(false)?;
-        match call(self, &token) {
+        match call(self, token.expose()) {
             Err(Error::ApiUnauthorized(_)) => {
                 let token = self.fresh_token(true)?;
-                call(self, &token)
+                call(self, token.expose())
             }
             other => other,
         }
@@ -1175,7 +1176,7 @@ impl Client {
         }
     }
 
-    fn fresh_token(&mut self, force: bool) -> Result<String> {
+    fn fresh_token(&mut self, force: bool) -> Result<Secret> {
         if let Some(why) = &self.state.reauth_required {
             return Err(Error::ReauthRequired(why.clone()));
         }
@@ -1184,7 +1185,7 @@ impl Client {
             return Ok(tokens.access_token);
         }
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
-        let form = oauth::refresh_form(&client.client_id, &client.client_secret, &tokens.refresh_token);
+        let form = oauth::refresh_form(&client.client_id, client.client_secret.expose(), tokens.refresh_token.expose());
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         let t = match oauth::parse_token_response(reply.status, &reply.body) {
             Ok(t) => t,
@@ -1291,7 +1292,7 @@ impl Client {
 }
 
 /// Queues the revocation of a grant of the state's current account.
-fn queue_revocation(state: &mut State, refresh_token: String) {
+fn queue_revocation(state: &mut State, refresh_token: Secret) {
     if !state.pending_revocations.iter().any(|r| r.refresh_token == refresh_token) {
         let account = state.account.clone();
         state.pending_revocations.push(Revocation { refresh_token, account });

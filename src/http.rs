@@ -162,7 +162,7 @@ fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>> {
     if cfg.proxy.is_empty() {
         return Ok(None);
     }
-    let (host, port, user, pass) = crate::config::parse_proxy(&cfg.proxy)?;
+    let (host, port, user, pass) = crate::config::parse_proxy(cfg.proxy.expose())?;
     let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http).host(&host).port(port);
     if let Some(u) = &user {
         b = b.username(u);

@@ -17,5 +17,6 @@ pub mod http;
 pub mod meeting;
 pub mod oauth;
 pub mod outbox;
+pub mod secret;
 pub mod status;
 pub mod store;

@@ -4,6 +4,7 @@
 //! No I/O here: randomness and clocks come in as arguments.
 
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;
@@ -207,16 +208,16 @@ pub fn code_exchange_form(
 /// A successful token-endpoint answer.
 #[derive(Debug, Deserialize)]
 pub struct TokenResponse {
-    pub access_token: String,
+    pub access_token: Secret,
     pub expires_in: i64,
     #[serde(default)]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     #[serde(default)]
     pub scope: String,
     #[serde(default)]
     pub token_type: String,
     #[serde(default)]
-    pub id_token: Option<String>,
+    pub id_token: Option<Secret>,
 }
 
 #[derive(Deserialize)]
@@ -242,7 +243,7 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
             printable(&t.token_type)
         )));
     }
-    if t.access_token.is_empty() || t.access_token.len() > 8192 || t.expires_in <= 0 {
+    if t.access_token.is_empty() || t.access_token.expose().len() > 8192 || t.expires_in <= 0 {
         return Err(Error::ApiBadResponse(
             "token endpoint returned an empty or implausible access token".into(),
         ));
@@ -448,7 +449,7 @@ mod tests {
             br#"{"access_token":"ya29.x","expires_in":3599,"refresh_token":"1//r","scope":"openid https://www.googleapis.com/auth/calendar.events","token_type":"Bearer"}"#,
         )
         .unwrap();
-        assert_eq!(t.refresh_token.as_deref(), Some("1//r"));
+        assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("1//r"));
         assert!(check_granted(&t.scope).is_ok());
         assert!(matches!(check_granted("openid email"), Err(Error::ScopeNotGranted(_))));
         assert!(matches!(
