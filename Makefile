@@ -11,7 +11,7 @@ CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
 CINC     := -Iinclude -Iffi-tests/c -D_FILE_OFFSET_BITS=64
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
-CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults
+CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults test_log
 HARNESS  := ffi-tests/c/harness.c
 CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c)
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \

@@ -7,6 +7,7 @@ use crate::secret::Secret;
 use crate::calendar::{self, Upserted, Written};
 use crate::config::{Config, Effect};
 use crate::error::{Error, Result};
+use crate::log::{log_at, Log, Sink};
 use crate::http::{self, Http};
 use crate::meeting::zone::Zone;
 use crate::meeting::{self, Meeting, Prepared};
@@ -70,6 +71,7 @@ pub struct Client {
     zones: std::cell::RefCell<std::collections::HashMap<String, Option<Zone>>>,
     /// Health for the status page (this process's view).
     pub(crate) health: Health,
+    log: Log,
 }
 
 /// What the status page shows of the connection to Google.
@@ -130,7 +132,16 @@ impl Client {
             pushed_dirty: false,
             zones: Default::default(),
             health: Health::default(),
+            log: Log::default(),
         })
+    }
+
+    /// Routes this handle's log lines to `sink` (None: the process-wide sink).
+    pub fn set_log(&mut self, sink: Option<Sink>) {
+        self.log.set(sink);
+        if let Some(h) = &mut self.http {
+            h.log = self.log.clone();
+        }
     }
 
     pub fn set_option(&mut self, key: &str, value: &str) -> Result<()> {
@@ -595,6 +606,7 @@ impl Client {
         }
         match self.push(p, m) {
             Ok(w) => {
+                log_at!(self.log, Info, "push {}: done, event {}", m.meeting_id, w.event_id);
                 self.note_success();
                 Ok(Sent::Done(w))
             }
@@ -614,6 +626,7 @@ impl Client {
         }
         match self.cancel(meeting_id, occurrence, time_zone) {
             Ok(()) => {
+                log_at!(self.log, Info, "cancel {meeting_id}: done");
                 self.note_success();
                 Ok(Sent::Done(()))
             }
@@ -649,6 +662,7 @@ impl Client {
         let class = outbox::classify(&e);
         self.note_failure(&e, class);
         if class == Class::Permanent {
+            log_at!(self.log, Error, "{} {meeting_id}: refused for good: {e}", op.name());
             return Err(e);
         }
         let maybe_sent = matches!(
@@ -672,6 +686,8 @@ impl Client {
             maybe_sent,
             last_error: Some((crate::ffi::result::code_of(&reason), reason.to_string())),
         };
+        log_at!(self.log, Warn, "{} {meeting_id}: queued, next attempt in {} s: {reason}", entry.op.name(),
+            entry.next_attempt_at - now);
         let reached = self.state.pushed.contains_key(meeting_id);
         // Merged in memory, then journaled; if either fails, memory is
         // reloaded from the journal, so it never runs ahead of disk.
@@ -780,6 +796,8 @@ impl Client {
             };
             match result {
                 Ok(()) => {
+                    log_at!(self.log, Info, "sync: {} {}: sent, {} s after it was queued", entry.op.name(), entry.meeting_id,
+                        (now - entry.enqueued_at).max(0));
                     self.note_success();
                     self.journal_apply(&[outbox::Change::Del(seq)])?;
                     sent += 1;
@@ -788,6 +806,7 @@ impl Client {
                     let class = outbox::classify(&e);
                     self.note_failure(&e, class);
                     if class == Class::Permanent {
+                        log_at!(self.log, Error, "sync: {} {}: parked, Google refuses it for good: {e}", entry.op.name(), entry.meeting_id);
                         self.park(&entry, &e)?;
                         self.journal_apply(&[outbox::Change::Del(seq)])?;
                         continue;
@@ -802,6 +821,8 @@ impl Client {
                     e2.next_attempt_at = now + self.delay_for(&e, e2.attempts);
                     e2.maybe_sent |= matches!(e, Error::Timeout(_) | Error::NetworkIo(_) | Error::ApiServerError(_));
                     e2.last_error = Some((crate::ffi::result::code_of(&e), e.to_string()));
+                    log_at!(self.log, Warn, "sync: {} {}: attempt {} failed, next in {} s: {e}", entry.op.name(),
+                        entry.meeting_id, e2.attempts, e2.next_attempt_at - now);
                     self.journal_apply(&[outbox::Change::Put(e2)])?;
                     // Authorization, quota and rate limits hold for every
                     // entry: stop rather than fail each one.
@@ -820,7 +841,7 @@ impl Client {
         next.parked.push(Parked {
             meeting_id: entry.meeting_id.clone(),
             occurrence: entry.occurrence.clone(),
-            op: if matches!(entry.op, Op::Push(_)) { "push" } else { "cancel" }.into(),
+            op: entry.op.name().into(),
             code: crate::ffi::result::code_of(e),
             message: e.to_string(),
             at: now(),
@@ -1195,6 +1216,7 @@ impl Client {
                     _ => Some(now() - tokens.authorized_at),
                 };
                 let e = oauth::diagnose_refresh_failure(e, age);
+                log_at!(self.log, Error, "token refresh failed: {e}");
                 if let Error::ReauthRequired(why) = &e {
                     // Terminal: never retried in a loop; the admin must act.
                     let mut next = self.state.clone();
@@ -1216,6 +1238,7 @@ impl Client {
         });
         self.commit(next)?;
         self.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
+        log_at!(self.log, Info, "access token refreshed, valid {} s", t.expires_in);
         Ok(t.access_token)
     }
 
@@ -1269,10 +1292,14 @@ impl Client {
 
     /// Before any request: a sane clock, and the agent built.
     fn online(&mut self) -> Result<()> {
-        http::check_clock(now())?;
+        if let Err(e) = http::check_clock(now()) {
+            log_at!(self.log, Error, "not calling Google: {e}");
+            return Err(e);
+        }
         if self.http.is_none() {
-            let h = Http::new(&self.config)?;
+            let mut h = Http::new(&self.config)?;
             h.begin_call(self.call_deadline);
+            h.log = self.log.clone();
             self.http = Some(h);
         }
         Ok(())

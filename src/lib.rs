@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod ffi;
 pub mod http;
+pub mod log;
 pub mod meeting;
 pub mod oauth;
 pub mod outbox;

@@ -26,6 +26,16 @@ pub enum Op {
     Cancel { time_zone: Option<String> },
 }
 
+impl Op {
+    /// "push" or "cancel", for the status and log lines.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Push(_) => "push",
+            Op::Cancel { .. } => "cancel",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Arrival order: entries are sent oldest first.
