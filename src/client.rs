@@ -517,7 +517,8 @@ impl Client {
     /// Calendar. If Google refuses to restore the meeting's event deleted
     /// in its UI, the meeting moves to a new event id (recorded) once.
     pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
-        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id))?;
+        let ours = self.state.pushed.get(&m.meeting_id).is_some_and(|w| w.event_id == p.event_id);
+        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
         let (w, whole) = match first {
             Upserted::Done(w) => (w, p.target_id == p.event_id),
             Upserted::RestoreRefused => {
@@ -525,7 +526,7 @@ impl Client {
                 *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
                 self.commit(next)?;
                 let fresh = self.prepare(m)?;
-                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id))? {
+                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id, false))? {
                     Upserted::Done(w) => (w, true),
                     Upserted::RestoreRefused => {
                         return Err(Error::ApiForbidden(

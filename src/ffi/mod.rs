@@ -520,10 +520,12 @@ pub unsafe extern "C" fn gs_gcal_authorize(h: *mut gs_gcal, code: *const c_char)
 /// codes from the token refresh; GS_GCAL_CLOCK_NOT_SET; network and TLS
 /// codes; GS_GCAL_API_* (GS_GCAL_API_CONFLICT: the id belongs to an event
 /// not created for this meeting; GS_GCAL_API_NOT_FOUND: the occurrence is
-/// not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3
-/// Calendar requests (insert; on 409 get and update), twice more after a
-/// refused restore, each repeated once after a token refresh on a 401;
-/// each request is bounded by "timeout_ms".
+/// not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: one
+/// request for a new meeting (insert) or an edit of one pushed before
+/// (update); at worst 4 (update refused, insert, on 409 get and update) and
+/// 3 more after a refused restore, each round repeated once after a token
+/// refresh on a 401, each request bounded by "timeout_ms" and all by
+/// "call_timeout_ms".
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gs_gcal_push_meeting(
