@@ -713,6 +713,13 @@ typedef struct gs_gcal_busy {
 #define GS_GCAL_API_QUOTA_EXCEEDED 608
 
 /**
+ * The Google Calendar API is not enabled in the OAuth client's Google
+ * Cloud project (403 accessNotConfigured): pushes wait in the outbox until
+ * the administrator enables it.
+ */
+#define GS_GCAL_API_NOT_ENABLED 609
+
+/**
  * Reading or writing the state directory failed.
  */
 #define GS_GCAL_STORAGE_IO 700
@@ -782,7 +789,8 @@ void gs_gcal_close(struct gs_gcal *h);
  * Keys: "auth_endpoint", "token_endpoint", "device_endpoint",
  * "revoke_endpoint", "calendar_api_base" (https URLs; http only for
  * loopback hosts; defaults are Google's), "scopes" (space-separated;
- * default "openid email https://www.googleapis.com/auth/calendar.events"),
+ * default "openid email https://www.googleapis.com/auth/calendar.events
+ * https://www.googleapis.com/auth/calendar.calendarlist.readonly"),
  * "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
  * built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
  * 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),

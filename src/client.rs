@@ -209,7 +209,12 @@ impl Client {
     pub fn new_auth_link(&self) -> Result<AuthLink> {
         let client = self.state.client.as_ref().ok_or(Error::NotConfigured)?;
         if client.redirect_uri.is_empty() {
-            return Err(Error::NotConfigured);
+            return Err(Error::InvalidArgument(
+                "this client has no redirect URI: a \"TVs and Limited Input devices\" client \
+                 authorizes with the device flow; for Get Authorization Code enter a Web \
+                 application client with its redirect URI"
+                    .into(),
+            ));
         }
         let mut v = [0u8; 32];
         let mut s = [0u8; 16];
@@ -1216,7 +1221,9 @@ impl Client {
                     (Some(g_now), Some(g_then)) => Some(g_now - g_then),
                     _ => Some(now() - tokens.authorized_at),
                 };
-                let e = oauth::diagnose_refresh_failure(e, age);
+                let worked_past_day_7 =
+                    tokens.refreshed_at.is_some_and(|r| r - tokens.authorized_at >= 7 * 86_400);
+                let e = oauth::diagnose_refresh_failure(e, age, worked_past_day_7);
                 log_at!(self.log, Error, "token refresh failed: {e}");
                 if let Error::ReauthRequired(why) = &e {
                     // Terminal: never retried in a loop; the admin must act.
@@ -1349,13 +1356,43 @@ fn check_redirect_uri(uri: &str) -> Result<()> {
                 .into(),
         ));
     }
-    let parsed: ureq::http::Uri = uri
-        .parse()
-        .map_err(|_| Error::InvalidArgument("redirect_uri is not a URL".into()))?;
-    match (parsed.scheme_str(), parsed.host()) {
-        (Some("https" | "http"), Some(_)) => Ok(()),
-        _ => Err(Error::InvalidArgument("redirect_uri must be an http(s) URL".into())),
+    // Google's redirect URI validation rules (OAuth web-server guide):
+    // refused at set time with the rule, not later by Google's error page.
+    let bad = |why: &str| Err(Error::InvalidArgument(format!("redirect_uri: {why}")));
+    if uri.contains('#') {
+        return bad("Google does not allow a fragment (#...)");
     }
+    if uri.contains('*') {
+        return bad("Google does not allow wildcards (*)");
+    }
+    if uri.contains("/..") || uri.contains("\\..") {
+        return bad("Google does not allow path traversal (/..)");
+    }
+    let parsed: ureq::http::Uri = uri.parse().map_err(|_| Error::InvalidArgument("redirect_uri is not a URL".into()))?;
+    let (Some(scheme), Some(host)) = (parsed.scheme_str(), parsed.host()) else {
+        return bad("must be an http(s) URL");
+    };
+    if parsed.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return bad("Google does not allow user information (user@host)");
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match scheme {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return bad("Google requires https, except for localhost / 127.0.0.1"),
+        _ => return bad("must be an http(s) URL"),
+    }
+    if !loopback && host.parse::<std::net::IpAddr>().is_ok() {
+        return bad(
+            "Google does not allow an IP address other than 127.0.0.1: use a public DNS name of \
+             the PBX, or http://127.0.0.1:PORT/... and paste the whole address-bar URL",
+        );
+    }
+    if !loopback && (!host.contains('.') || [".local", ".lan", ".home", ".internal", ".localdomain"].iter().any(|s| host.ends_with(s))) {
+        return bad("Google accepts only host names under a public top-level domain (not .local or a bare name)");
+    }
+    Ok(())
 }
 
 pub fn now() -> i64 {
@@ -1376,5 +1413,39 @@ impl Drop for Client {
     /// not fail).
     fn drop(&mut self) {
         let _ = self.save_pushed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_redirect_uri;
+
+    #[test]
+    fn redirect_uris_follow_googles_rules() {
+        for ok in [
+            "https://pbx.example.com/gcal/oauth2callback",
+            "https://pbx.example.com:8443/cb?x=1",
+            "http://127.0.0.1:8765/oauth2callback",
+            "http://localhost/cb",
+            "http://[::1]:9000/cb",
+        ] {
+            assert!(check_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("urn:ietf:wg:oauth:2.0:oob", "out-of-band"),
+            ("http://pbx.example.com/cb", "https"),
+            ("https://192.168.1.10/cb", "IP address"),
+            ("https://pbx.local/cb", "public top-level"),
+            ("https://pbx/cb", "public top-level"),
+            ("https://pbx.example.com/cb#x", "fragment"),
+            ("https://*.example.com/cb", "wildcards"),
+            ("https://admin@pbx.example.com/cb", "user information"),
+            ("https://pbx.example.com/a/../cb", "traversal"),
+            ("ftp://pbx.example.com/cb", "http(s)"),
+            ("not a url", "URL"),
+        ] {
+            let e = check_redirect_uri(bad).expect_err(bad).to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 }

@@ -414,6 +414,20 @@ pub fn api_error(r: &Reply) -> Error {
     };
     let text = text.trim_end().to_owned();
     match (status, reason.as_str()) {
+        (403, "accessNotConfigured") => {
+            let project = message
+                .split("in project ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .filter(|p| !p.is_empty())
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default();
+            Error::ApiNotEnabled(format!(
+                "Google Calendar API not enabled in the OAuth client's Cloud project{project} \
+                 (accessNotConfigured): enable it in Google Cloud Console (APIs & Services > \
+                 Library), then Sync now"
+            ))
+        }
         (403, "quotaExceeded") => Error::ApiQuotaExceeded(format!(
             "{text} — Google Calendar usage limits (e.g. too many events or invitations); writes \
              pause and resume later"
@@ -447,6 +461,8 @@ mod tests {
         let e = |status, b: String| api_error(&reply(status, &b, Some(7)));
         assert!(matches!(e(403, body(403, "rateLimitExceeded", "Rate Limit Exceeded")), Error::ApiRateLimited { retry_after: Some(7), .. }));
         assert!(matches!(e(403, body(403, "quotaExceeded", "Calendar usage limits exceeded.")), Error::ApiQuotaExceeded(_)));
+        let off = e(403, body(403, "accessNotConfigured", "Google Calendar API has not been used in project 123456789012 before or it is disabled."));
+        assert!(matches!(&off, Error::ApiNotEnabled(m) if m.contains("project 123456789012 (")));
         assert!(matches!(e(403, body(403, "forbiddenForNonOrganizer", "x")), Error::ApiForbidden(_)));
         assert!(matches!(e(429, String::new()), Error::ApiRateLimited { .. }));
         assert!(matches!(e(409, body(409, "duplicate", "The requested identifier already exists.")), Error::ApiConflict(_)));

@@ -134,7 +134,8 @@ pub fn classify(e: &Error) -> Class {
         NotConfigured | NotAuthorized | ReauthRequired(_) | InvalidClient(_) | DeletedClient(_)
         | UnauthorizedClient(_) | AdminPolicyEnforced(_) | OrgInternal(_) | InvalidGrant(_)
         | ApiUnauthorized(_) | CertUntrusted(_) | InsecureUrl(_) | CaFile(_) | OAuthOther(_)
-        | OAuthInvalidRequest(_) | InvalidScope(_) | ScopeNotGranted(_) | NoRefreshToken => Class::Wait,
+        | OAuthInvalidRequest(_) | InvalidScope(_) | ScopeNotGranted(_) | NoRefreshToken
+        | ApiNotEnabled(_) => Class::Wait,
         _ => Class::Permanent,
     }
 }

@@ -297,7 +297,8 @@ pub unsafe extern "C" fn gs_gcal_close(h: *mut gs_gcal) {
 /// Keys: "auth_endpoint", "token_endpoint", "device_endpoint",
 /// "revoke_endpoint", "calendar_api_base" (https URLs; http only for
 /// loopback hosts; defaults are Google's), "scopes" (space-separated;
-/// default "openid email https://www.googleapis.com/auth/calendar.events"),
+/// default "openid email https://www.googleapis.com/auth/calendar.events
+/// https://www.googleapis.com/auth/calendar.calendarlist.readonly"),
 /// "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
 /// built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
 /// 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),

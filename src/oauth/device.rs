@@ -146,6 +146,8 @@ mod tests {
         }
         let e = parse_start(400, br#"{"error":"invalid_scope","error_description":"Invalid device flow scope: https://www.googleapis.com/auth/calendar.events"}"#).unwrap_err();
         assert!(matches!(&e, Error::InvalidScope(s) if s.contains("Web application")), "{e}");
+        let e = parse_start(403, br#"{"error_code":"rate_limit_exceeded"}"#).unwrap_err();
+        assert!(matches!(&e, Error::ApiRateLimited { text, .. } if text.contains("rate_limit_exceeded")), "{e}");
         assert!(matches!(parse_start(200, br#"{"device_code":"x","user_code":"y","expires_in":5,"verification_url":"http://evil"}"#), Err(Error::ApiBadResponse(_))));
     }
 
