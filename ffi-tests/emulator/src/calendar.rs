@@ -169,6 +169,9 @@ impl Method {
 
 /// Everything under `/calendar/v3/`.
 pub fn handle(shared: &Shared, req: &Request) -> Response {
+    if state::lock(shared).toggles.api_disabled {
+        return api_disabled();
+    }
     let mut resp = match route(shared, req) {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -180,6 +183,38 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
         resp.delivery = crate::http::Delivery::Drop;
     }
     resp
+}
+
+/// Google's answer when the Calendar API is not enabled in the OAuth
+/// client's Cloud project (the admin skipped "Enable API").
+fn api_disabled() -> Response {
+    const PROJECT: &str = "123456789012";
+    let message = format!(
+        "Google Calendar API has not been used in project {PROJECT} before or it is disabled. \
+         Enable it by visiting https://console.developers.google.com/apis/api/calendar-json.googleapis.com/overview?project={PROJECT} \
+         then retry. If you enabled this API recently, wait a few minutes for the action to \
+         propagate to our systems and retry."
+    );
+    json_response(
+        403,
+        &json!({"error": {
+            "code": 403,
+            "message": message,
+            "errors": [{
+                "message": message,
+                "domain": "usageLimits",
+                "reason": "accessNotConfigured",
+                "extendedHelp": "https://console.developers.google.com",
+            }],
+            "status": "PERMISSION_DENIED",
+            "details": [{
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "SERVICE_DISABLED",
+                "domain": "googleapis.com",
+                "metadata": {"service": "calendar-json.googleapis.com", "consumer": format!("projects/{PROJECT}")},
+            }],
+        }}),
+    )
 }
 
 fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
