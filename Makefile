@@ -22,7 +22,7 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
 
 .PHONY: all lib lean header header-check docs-check emulator demo test setup setup-host cargo-test \
-        ctest ctest-crash soak ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
+        ctest ctest-cli ctest-crash soak ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
         linkline-check size bench install install-check clean FORCE
 
 all: lib
@@ -118,7 +118,7 @@ demo: setup-host
 
 # --- tests --------------------------------------------------------------------
 test: setup
-	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-crash ctest-clock ctest-tsan ctest-asan ctest-valgrind \
+	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-cli ctest-crash ctest-clock ctest-tsan ctest-asan ctest-valgrind \
 	    test-armv7 test-aarch64
 	@echo "make test: all suites passed"
 
@@ -128,6 +128,10 @@ cargo-test:
 
 ctest: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
 	$(RUN) $(addprefix build/$(HOST)/,$(CTESTS))
+
+# gcalctl, every command against the emulator (bash; GCALCTL may be a command line).
+ctest-cli: lib emulator build/$(HOST)/gcalctl
+	GCALCTL=build/$(HOST)/gcalctl $(RUN) ffi-tests/cli/test_gcalctl.sh
 
 # SIGKILL at random moments (host only; `make soak` runs thousands of rounds).
 ctest-crash: lib emulator build/$(HOST)/test_crash

@@ -319,7 +319,8 @@ struct json {
     json *child;      /* first element or member */
     json *next;       /* next sibling */
     size_t count;     /* elements or members */
-    size_t pos;       /* byte offset in the document */
+    size_t pos;       /* byte offset of the value in the document */
+    size_t key_pos;   /* byte offset of the member name */
 };
 
 typedef struct json_parser {
@@ -564,6 +565,7 @@ static bool json_container(json_parser *jp, json **out) {
         if (!json_value(jp, &item))
             return false;
         item->key = key;
+        item->key_pos = (size_t)(key_at - jp->doc);
         *tail = item;
         tail = &item->next;
         n->count++;
@@ -925,23 +927,28 @@ static int exit_code_for(gs_gcal_result rc) {
     return EXIT_FAILED;
 }
 
-/* The admin action for a result, when there is an obvious one. */
-static const char *hint_for(gs_gcal_result rc) {
+/* Prints the admin action for a result, when there is an obvious one. */
+static void print_hint(const cli *c, gs_gcal_result rc) {
+    const char *d = c->state_dir;
     switch (rc) {
     case GS_GCAL_NOT_CONFIGURED:
-        return "enter the OAuth client first: " PROG " STATE_DIR set-client CLIENT_ID - "
-               "[REDIRECT_URI]";
+        fprintf(stderr, PROG ": hint: enter the OAuth client first: " PROG " %s set-client "
+                        "CLIENT_ID - [REDIRECT_URI]\n", d);
+        break;
     case GS_GCAL_NOT_AUTHORIZED:
     case GS_GCAL_REAUTH_REQUIRED:
-        return "authorize: " PROG " STATE_DIR auth-url, then " PROG
-               " STATE_DIR authorize 'ADDRESS' (or " PROG " STATE_DIR device-login)";
+        fprintf(stderr, PROG ": hint: authorize: " PROG " %s auth-url, then " PROG " %s "
+                        "authorize 'ADDRESS' (or " PROG " %s device-login)\n", d, d, d);
+        break;
     case GS_GCAL_STATE_LOCKED:
-        return "another program (the PBX service, another " PROG ") has the state directory "
-               "open; stop it or try again";
+        fputs(PROG ": hint: another program (the PBX service, another " PROG ") has the state "
+                   "directory open; stop it or try again\n", stderr);
+        break;
     case GS_GCAL_CLOCK_NOT_SET:
-        return "set the system clock (NTP) and try again";
+        fputs(PROG ": hint: set the system clock (NTP) and try again\n", stderr);
+        break;
     default:
-        return NULL;
+        break;
     }
 }
 
@@ -964,7 +971,7 @@ static int record_failure(cli *c, int exit_code, long code, const char *text, co
    exit code. */
 static int fail(cli *c, gs_gcal_result rc, const char *fmt, ...) {
     char what[384], detail[GS_GCAL_ERROR_SIZE] = "", message[768];
-    const char *text = gs_gcal_strerror(rc), *hint = hint_for(rc);
+    const char *text = gs_gcal_strerror(rc);
     va_list ap;
     int code;
     va_start(ap, fmt);
@@ -977,8 +984,7 @@ static int fail(cli *c, gs_gcal_result rc, const char *fmt, ...) {
     else
         snprintf(message, sizeof message, "%s: %s", what, text);
     code = record_failure(c, exit_code_for(rc), rc, text, detail, message);
-    if (hint != NULL)
-        fprintf(stderr, PROG ": hint: %s\n", hint);
+    print_hint(c, rc);
     return code;
 }
 
@@ -999,7 +1005,7 @@ static int usage_error(cli *c, const char *fmt, ...) {
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     fail_plain(c, EXIT_USAGE, "%s", message);
-    fputs(PROG ": run '" PROG " --help' for usage\n", stderr);
+    fputs(PROG ": hint: see '" PROG " --help'\n", stderr);
     return EXIT_USAGE;
 }
 
@@ -1043,7 +1049,7 @@ static void print_json_result(cli *c, int exit_code) {
         sb_puts(&b, "}");
     } else {
         sb_puts(&b, "{\"ok\":false,\"command\":");
-        sb_json_str(&b, c->command);
+        sb_json_str(&b, c->command[0] ? c->command : NULL);
         sb_printf(&b, ",\"exit_code\":%d,\"error\":{\"message\":", exit_code);
         sb_json_str(&b, c->err_message);
         if (c->err_code >= 0) {
@@ -1247,26 +1253,22 @@ static void get_state(cli *c, char *out, size_t cap) {
 /* ------------------------------------------------------------------------ */
 /* -v: the library's log lines on stderr                                    */
 /* ------------------------------------------------------------------------ */
-#ifdef GS_GCAL_LOG_INFO
+
+/* A gs_gcal_log_fn. The library never puts a secret in a line. */
 static void log_to_stderr(void *userdata, int32_t level, const char *line) {
     static const char *const names[] = {"?", "error", "warn", "info", "debug"};
     (void)userdata;
     fprintf(stderr, PROG ": [%s] %s\n", names[level >= 1 && level <= 4 ? level : 0], line);
 }
-#endif
 
-/* Routes the library's log to stderr for the whole process (also what
-   gs_gcal_open logs): -v info, -vv debug. */
+/* Routes the library's log to stderr for the whole process (h = NULL, so
+   that gs_gcal_open's lines come too): -v info, -vv debug. */
 static void enable_library_log(int verbose) {
     if (verbose == 0)
         return;
-#ifdef GS_GCAL_LOG_INFO
     if (gs_gcal_set_log_callback(NULL, verbose >= 2 ? GS_GCAL_LOG_DEBUG : GS_GCAL_LOG_INFO,
                                  log_to_stderr, NULL) != GS_GCAL_OK)
         fputs(PROG ": warning: could not enable the library's log\n", stderr);
-#else
-    fputs(PROG ": warning: this gs-gcal has no log API yet; -v is ignored\n", stderr);
-#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1338,11 +1340,7 @@ static int use_emulator(cli *c) {
         if ((e = read_file(c->emulator_file, &text, &len)) != 0)
             return fail_plain(c, EXIT_LOCAL, "--emulator: %s: %s", c->emulator_file, strerror(e));
     } else {
-        const char *env = getenv("GS_GCAL_EMULATOR");
-        if (env == NULL || env[0] == '\0')
-            return usage_error(c, "--emulator: GS_GCAL_EMULATOR is not set (give the "
-                                  "emulator's startup line there, or --emulator=FILE)");
-        text = xstrdup(env);
+        text = xstrdup(getenv("GS_GCAL_EMULATOR")); /* checked by main */
         len = strlen(text);
     }
     if ((line = json_parse(&a, text, len, err, sizeof err)) == NULL) {
@@ -1729,13 +1727,14 @@ static int cmd_status(cli *c, int argc, char **argv) {
         printf("Account:       %s\n", json_str(st, "account"));
     if (json_str(st, "reauth_reason"))
         printf("Action needed: %s\n", json_str(st, "reauth_reason"));
-    if (json_str(st, "client_id"))
+    if (json_str(st, "client_id")) {
+        const char *redirect = json_str(st, "redirect_uri");
         printf("Client ID:     %s\n", json_str(st, "client_id"));
-    if (json_str(st, "client_id"))
-        printf("Flow:          %s\n",
-               json_str(st, "redirect_uri") && json_str(st, "redirect_uri")[0]
-                   ? json_str(st, "redirect_uri")
-                   : "device (TVs and Limited Input devices)");
+        if (redirect != NULL && redirect[0] != '\0')
+            printf("Redirect URI:  %s (Web application)\n", redirect);
+        else
+            printf("Client type:   TVs and Limited Input devices (device-login)\n");
+    }
     printf("Calendar:      %s\n", json_str(st, "calendar_id") ? json_str(st, "calendar_id") : "");
     if ((v = json_get(st, "access_token_expires_in")) != NULL && v->type == JSON_NUMBER) {
         format_duration(json_int(st, "access_token_expires_in", 0), d, sizeof d);
@@ -1983,18 +1982,23 @@ typedef struct meeting_file {
     arena arena;
 } meeting_file;
 
-/* Writes "FILE: line L, column C: MESSAGE" about node v into err. */
-static bool bad_field(const meeting_file *mf, const char *file, const json *v, char *err,
-                      size_t cap, const char *fmt, ...) {
+/* Writes "FILE: line L, column C: MESSAGE" about the byte at `pos` into err. */
+static bool bad_at(const meeting_file *mf, const char *file, size_t pos, char *err, size_t cap,
+                   const char *fmt, ...) {
     char where[48], msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_where(mf->text, v->pos, where, sizeof where);
+    json_where(mf->text, pos, where, sizeof where);
     snprintf(err, cap, "%s: %s: %s", file, where, msg);
     return false;
 }
+
+/* A value of the wrong type or shape: points at the value. */
+#define bad_field(mf, file, v, err, cap, ...) bad_at(mf, file, (v)->pos, err, cap, __VA_ARGS__)
+/* A member that should not be there: points at its name. */
+#define bad_member(mf, file, m, err, cap, ...) bad_at(mf, file, (m)->key_pos, err, cap, __VA_ARGS__)
 
 static int name_index(const char *name, const char *const *names, int n) {
     int i;
@@ -2016,8 +2020,8 @@ static bool person_from_json(const meeting_file *mf, const char *file, const jso
                            : strcmp(m->key, "email") == 0 ? &p->email
                                                           : NULL;
         if (dst == NULL)
-            return bad_field(mf, file, m, err, cap,
-                             "unknown field \"%s\" in %s (known: name, email)", m->key, what);
+            return bad_member(mf, file, m, err, cap,
+                              "unknown field \"%s\" in %s (known: name, email)", m->key, what);
         if (m->type != JSON_STRING && m->type != JSON_NULL)
             return bad_field(mf, file, m, err, cap, "%s.%s must be a string or null", what,
                              m->key);
@@ -2133,7 +2137,7 @@ static bool meeting_load(meeting_file *mf, const char *file, char *err, size_t c
             if (strcmp(m->key, meeting_fields[i].name) == 0)
                 f = &meeting_fields[i];
         if (f == NULL)
-            return bad_field(mf, file, m, err, cap, "unknown field \"%s\"", m->key);
+            return bad_member(mf, file, m, err, cap, "unknown field \"%s\"", m->key);
         if (!field_from_json(mf, file, f, m, err, cap))
             return false;
     }
@@ -2219,12 +2223,12 @@ static int cmd_push(cli *c, int argc, char **argv) {
             printf("Reason: %s\n", detail);
         for (i = 0; i < count; i++) {
             const char *name = mf.invitees[skipped[i]].name;
-            printf("Not invited (no e-mail): invitee %zu%s%s\n", skipped[i], name ? " " : "",
-                   name ? name : "");
+            printf("Not invited (no e-mail): %s (invitees[%zu])\n", name ? name : "(no name)",
+                   skipped[i]);
         }
     }
     if (code == EXIT_AUTH)
-        fprintf(stderr, PROG ": hint: %s\n", hint_for(GS_GCAL_NOT_AUTHORIZED));
+        print_hint(c, GS_GCAL_NOT_AUTHORIZED);
 cleanup:
     free(skipped);
     meeting_free(&mf);
@@ -2324,11 +2328,11 @@ static int cmd_sync(cli *c, int argc, char **argv) {
         printf(".\n");
     }
     if (remaining > 0) {
-        char detail[GS_GCAL_ERROR_SIZE];
-        if (gs_gcal_last_error(c->h, detail, sizeof detail) == GS_GCAL_OK && detail[0])
-            fprintf(stderr, "sync: still waiting because: %s\n", detail);
+        const char *why = json_str(json_get(json_get(st, "health"), "last_failure"), "message");
+        if (why != NULL)
+            fprintf(stderr, "sync: still waiting; last failure: %s\n", why);
         if (code == EXIT_AUTH)
-            fprintf(stderr, PROG ": hint: %s\n", hint_for(GS_GCAL_NOT_AUTHORIZED));
+            print_hint(c, GS_GCAL_NOT_AUTHORIZED);
     }
     free(text);
     arena_free(&a);
@@ -2665,7 +2669,7 @@ static int parse_global_options(cli *c, int argc, char **argv) {
 
 int main(int argc, char **argv) {
     cli c;
-    struct sigaction sa;
+    struct sigaction sa, old;
     const command *cmd = NULL;
     int first, code;
     size_t i;
@@ -2694,14 +2698,22 @@ int main(int argc, char **argv) {
         code = usage_error(&c, "unknown command \"%s\"", c.command);
         goto cleanup;
     }
+    if (c.emulator && c.emulator_file == NULL &&
+        (getenv("GS_GCAL_EMULATOR") == NULL || getenv("GS_GCAL_EMULATOR")[0] == '\0')) {
+        code = usage_error(&c, "--emulator: GS_GCAL_EMULATOR is not set (give the emulator's "
+                               "startup line there, or --emulator=FILE)");
+        goto cleanup;
+    }
 
-    /* Ctrl-C: let waits end cleanly (no SA_RESTART, so they wake up); a
-       second Ctrl-C terminates at once (SA_RESETHAND). */
+    /* Ctrl-C and SIGTERM: let waits end cleanly (no SA_RESTART, so they
+       wake up); a second one terminates at once (SA_RESETHAND). A SIGINT
+       ignored from the start (a background job) stays ignored. */
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+    if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
     enable_library_log(c.verbose);
