@@ -162,11 +162,13 @@ ctest-asan: lib emulator $(addprefix build/asan/,$(CTESTS))
 ctest-valgrind: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
 	$(RUN) --wrap "$(VALGRIND)" $(addprefix build/$(HOST)/,$(CTESTS))
 
-test-armv7: armv7 emulator $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS))
+test-armv7: armv7 emulator $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS)) build/$(TRIPLE_armv7)/gcalctl
 	$(RUN) --wrap "$(QEMU_armv7)" $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS))
+	GCALCTL="$(QEMU_armv7) build/$(TRIPLE_armv7)/gcalctl" $(RUN) ffi-tests/cli/test_gcalctl.sh
 
-test-aarch64: aarch64 emulator $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
+test-aarch64: aarch64 emulator $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS)) build/$(TRIPLE_aarch64)/gcalctl
 	$(RUN) --wrap "$(QEMU_aarch64)" $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
+	GCALCTL="$(QEMU_aarch64) build/$(TRIPLE_aarch64)/gcalctl" $(RUN) ffi-tests/cli/test_gcalctl.sh
 
 # README documents every function and every result code of the header.
 docs-check:
