@@ -21,9 +21,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -688,6 +686,13 @@ static bool json_as_int(const json *v, long long *out) {
     return true;
 }
 
+/* The string member `key` for display: "" when absent (printf's %s must
+   never get NULL). */
+static const char *json_text(const json *obj, const char *key) {
+    const char *s = json_str(obj, key);
+    return s != NULL ? s : "";
+}
+
 static long long json_int(const json *obj, const char *key, long long dflt) {
     long long n;
     return json_as_int(json_get(obj, key), &n) ? n : dflt;
@@ -1074,7 +1079,13 @@ static FILE *human(const cli *c) {
 /* Reading secrets and lines                                                */
 /* ------------------------------------------------------------------------ */
 
-typedef enum read_result { READ_OK, READ_EOF, READ_TOO_LONG, READ_INTERRUPTED, READ_ERROR } read_result;
+typedef enum read_result {
+    READ_OK,
+    READ_EOF,
+    READ_TOO_LONG,
+    READ_INTERRUPTED,
+    READ_ERROR
+} read_result;
 
 /* Reads one line from stdin into buf (without its line end). On a terminal
    it first prompts on stderr and, when `hide`, turns echo off while the
@@ -1275,13 +1286,20 @@ static void enable_library_log(int verbose) {
 /* Opening the state directory; stored options; the emulator                */
 /* ------------------------------------------------------------------------ */
 
+/* A stored option's value as shown: a proxy URL may carry a password. */
+static const char *shown_value(const stored_option *o) {
+    if (strcmp(o->key, "proxy") == 0 && strchr(o->value, '@') != NULL)
+        return "(set, with credentials)";
+    return o->value;
+}
+
 static void options_path(const cli *c, char *out, size_t cap) {
     snprintf(out, cap, "%s/" OPTIONS_FILE, c->state_dir);
 }
 
 /* Loads STATE_DIR/gcalctl.options ("key=value" lines, '#' comments). */
 static int load_options(cli *c) {
-    char path[4096], *text = NULL, *line, *save = NULL;
+    char path[4096], *text = NULL, *line, *next;
     size_t len, lineno = 0;
     int err, code = EXIT_DONE;
     options_path(c, path, sizeof path);
@@ -1290,11 +1308,15 @@ static int load_options(cli *c) {
         return EXIT_DONE;
     if (err != 0)
         return fail_plain(c, EXIT_LOCAL, "reading %s: %s", path, strerror(err));
-    for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        char *eq = strchr(line, '=');
+    for (line = text; *line != '\0'; line = next) {
+        char *eq, *nl = strchr(line, '\n');
+        next = nl ? nl + 1 : line + strlen(line);
+        if (nl != NULL)
+            *nl = '\0';
         lineno++;
         if (line[0] == '#' || line[0] == '\0')
             continue;
+        eq = strchr(line, '=');
         if (eq == NULL || eq == line || c->option_count == MAX_OPTIONS) {
             code = fail_plain(c, EXIT_LOCAL, "%s: line %zu is not KEY=VALUE", path, lineno);
             break;
@@ -1668,9 +1690,9 @@ static void print_health(const json *health) {
     if (json_str(health, "last_success_at"))
         printf("Last success:  %s\n", json_str(health, "last_success_at"));
     if (failure != NULL && failure->type == JSON_OBJECT)
-        printf("Last failure:  %s (%s, %lld): %s\n", json_str(failure, "at"),
-               json_str(failure, "class"), json_int(failure, "code", 0),
-               json_str(failure, "message"));
+        printf("Last failure:  %s (%s, %lld): %s\n", json_text(failure, "at"),
+               json_text(failure, "class"), json_int(failure, "code", 0),
+               json_text(failure, "message"));
     if (json_str(health, "circuit") && strcmp(json_str(health, "circuit"), "closed") != 0)
         printf("Connection:    %s%s%s\n", json_str(health, "circuit"),
                json_str(health, "circuit_open_until") ? ", paused until " : "",
@@ -1682,10 +1704,9 @@ static void print_health(const json *health) {
         printf("Parked:        %zu operation(s) Google refused for good (not retried):\n",
                parked->count);
         for (p = parked->child; p != NULL; p = p->next)
-            printf("                 %s %s%s%s: %s\n", json_str(p, "op"),
-                   json_str(p, "meeting_id"), json_str(p, "occurrence") ? " occurrence " : "",
-                   json_str(p, "occurrence") ? json_str(p, "occurrence") : "",
-                   json_str(p, "message"));
+            printf("                 %s %s%s%s: %s\n", json_text(p, "op"),
+                   json_text(p, "meeting_id"), json_str(p, "occurrence") ? " occurrence " : "",
+                   json_text(p, "occurrence"), json_text(p, "message"));
     }
 }
 
@@ -1714,10 +1735,7 @@ static int cmd_status(cli *c, int argc, char **argv) {
                 sb_puts(&c->out, ",");
             sb_json_str(&c->out, c->options[i].key);
             sb_puts(&c->out, ":");
-            /* A proxy URL may carry a password: not shown. */
-            sb_json_str(&c->out, strcmp(c->options[i].key, "proxy") == 0 && strchr(c->options[i].value, '@')
-                                     ? "(set, with credentials)"
-                                     : c->options[i].value);
+            sb_json_str(&c->out, shown_value(&c->options[i]));
         }
         sb_puts(&c->out, "}");
         goto cleanup;
@@ -1748,16 +1766,14 @@ static int cmd_status(cli *c, int argc, char **argv) {
         printf("Revocations:   %lld waiting for Google to be reachable\n",
                json_int(st, "pending_revocations", 0));
     if ((v = json_get(st, "device")) != NULL && v->type == JSON_OBJECT)
-        printf("Device login:  code %s at %s, %lld s left\n", json_str(v, "user_code"),
-               json_str(v, "verification_url"), json_int(v, "expires_in", 0));
+        printf("Device login:  code %s at %s, %lld s left\n", json_text(v, "user_code"),
+               json_text(v, "verification_url"), json_int(v, "expires_in", 0));
     print_health(json_get(st, "health"));
     if ((v = json_get(st, "last_error")) != NULL && v->type == JSON_OBJECT)
-        printf("Last error:    %s (%lld)\n", json_str(v, "message"), json_int(v, "code", 0));
+        printf("Last error:    %s (%lld)\n", json_text(v, "message"), json_int(v, "code", 0));
     for (i = 0; i < c->option_count; i++)
         printf("%s %s=%s\n", i == 0 ? "Options:      " : "              ", c->options[i].key,
-               strcmp(c->options[i].key, "proxy") == 0 && strchr(c->options[i].value, '@')
-                   ? "(set, with credentials)"
-                   : c->options[i].value);
+               shown_value(&c->options[i]));
     printf("Library:       %s\n", gs_gcal_version());
 cleanup:
     free(text);
@@ -1936,7 +1952,16 @@ static int cmd_set_option(cli *c, int argc, char **argv) {
  * `share_password` (true) for the GS_GCAL_MEETING_SHARE_PASSWORD flag.
  * Unknown fields are refused, so that a typo is not silently ignored.
  */
-typedef enum field_kind { F_TEXT, F_UINT, F_FLAG, F_PERSON, F_PERSONS, F_REPEAT, F_REPEAT_END, F_WEEKDAYS } field_kind;
+typedef enum field_kind {
+    F_TEXT,       /* string, or null when optional */
+    F_UINT,       /* whole number 0..UINT32_MAX */
+    F_FLAG,       /* true/false: a bit of `flags` */
+    F_PERSON,     /* {"name", "email"} */
+    F_PERSONS,    /* array of them */
+    F_REPEAT,     /* repeat_names[] */
+    F_REPEAT_END, /* repeat_end_names[] */
+    F_WEEKDAYS    /* array of weekday_names[] */
+} field_kind;
 
 typedef struct meeting_field {
     const char *name;
@@ -2160,8 +2185,9 @@ static void meeting_free(meeting_file *mf) {
 
 /* The exit code for a push/cancel that was queued: 4 when it waits for
    the admin to authorize, 3 when it waits for Google. */
-static int queued_exit(cli *c, char *state, size_t cap) {
-    get_state(c, state, cap);
+static int queued_exit(cli *c) {
+    char state[32];
+    get_state(c, state, sizeof state);
     return strcmp(state, "authorized") == 0 ? EXIT_QUEUED : EXIT_AUTH;
 }
 
@@ -2170,7 +2196,7 @@ static int cmd_push(cli *c, int argc, char **argv) {
     meeting_file mf;
     gs_gcal_push_result r;
     size_t *skipped = NULL, i, count;
-    char err[512], detail[GS_GCAL_ERROR_SIZE] = "", state[32];
+    char err[512], detail[GS_GCAL_ERROR_SIZE] = "";
     gs_gcal_result rc;
     int code;
     if (argc != 1)
@@ -2189,7 +2215,7 @@ static int cmd_push(cli *c, int argc, char **argv) {
         code = fail(c, rc, "push meeting \"%s\"", mf.m.meeting_id);
         goto cleanup;
     }
-    code = rc == GS_GCAL_OK ? EXIT_DONE : queued_exit(c, state, sizeof state);
+    code = rc == GS_GCAL_OK ? EXIT_DONE : queued_exit(c);
     if (rc == GS_GCAL_QUEUED && gs_gcal_last_error(c->h, detail, sizeof detail) != GS_GCAL_OK)
         detail[0] = '\0';
     count = r.skipped_count < mf.m.invitee_count ? r.skipped_count : mf.m.invitee_count;
@@ -2238,7 +2264,7 @@ cleanup:
 /* cancel MEETING_ID [OCCURRENCE TIME_ZONE] */
 static int cmd_cancel(cli *c, int argc, char **argv) {
     const char *occurrence = argc == 3 ? argv[1] : NULL, *zone = argc == 3 ? argv[2] : NULL;
-    char detail[GS_GCAL_ERROR_SIZE] = "", state[32];
+    char detail[GS_GCAL_ERROR_SIZE] = "";
     gs_gcal_result rc;
     int code;
     if (argc != 1 && argc != 3)
@@ -2248,7 +2274,7 @@ static int cmd_cancel(cli *c, int argc, char **argv) {
     rc = gs_gcal_cancel_meeting(c->h, argv[0], occurrence, zone);
     if (rc != GS_GCAL_OK && rc != GS_GCAL_QUEUED)
         return fail(c, rc, "cancel meeting \"%s\"", argv[0]);
-    code = rc == GS_GCAL_OK ? EXIT_DONE : queued_exit(c, state, sizeof state);
+    code = rc == GS_GCAL_OK ? EXIT_DONE : queued_exit(c);
     if (rc == GS_GCAL_QUEUED && gs_gcal_last_error(c->h, detail, sizeof detail) != GS_GCAL_OK)
         detail[0] = '\0';
     if (c->json) {
@@ -2273,8 +2299,9 @@ static int cmd_cancel(cli *c, int argc, char **argv) {
    round after round while something goes out, within the budget. */
 static int cmd_sync(cli *c, int argc, char **argv) {
     arena a = {0};
-    char *text = NULL, *end, state[32];
-    const json *st;
+    char *text = NULL, *end;
+    const json *st, *health, *parked_list;
+    const char *state, *why;
     long budget = DEFAULT_SYNC_BUDGET;
     size_t sent = 0, remaining = 0, total = 0;
     long long waiting, parked;
@@ -2312,11 +2339,13 @@ static int cmd_sync(cli *c, int argc, char **argv) {
             break;
     }
     st = get_status(c, &a, &text);
-    parked = (long long)(json_get(json_get(st, "health"), "parked")
-                             ? json_get(json_get(st, "health"), "parked")->count
-                             : 0);
-    snprintf(state, sizeof state, "%s", json_str(st, "state") ? json_str(st, "state") : "");
-    code = remaining == 0 ? EXIT_DONE : strcmp(state, "authorized") == 0 ? EXIT_QUEUED : EXIT_AUTH;
+    health = json_get(st, "health");
+    parked_list = json_get(health, "parked");
+    parked = parked_list != NULL ? (long long)parked_list->count : 0;
+    state = json_text(st, "state");
+    code = remaining == 0                     ? EXIT_DONE
+           : strcmp(state, "authorized") == 0 ? EXIT_QUEUED
+                                              : EXIT_AUTH;
     if (c->json) {
         out_int(c, "sent", (long long)total);
         out_int(c, "remaining", (long long)remaining);
@@ -2328,12 +2357,15 @@ static int cmd_sync(cli *c, int argc, char **argv) {
         printf(".\n");
     }
     if (remaining > 0) {
-        const char *why = json_str(json_get(json_get(st, "health"), "last_failure"), "message");
+        why = json_str(json_get(health, "last_failure"), "message");
         if (why != NULL)
             fprintf(stderr, "sync: still waiting; last failure: %s\n", why);
         if (code == EXIT_AUTH)
             print_hint(c, GS_GCAL_NOT_AUTHORIZED);
     }
+    if (interrupted)
+        code = fail_plain(c, EXIT_INTERRUPTED, "sync interrupted; what was not sent stays in "
+                                               "the outbox");
     free(text);
     arena_free(&a);
     return code;
@@ -2365,13 +2397,15 @@ static int cmd_calendars(cli *c, int argc, char **argv) {
         code = fail_plain(c, EXIT_FAILED, "listing calendars: unreadable answer");
         goto cleanup;
     }
-    for (cal = list->child; cal != NULL; cal = cal->next)
-        printf("%s %-44s %-8s %s%s%s%s\n", json_true(cal, "primary") ? "*" : " ",
-               json_str(cal, "id"), json_str(cal, "access_role") ? json_str(cal, "access_role") : "-",
-               json_str(cal, "summary") ? json_str(cal, "summary") : "",
-               json_str(cal, "time_zone") ? " (" : "",
-               json_str(cal, "time_zone") ? json_str(cal, "time_zone") : "",
-               json_str(cal, "time_zone") ? ")" : "");
+    for (cal = list->child; cal != NULL; cal = cal->next) {
+        const char *role = json_str(cal, "access_role"), *name = json_str(cal, "summary");
+        const char *zone = json_str(cal, "time_zone");
+        printf("%s %-44s %-8s %s", json_true(cal, "primary") ? "*" : " ", json_text(cal, "id"),
+               role ? role : "-", name ? name : "");
+        if (zone != NULL)
+            printf(" (%s)", zone);
+        printf("\n");
+    }
     if (list->count == 0)
         printf("No calendars.\n");
 cleanup:
@@ -2391,15 +2425,10 @@ static void print_event(const json *ev) {
         snprintf(a, sizeof a, "%s", start ? start : "?");
         snprintf(b, sizeof b, "all day");
     } else {
-        char da[40], db[40];
         format_local(ts, false, a, sizeof a);
-        format_local(te, false, db, sizeof db);
-        format_local(ts, false, da, sizeof da);
-        /* The same day: only the end's time. */
-        if (strncmp(da, db, 10) == 0)
+        format_local(te, false, b, sizeof b);
+        if (strncmp(a, b, 10) == 0) /* the same day: only the end's time */
             format_local(te, true, b, sizeof b);
-        else
-            snprintf(b, sizeof b, "%s", db);
     }
     printf("%s - %s  %s", a, b, summary ? summary : "(private)");
     if (status != NULL && strcmp(status, "confirmed") != 0)
@@ -2458,17 +2487,23 @@ cleanup:
     return code;
 }
 
+/* The drift of a sync_events report: pushed meetings changed in Google. */
+static void print_drift(FILE *f, const json *report) {
+    const json *drift = json_get(report, "drift"), *x;
+    for (x = drift ? drift->child : NULL; x != NULL; x = x->next)
+        fprintf(f, "Drift: meeting %s (event %s) was %s in Google\n", json_text(x, "meeting_id"),
+                json_text(x, "event_id"), json_text(x, "change"));
+}
+
 /* Prints a sync_events report for people. */
 static void print_sync_report(const json *report) {
-    const json *cals = json_get(report, "calendars"), *drift = json_get(report, "drift"), *x;
+    const json *cals = json_get(report, "calendars"), *x;
     for (x = cals ? cals->child : NULL; x != NULL; x = x->next)
-        printf("%s: %s, %lld changed, %lld removed%s\n", json_str(x, "calendar"),
+        printf("%s: %s, %lld changed, %lld removed%s\n", json_text(x, "calendar"),
                json_true(x, "full_sync") ? "full sync" : "changes only",
                json_int(x, "changed", 0), json_int(x, "removed", 0),
                json_int(x, "skipped", 0) > 0 ? ", some items unreadable (skipped)" : "");
-    for (x = drift ? drift->child : NULL; x != NULL; x = x->next)
-        printf("Drift: meeting %s (event %s) was %s in Google\n", json_str(x, "meeting_id"),
-               json_str(x, "event_id"), json_str(x, "change"));
+    print_drift(stdout, report);
 }
 
 /* sync-events: bring the local copy (read_calendars) up to date. */
@@ -2494,10 +2529,12 @@ static int cmd_sync_events(cli *c, int argc, char **argv) {
 }
 
 /* busy [TIME [CALENDAR]]: presence, from the local copy refreshed first
-   (when Google cannot be reached, from the copy as it is). */
+   (when Google cannot be reached, from the copy as it is). The refresh
+   delivers drift reports only once, so they are passed on, not dropped. */
 static int cmd_busy(cli *c, int argc, char **argv) {
     const char *calendar = argc == 2 ? argv[1] : NULL;
-    char *report = NULL, when[40], until[40];
+    char *report = NULL, when[40], until[40], err[160];
+    arena a = {0};
     gs_gcal_busy b;
     gs_gcal_result rc, refresh;
     int64_t t = 0;
@@ -2510,14 +2547,17 @@ static int cmd_busy(cli *c, int argc, char **argv) {
     if ((code = open_handle(c, false, false, NULL)) != EXIT_DONE)
         return code;
     refresh = fetch_text(c->h, fill_sync_events, NULL, &report);
-    free(report);
     memset(&b, 0, sizeof b);
     b.struct_size = sizeof b;
     rc = gs_gcal_busy_at(c->h, calendar, t, &b);
-    if (rc == GS_GCAL_NOT_SYNCED && refresh != GS_GCAL_OK)
-        return fail(c, refresh, "busy: refreshing the local copy of the calendar");
-    if (rc != GS_GCAL_OK)
-        return fail(c, rc, "busy");
+    if (rc == GS_GCAL_NOT_SYNCED && refresh != GS_GCAL_OK) {
+        code = fail(c, refresh, "busy: refreshing the local copy of the calendar");
+        goto cleanup;
+    }
+    if (rc != GS_GCAL_OK) {
+        code = fail(c, rc, "busy");
+        goto cleanup;
+    }
     if (refresh != GS_GCAL_OK)
         fprintf(stderr, PROG ": warning: could not refresh the local copy (%s); answering "
                         "from it as it is\n",
@@ -2532,8 +2572,10 @@ static int cmd_busy(cli *c, int argc, char **argv) {
         out_bool(c, "out_of_office", b.out_of_office != 0);
         out_str(c, "until", b.until != 0 ? until : NULL);
         out_bool(c, "refreshed", refresh == GS_GCAL_OK);
+        if (report != NULL)
+            out_raw(c, "sync_report", report);
     } else {
-        char local[40];
+        char local[40] = "?";
         if (b.until != 0)
             format_local(b.until, false, local, sizeof local);
         if (b.busy)
@@ -2542,8 +2584,13 @@ static int cmd_busy(cli *c, int argc, char **argv) {
             printf("Free until %s\n", local);
         else
             printf("Free (nothing busy ahead)\n");
+        if (report != NULL)
+            print_drift(stderr, json_parse(&a, report, strlen(report), err, sizeof err));
     }
-    return EXIT_DONE;
+cleanup:
+    free(report);
+    arena_free(&a);
+    return code;
 }
 
 /* ------------------------------------------------------------------------ */

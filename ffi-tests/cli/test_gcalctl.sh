@@ -444,6 +444,14 @@ gc --emulator "$W" push "$tmp/m2.json"
 expect_rc 0
 control GET /control/last_send_updates
 check "the stored option applies to later runs" has '"events.update":"none"' "$reply"
+# Someone edits the meeting in Google: sync-events reports the drift.
+event2=$(sed -n 's/.*synced: event \(gs[0-9a-f]*\).*/\1/p' <<<"$out")
+gc --emulator "$W" sync-events
+control_ok POST /control/edit_event "{\"id\":\"$event2\",\"patch\":{\"summary\":\"Edited\"}}"
+gc --emulator "$W" sync-events
+expect_rc 0
+expect_out "primary: changes only, "
+expect_out "Drift: meeting cli-2 (event $event2) was modified in Google"
 gc --emulator "$W" status
 expect_out "send_updates=none"
 gc --emulator "$W" set-option send_updates sometimes
