@@ -119,7 +119,7 @@ demo: setup-host
 # --- tests --------------------------------------------------------------------
 test: setup
 	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-cli ctest-crash ctest-clock ctest-tsan ctest-asan ctest-valgrind \
-	    test-armv7 test-aarch64
+	    test-armv7 test-aarch64 install-check
 	@echo "make test: all suites passed"
 
 cargo-test:

@@ -25,7 +25,8 @@ int main(int argc, char **argv) {
         rc = 0;
     } else {
         char why[GS_GCAL_ERROR_SIZE] = "";
-        (void)gs_gcal_last_error(h, why, sizeof why);
+        if (gs_gcal_last_error(h, why, sizeof why) != GS_GCAL_OK)
+            why[0] = '\0';
         fprintf(stderr, "gs_gcal: %s\n", why);
     }
     gs_gcal_close(h);
