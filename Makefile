@@ -11,7 +11,7 @@ CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
 CINC     := -Iinclude -Iffi-tests/c -D_FILE_OFFSET_BITS=64
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
-CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults
+CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults test_log
 HARNESS  := ffi-tests/c/harness.c
 CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c)
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
@@ -22,8 +22,8 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
 
 .PHONY: all lib lean header header-check docs-check emulator demo test setup setup-host cargo-test \
-        ctest ctest-crash soak ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
-        linkline-check size bench clean FORCE
+        ctest ctest-cli ctest-crash soak ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
+        linkline-check size bench install install-check clean FORCE
 
 all: lib
 
@@ -84,6 +84,25 @@ build/$(TRIPLE_aarch64)/%: ffi-tests/c/%.c $(CSRC) build/$(TRIPLE_aarch64)/libgs
 	$(CROSS_aarch64)gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) \
 	    build/$(TRIPLE_aarch64)/libgs_gcal.a $(call libs,$(TRIPLE_aarch64))
 
+# --- gcalctl, the admin CLI: public API only, no test harness ---------------
+CLI_FLAGS := $(CSTRICT) -O2 -Iinclude -D_FILE_OFFSET_BITS=64
+build/$(HOST)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(HOST)/libgs_gcal.a
+	gcc $(CLI_FLAGS) -o $@ $< build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
+
+build/asan/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(HOST)/libgs_gcal.a
+	@mkdir -p build/asan
+	gcc $(CSTRICT) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all -Iinclude -D_FILE_OFFSET_BITS=64 -o $@ $< \
+	    build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
+
+build/$(TRIPLE_armv7)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(TRIPLE_armv7)/libgs_gcal.a
+	$(CROSS_armv7)gcc $(CLI_FLAGS) -o $@ $< build/$(TRIPLE_armv7)/libgs_gcal.a \
+	    $(call libs,$(TRIPLE_armv7))
+
+build/$(TRIPLE_aarch64)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(TRIPLE_aarch64)/libgs_gcal.a
+	$(CROSS_aarch64)gcc $(CLI_FLAGS) -o $@ $< build/$(TRIPLE_aarch64)/libgs_gcal.a \
+	    $(call libs,$(TRIPLE_aarch64))
+
 # --- demo ---------------------------------------------------------------------
 setup-host:
 	@cross/setup.sh host
@@ -99,8 +118,8 @@ demo: setup-host
 
 # --- tests --------------------------------------------------------------------
 test: setup
-	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-crash ctest-clock ctest-tsan ctest-asan ctest-valgrind \
-	    test-armv7 test-aarch64
+	$(MAKE) cargo-test header-check docs-check linkline-check ctest ctest-cli ctest-crash ctest-clock ctest-tsan ctest-asan ctest-valgrind \
+	    test-armv7 test-aarch64 install-check
 	@echo "make test: all suites passed"
 
 cargo-test:
@@ -109,6 +128,10 @@ cargo-test:
 
 ctest: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
 	$(RUN) $(addprefix build/$(HOST)/,$(CTESTS))
+
+# gcalctl, every command against the emulator (bash; GCALCTL may be a command line).
+ctest-cli: lib emulator build/$(HOST)/gcalctl
+	GCALCTL=build/$(HOST)/gcalctl $(RUN) ffi-tests/cli/test_gcalctl.sh
 
 # SIGKILL at random moments (host only; `make soak` runs thousands of rounds).
 ctest-crash: lib emulator build/$(HOST)/test_crash
@@ -139,11 +162,13 @@ ctest-asan: lib emulator $(addprefix build/asan/,$(CTESTS))
 ctest-valgrind: lib emulator $(addprefix build/$(HOST)/,$(CTESTS))
 	$(RUN) --wrap "$(VALGRIND)" $(addprefix build/$(HOST)/,$(CTESTS))
 
-test-armv7: armv7 emulator $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS))
+test-armv7: armv7 emulator $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS)) build/$(TRIPLE_armv7)/gcalctl
 	$(RUN) --wrap "$(QEMU_armv7)" $(addprefix build/$(TRIPLE_armv7)/,$(CTESTS))
+	GCALCTL="$(QEMU_armv7) build/$(TRIPLE_armv7)/gcalctl" $(RUN) ffi-tests/cli/test_gcalctl.sh
 
-test-aarch64: aarch64 emulator $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
+test-aarch64: aarch64 emulator $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS)) build/$(TRIPLE_aarch64)/gcalctl
 	$(RUN) --wrap "$(QEMU_aarch64)" $(addprefix build/$(TRIPLE_aarch64)/,$(CTESTS))
+	GCALCTL="$(QEMU_aarch64) build/$(TRIPLE_aarch64)/gcalctl" $(RUN) ffi-tests/cli/test_gcalctl.sh
 
 # README documents every function and every result code of the header.
 docs-check:
@@ -172,6 +197,51 @@ size: armv7 aarch64 build/$(TRIPLE_armv7)/demo build/$(TRIPLE_aarch64)/demo
 	    $${p}strip -o build/$$t/empty.stripped build/$$t/empty; \
 	    printf '%-8s demo (with library): %8d bytes   empty C program: %6d bytes\n' $$n \
 	        $$(stat -c %s build/$$t/demo.stripped) $$(stat -c %s build/$$t/empty.stripped); done
+
+# --- install ------------------------------------------------------------------
+# make install [TARGET=host|armv7|aarch64] [PREFIX=/usr/local] [DESTDIR=...]
+# Puts libgs_gcal.a, gs_gcal.h, gs_gcal.pc (Libs.private = the pinned link
+# line of the target) and the gcalctl CLI in the usual places.
+TARGET     ?= host
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+ITRIPLE     = $(if $(filter host,$(TARGET)),$(HOST),$(TRIPLE_$(TARGET)))
+
+install:
+	@[ -n "$(ITRIPLE)" ] || { echo "install: TARGET must be host, armv7 or aarch64" >&2; exit 2; }
+	$(MAKE) --no-print-directory build/$(ITRIPLE)/libgs_gcal.a build/$(ITRIPLE)/gcalctl
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
+	install -m 644 build/$(ITRIPLE)/libgs_gcal.a $(DESTDIR)$(LIBDIR)/libgs_gcal.a
+	install -m 644 include/gs_gcal.h $(DESTDIR)$(INCLUDEDIR)/gs_gcal.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|; s|@LIBS_PRIVATE@|$(shell cat cross/$(ITRIPLE).libs)|' \
+	    cross/gs_gcal.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/gs_gcal.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/gs_gcal.pc
+	install -m 755 build/$(ITRIPLE)/gcalctl $(DESTDIR)$(BINDIR)/gcalctl
+
+# What a firmware developer does with README alone: install into a staging
+# directory, build the README's example with pkg-config only (no paths
+# into this tree), and run it — natively and for armv7 under qemu-user.
+install-check: emulator
+	@set -e; for t in host armv7; do \
+	    stage=$(CURDIR)/build/install-check/$$t; rm -rf $$stage; \
+	    $(MAKE) --no-print-directory install TARGET=$$t DESTDIR=$$stage PREFIX=/usr >/dev/null; \
+	    cc=$$([ $$t = host ] && echo gcc || echo $(CROSS_armv7)gcc); \
+	    run=$$([ $$t = host ] && echo || echo "$(QEMU_armv7)"); \
+	    flags=$$(PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$$stage/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$$stage \
+	        pkg-config --static --cflags --libs gs_gcal); \
+	    $$cc $(CSTRICT) -O2 -o $$stage/example ffi-tests/example.c $$flags -Wl,--gc-sections; \
+	    dir=$$(mktemp -d); \
+	    out=$$(echo 's3cret-value' | $$run $$stage/example $$dir 123-abc.apps.googleusercontent.com \
+	        https://pbx.example.com/oauth2callback); rm -rf $$dir; \
+	    grep -q '^https://accounts.google.com/o/oauth2/v2/auth?.*client_id=123-abc.apps.googleusercontent.com' <<<"$$out" \
+	        || { echo "install-check: $$t example printed: $$out" >&2; exit 1; }; \
+	    grep -q 's3cret' <<<"$$out" && { echo "install-check: the secret was printed" >&2; exit 1; }; \
+	    $$run $$stage/usr/bin/gcalctl --version >/dev/null; \
+	    echo "install-check: $$t: installed, example built with pkg-config ($$flags) and run"; done
 
 # Footprint and speed against a libcurl baseline and Google's Python
 # client (issue 7); installs what it needs, prints one table. Not a test.

@@ -28,6 +28,9 @@ if ! read -r -t 60 line <&"${EMU[0]}"; then
     exit 1
 fi
 export GS_GCAL_EMULATOR="$line"
+# The programs send every library log line here (ffi-tests/c/harness.c),
+# so the secret check below covers the log output too.
+export GS_GCAL_LOG_FILE="$dir/library.log"
 pass=0
 fail=0
 for prog in "$@"; do
@@ -66,6 +69,11 @@ else
         done
     done <<<"$secrets"
     [ "$leaks" -eq 0 ] || fail=$((fail + 1))
+fi
+# The log route itself must work, or the check above proves nothing.
+if [ ! -s "$dir/library.log" ]; then
+    echo "FAILED: the library logged nothing to GS_GCAL_LOG_FILE" >&2
+    fail=$((fail + 1))
 fi
 pid=$EMU_PID
 exec {EMU[1]}>&-

@@ -143,6 +143,29 @@
 #define GS_GCAL_HTML_LINK_SIZE 512
 
 /**
+ * Log level (`gs_gcal_set_log_callback`; a callback set to a level gets
+ * that level and the more severe ones): something failed that needs the
+ * administrator (refused for good, re-authorization needed).
+ */
+#define GS_GCAL_LOG_ERROR 1
+
+/**
+ * Log level: something failed and the library handles it (queued, retried).
+ */
+#define GS_GCAL_LOG_WARN 2
+
+/**
+ * Log level: one line per Google call (method, URL without query values, status,
+ * Google's error reason, Retry-After, duration) and per outcome.
+ */
+#define GS_GCAL_LOG_INFO 3
+
+/**
+ * Log level: everything (reserved for more detail; today the same as INFO).
+ */
+#define GS_GCAL_LOG_DEBUG 4
+
+/**
  * The most occurrences a series may have, however its end is given.
  */
 #define MAX_COUNT 1000
@@ -205,6 +228,13 @@ typedef struct gs_gcal gs_gcal;
  * `-fshort-enums` on ARM).
  */
 typedef int32_t gs_gcal_result;
+
+/**
+ * Receives one log line: `level` is a GS_GCAL_LOG_* value, `line` a
+ * NUL-terminated UTF-8 line without a newline (at most 1023 bytes), valid
+ * only during the call. Called on the thread that made the library call.
+ */
+typedef void (*gs_gcal_log_fn)(void *userdata, int32_t level, const char *line);
 
 /**
  * A participant of a meeting. The layout is frozen; new per-person
@@ -683,6 +713,13 @@ typedef struct gs_gcal_busy {
 #define GS_GCAL_API_QUOTA_EXCEEDED 608
 
 /**
+ * The Google Calendar API is not enabled in the OAuth client's Google
+ * Cloud project (403 accessNotConfigured): pushes wait in the outbox until
+ * the administrator enables it.
+ */
+#define GS_GCAL_API_NOT_ENABLED 609
+
+/**
  * Reading or writing the state directory failed.
  */
 #define GS_GCAL_STORAGE_IO 700
@@ -752,7 +789,8 @@ void gs_gcal_close(struct gs_gcal *h);
  * Keys: "auth_endpoint", "token_endpoint", "device_endpoint",
  * "revoke_endpoint", "calendar_api_base" (https URLs; http only for
  * loopback hosts; defaults are Google's), "scopes" (space-separated;
- * default "openid email https://www.googleapis.com/auth/calendar.events"),
+ * default "openid email https://www.googleapis.com/auth/calendar.events
+ * https://www.googleapis.com/auth/calendar.calendarlist.readonly"),
  * "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
  * built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
  * 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),
@@ -771,6 +809,27 @@ GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_set_option(struct gs_gcal *h,
                                   const char *key,
                                   const char *value);
+
+/**
+ * Routes log lines to `log_fn` (e.g. the firmware's syslog): for one handle,
+ * or, with `h` NULL, for every handle that has no callback of its own
+ * (process-wide). `level` is the most verbose GS_GCAL_LOG_* wanted; `log_fn`
+ * NULL or `level` 0 turns logging off (for a handle: back to the
+ * process-wide callback). Nothing is logged by default. Lines never
+ * contain a client secret, code, token or passphrase.
+ *
+ * `log_fn` must be thread-safe when handles are used from several threads.
+ * It runs while the handle is locked: it may call gs_gcal_status_json,
+ * gs_gcal_last_error and gs_gcal_strerror, but no other function on the
+ * same handle (that would deadlock). It should return quickly (syslog).
+ *
+ * Returns GS_GCAL_OK. Does not block on the network; for a handle, waits
+ * for a call in progress on it to finish.
+ */
+gs_gcal_result gs_gcal_set_log_callback(struct gs_gcal *h,
+                                        int32_t level,
+                                        gs_gcal_log_fn log_fn,
+                                        void *userdata);
 
 /**
  * Stores the OAuth client the administrator created in Google Cloud
@@ -865,10 +924,12 @@ GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_authorize(struct gs_gcal *h, c
  * codes from the token refresh; GS_GCAL_CLOCK_NOT_SET; network and TLS
  * codes; GS_GCAL_API_* (GS_GCAL_API_CONFLICT: the id belongs to an event
  * not created for this meeting; GS_GCAL_API_NOT_FOUND: the occurrence is
- * not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3
- * Calendar requests (insert; on 409 get and update), twice more after a
- * refused restore, each repeated once after a token refresh on a 401;
- * each request is bounded by "timeout_ms".
+ * not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: one
+ * request for a new meeting (insert) or an edit of one pushed before
+ * (update); at worst 4 (update refused, insert, on 409 get and update) and
+ * 3 more after a refused restore, each round repeated once after a token
+ * refresh on a 401, each request bounded by "timeout_ms" and all by
+ * "call_timeout_ms".
  */
 GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_push_meeting(struct gs_gcal *h,

@@ -55,7 +55,11 @@ pub enum Upserted {
 /// meeting id it is ours (an earlier push whose answer was lost, or an
 /// edit), so replace it in full — restoring it if it was deleted in Google;
 /// otherwise refuse rather than overwrite someone else's event.
-pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &str) -> Result<Upserted> {
+///
+/// `ours`: the event was written by this PBX before (a recorded push), so
+/// an edit is one PUT; anything unexpected falls back to the full path
+/// (insert, then on 409 check the owner and replace).
+pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &str, ours: bool) -> Result<Upserted> {
     let (base, calendar_id, send_updates) = (to.base, to.calendar_id, to.send_updates);
     if p.target_id != p.event_id {
         // One occurrence: it exists as long as the series does.
@@ -72,6 +76,19 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
             ))),
             _ => Err(api_error(&r)),
         };
+    }
+    if ours {
+        let url = format!("{}?sendUpdates={send_updates}", event_url(base, calendar_id, &p.event_id));
+        let mut body = p.event.clone();
+        body.status = Some("confirmed");
+        let r = http.api("PUT", &url, token, Some(&body.to_json()?))?;
+        match r.status {
+            200 => return written(&r.body, true).map(Upserted::Done),
+            // Gone, or deleted in Google and not restorable: the full path
+            // below tells these apart.
+            403 | 404 | 410 => {}
+            _ => return Err(api_error(&r)),
+        }
     }
     let mut insert = events_url(base, calendar_id);
     insert.push_str("?sendUpdates=");

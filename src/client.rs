@@ -3,9 +3,11 @@
 //! only: parsing and decisions live in `oauth`, `meeting` and `http`; disk
 //! in `store`; the network in `http`.
 
+use crate::secret::Secret;
 use crate::calendar::{self, Upserted, Written};
 use crate::config::{Config, Effect};
 use crate::error::{Error, Result};
+use crate::log::{log_at, Log, Sink};
 use crate::http::{self, Http};
 use crate::meeting::zone::Zone;
 use crate::meeting::{self, Meeting, Prepared};
@@ -73,6 +75,7 @@ pub struct Client {
     zones: std::cell::RefCell<Vec<(String, Option<Zone>)>>,
     /// Health for the status page (this process's view).
     pub(crate) health: Health,
+    log: Log,
 }
 
 /// What the status page shows of the connection to Google.
@@ -133,7 +136,16 @@ impl Client {
             pushed_dirty: false,
             zones: Default::default(),
             health: Health::default(),
+            log: Log::default(),
         })
+    }
+
+    /// Routes this handle's log lines to `sink` (None: the process-wide sink).
+    pub fn set_log(&mut self, sink: Option<Sink>) {
+        self.log.set(sink);
+        if let Some(h) = &mut self.http {
+            h.log = self.log.clone();
+        }
     }
 
     pub fn set_option(&mut self, key: &str, value: &str) -> Result<()> {
@@ -201,7 +213,12 @@ impl Client {
     pub fn new_auth_link(&self) -> Result<AuthLink> {
         let client = self.state.client.as_ref().ok_or(Error::NotConfigured)?;
         if client.redirect_uri.is_empty() {
-            return Err(Error::NotConfigured);
+            return Err(Error::InvalidArgument(
+                "this client has no redirect URI: a \"TVs and Limited Input devices\" client \
+                 authorizes with the device flow; for Get Authorization Code enter a Web \
+                 application client with its redirect URI"
+                    .into(),
+            ));
         }
         let mut v = [0u8; 32];
         let mut s = [0u8; 16];
@@ -218,7 +235,7 @@ impl Client {
             &oauth::pkce_challenge(&verifier),
             &self.config.login_hint,
         );
-        Ok(AuthLink { url, pending: PendingAuth { state, code_verifier: verifier, created_at: now() } })
+        Ok(AuthLink { url, pending: PendingAuth { state, code_verifier: verifier.into(), created_at: now() } })
     }
 
     /// Remembers a link handed to the admin, so its code can be redeemed.
@@ -265,10 +282,10 @@ impl Client {
         self.online()?;
         let form = oauth::code_exchange_form(
             &client.client_id,
-            &client.client_secret,
+            client.client_secret.expose(),
             &client.redirect_uri,
             &code,
-            &pending.code_verifier,
+            pending.code_verifier.expose(),
         );
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         let t = oauth::parse_token_response(reply.status, &reply.body)?;
@@ -285,7 +302,7 @@ impl Client {
     fn adopt_grant(&mut self, mut next: State, t: TokenResponse, google_now: Option<i64>) -> Result<()> {
         let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
         oauth::check_granted(&t.scope)?;
-        let account = t.id_token.as_deref().and_then(oauth::email_from_id_token);
+        let account = t.id_token.as_ref().and_then(|t| oauth::email_from_id_token(t.expose()));
         // Google revokes a user's whole grant to the project: revoking a
         // replaced token of the same account (or an unknown one) would undo
         // this authorization. Only another account's old grant is revoked.
@@ -365,7 +382,7 @@ impl Client {
             return Ok(DevicePoll::Pending);
         }
         self.online()?;
-        let form = device::poll_form(&client.client_id, &client.client_secret, &dev.device_code);
+        let form = device::poll_form(&client.client_id, client.client_secret.expose(), dev.device_code.expose());
         self.last_device_poll = Some(Instant::now());
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         match device::parse_poll(reply.status, &reply.body) {
@@ -422,7 +439,7 @@ impl Client {
         let mut done = Vec::new();
         for r in &self.state.pending_revocations {
             let Ok(http) = self.http() else { break };
-            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(&r.refresh_token)) {
+            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(r.refresh_token.expose())) {
                 Ok(reply) if reply.status == 200 || reply.status == 400 => done.push(r.clone()),
                 _ => break,
             }
@@ -509,7 +526,8 @@ impl Client {
     /// Calendar. If Google refuses to restore the meeting's event deleted
     /// in its UI, the meeting moves to a new event id (recorded) once.
     pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
-        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id))?;
+        let ours = self.state.pushed.get(&m.meeting_id).is_some_and(|w| w.event_id == p.event_id);
+        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
         let (w, whole) = match first {
             Upserted::Done(w) => (w, p.target_id == p.event_id),
             Upserted::RestoreRefused => {
@@ -517,7 +535,7 @@ impl Client {
                 *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
                 self.commit(next)?;
                 let fresh = self.prepare(m)?;
-                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id))? {
+                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id, false))? {
                     Upserted::Done(w) => (w, true),
                     Upserted::RestoreRefused => {
                         return Err(Error::ApiForbidden(
@@ -599,6 +617,7 @@ impl Client {
         }
         match self.push(p, m) {
             Ok(w) => {
+                log_at!(self.log, Info, "push {}: done, event {}", m.meeting_id, w.event_id);
                 self.note_success();
                 Ok(Sent::Done(w))
             }
@@ -618,6 +637,7 @@ impl Client {
         }
         match self.cancel(meeting_id, occurrence, time_zone) {
             Ok(()) => {
+                log_at!(self.log, Info, "cancel {meeting_id}: done");
                 self.note_success();
                 Ok(Sent::Done(()))
             }
@@ -653,6 +673,7 @@ impl Client {
         let class = outbox::classify(&e);
         self.note_failure(&e, class);
         if class == Class::Permanent {
+            log_at!(self.log, Error, "{} {meeting_id}: refused for good: {e}", op.name());
             return Err(e);
         }
         let maybe_sent = matches!(
@@ -676,6 +697,8 @@ impl Client {
             maybe_sent,
             last_error: Some((crate::ffi::result::code_of(&reason), reason.to_string())),
         };
+        log_at!(self.log, Warn, "{} {meeting_id}: queued, next attempt in {} s: {reason}", entry.op.name(),
+            entry.next_attempt_at - now);
         let reached = self.state.pushed.contains_key(meeting_id);
         // Merged in memory, then journaled; if either fails, memory is
         // reloaded from the journal, so it never runs ahead of disk.
@@ -788,6 +811,8 @@ impl Client {
             };
             match result {
                 Ok(()) => {
+                    log_at!(self.log, Info, "sync: {} {}: sent, {} s after it was queued", entry.op.name(), entry.meeting_id,
+                        (now - entry.enqueued_at).max(0));
                     self.note_success();
                     self.journal_apply(&[outbox::Change::Del(seq)])?;
                     sent += 1;
@@ -796,6 +821,7 @@ impl Client {
                     let class = outbox::classify(&e);
                     self.note_failure(&e, class);
                     if class == Class::Permanent {
+                        log_at!(self.log, Error, "sync: {} {}: parked, Google refuses it for good: {e}", entry.op.name(), entry.meeting_id);
                         self.park(&entry, &e)?;
                         self.journal_apply(&[outbox::Change::Del(seq)])?;
                         continue;
@@ -810,6 +836,8 @@ impl Client {
                     e2.next_attempt_at = now + self.delay_for(&e, e2.attempts);
                     e2.maybe_sent |= matches!(e, Error::Timeout(_) | Error::NetworkIo(_) | Error::ApiServerError(_));
                     e2.last_error = Some((crate::ffi::result::code_of(&e), e.to_string()));
+                    log_at!(self.log, Warn, "sync: {} {}: attempt {} failed, next in {} s: {e}", entry.op.name(),
+                        entry.meeting_id, e2.attempts, e2.next_attempt_at - now);
                     self.journal_apply(&[outbox::Change::Put(e2)])?;
                     // Authorization, quota and rate limits hold for every
                     // entry: stop rather than fail each one.
@@ -828,7 +856,7 @@ impl Client {
         next.parked.push(Parked {
             meeting_id: entry.meeting_id.clone(),
             occurrence: entry.occurrence.clone(),
-            op: if matches!(entry.op, Op::Push(_)) { "push" } else { "cancel" }.into(),
+            op: entry.op.name().into(),
             code: crate::ffi::result::code_of(e),
             message: e.to_string(),
             at: now(),
@@ -1149,10 +1177,10 @@ impl Client {
         self.online()?;
         self.flush_revocations();
         let token = self.fresh_token(false)?;
-        match call(self, &token) {
+        match call(self, token.expose()) {
             Err(Error::ApiUnauthorized(_)) => {
                 let token = self.fresh_token(true)?;
-                call(self, &token)
+                call(self, token.expose())
             }
             other => other,
         }
@@ -1167,7 +1195,7 @@ impl Client {
         }
     }
 
-    fn fresh_token(&mut self, force: bool) -> Result<String> {
+    fn fresh_token(&mut self, force: bool) -> Result<Secret> {
         if let Some(why) = &self.state.reauth_required {
             return Err(Error::ReauthRequired(why.clone()));
         }
@@ -1176,7 +1204,7 @@ impl Client {
             return Ok(tokens.access_token);
         }
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
-        let form = oauth::refresh_form(&client.client_id, &client.client_secret, &tokens.refresh_token);
+        let form = oauth::refresh_form(&client.client_id, client.client_secret.expose(), tokens.refresh_token.expose());
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
         let t = match oauth::parse_token_response(reply.status, &reply.body) {
             Ok(t) => t,
@@ -1185,7 +1213,10 @@ impl Client {
                     (Some(g_now), Some(g_then)) => Some(g_now - g_then),
                     _ => Some(now() - tokens.authorized_at),
                 };
-                let e = oauth::diagnose_refresh_failure(e, age);
+                let worked_past_day_7 =
+                    tokens.refreshed_at.is_some_and(|r| r - tokens.authorized_at >= 7 * 86_400);
+                let e = oauth::diagnose_refresh_failure(e, age, worked_past_day_7);
+                log_at!(self.log, Error, "token refresh failed: {e}");
                 if let Error::ReauthRequired(why) = &e {
                     // Terminal: never retried in a loop; the admin must act.
                     let mut next = self.state.clone();
@@ -1207,6 +1238,7 @@ impl Client {
         });
         self.commit(next)?;
         self.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
+        log_at!(self.log, Info, "access token refreshed, valid {} s", t.expires_in);
         Ok(t.access_token)
     }
 
@@ -1260,10 +1292,14 @@ impl Client {
 
     /// Before any request: a sane clock, and the agent built.
     fn online(&mut self) -> Result<()> {
-        http::check_clock(now())?;
+        if let Err(e) = http::check_clock(now()) {
+            log_at!(self.log, Error, "not calling Google: {e}");
+            return Err(e);
+        }
         if self.http.is_none() {
-            let h = Http::new(&self.config)?;
+            let mut h = Http::new(&self.config)?;
             h.begin_call(self.call_deadline);
+            h.log = self.log.clone();
             self.http = Some(h);
         }
         Ok(())
@@ -1283,7 +1319,7 @@ impl Client {
 }
 
 /// Queues the revocation of a grant of the state's current account.
-fn queue_revocation(state: &mut State, refresh_token: String) {
+fn queue_revocation(state: &mut State, refresh_token: Secret) {
     if !state.pending_revocations.iter().any(|r| r.refresh_token == refresh_token) {
         let account = state.account.clone();
         state.pending_revocations.push(Revocation { refresh_token, account });
@@ -1312,13 +1348,43 @@ fn check_redirect_uri(uri: &str) -> Result<()> {
                 .into(),
         ));
     }
-    let parsed: ureq::http::Uri = uri
-        .parse()
-        .map_err(|_| Error::InvalidArgument("redirect_uri is not a URL".into()))?;
-    match (parsed.scheme_str(), parsed.host()) {
-        (Some("https" | "http"), Some(_)) => Ok(()),
-        _ => Err(Error::InvalidArgument("redirect_uri must be an http(s) URL".into())),
+    // Google's redirect URI validation rules (OAuth web-server guide):
+    // refused at set time with the rule, not later by Google's error page.
+    let bad = |why: &str| Err(Error::InvalidArgument(format!("redirect_uri: {why}")));
+    if uri.contains('#') {
+        return bad("Google does not allow a fragment (#...)");
     }
+    if uri.contains('*') {
+        return bad("Google does not allow wildcards (*)");
+    }
+    if uri.contains("/..") || uri.contains("\\..") {
+        return bad("Google does not allow path traversal (/..)");
+    }
+    let parsed: ureq::http::Uri = uri.parse().map_err(|_| Error::InvalidArgument("redirect_uri is not a URL".into()))?;
+    let (Some(scheme), Some(host)) = (parsed.scheme_str(), parsed.host()) else {
+        return bad("must be an http(s) URL");
+    };
+    if parsed.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return bad("Google does not allow user information (user@host)");
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match scheme {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return bad("Google requires https, except for localhost / 127.0.0.1"),
+        _ => return bad("must be an http(s) URL"),
+    }
+    if !loopback && host.parse::<std::net::IpAddr>().is_ok() {
+        return bad(
+            "Google does not allow an IP address other than 127.0.0.1: use a public DNS name of \
+             the PBX, or http://127.0.0.1:PORT/... and paste the whole address-bar URL",
+        );
+    }
+    if !loopback && (!host.contains('.') || [".local", ".lan", ".home", ".internal", ".localdomain"].iter().any(|s| host.ends_with(s))) {
+        return bad("Google accepts only host names under a public top-level domain (not .local or a bare name)");
+    }
+    Ok(())
 }
 
 pub fn now() -> i64 {
@@ -1339,5 +1405,39 @@ impl Drop for Client {
     /// not fail).
     fn drop(&mut self) {
         let _ = self.save_pushed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_redirect_uri;
+
+    #[test]
+    fn redirect_uris_follow_googles_rules() {
+        for ok in [
+            "https://pbx.example.com/gcal/oauth2callback",
+            "https://pbx.example.com:8443/cb?x=1",
+            "http://127.0.0.1:8765/oauth2callback",
+            "http://localhost/cb",
+            "http://[::1]:9000/cb",
+        ] {
+            assert!(check_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("urn:ietf:wg:oauth:2.0:oob", "out-of-band"),
+            ("http://pbx.example.com/cb", "https"),
+            ("https://192.168.1.10/cb", "IP address"),
+            ("https://pbx.local/cb", "public top-level"),
+            ("https://pbx/cb", "public top-level"),
+            ("https://pbx.example.com/cb#x", "fragment"),
+            ("https://*.example.com/cb", "wildcards"),
+            ("https://admin@pbx.example.com/cb", "user information"),
+            ("https://pbx.example.com/a/../cb", "traversal"),
+            ("ftp://pbx.example.com/cb", "http(s)"),
+            ("not a url", "URL"),
+        ] {
+            let e = check_redirect_uri(bad).expect_err(bad).to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! only; the firmware sets them after every `gs_gcal_open`.
 
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 pub(crate) const DEFAULT_AUTH_ENDPOINT: &str = "https://accounts.google.com/o/oauth2/v2/auth";
 pub(crate) const DEFAULT_TOKEN_ENDPOINT: &str = "https://oauth2.googleapis.com/token";
@@ -47,7 +48,7 @@ pub struct Config {
     pub timeout_ms: u32,
     /// HTTP CONNECT proxy `http://[user:password@]host:port` ("" = none).
     /// Holds a password: never echoed.
-    pub proxy: String,
+    pub proxy: Secret,
     /// Hosts reached without the proxy: `host`, `.domain` or `*`.
     pub no_proxy: Vec<String>,
     /// Bound of one whole C call, however many requests it makes.
@@ -77,7 +78,7 @@ impl Default for Config {
             connect_timeout_ms: 10_000,
             timeout_ms: 30_000,
             call_timeout_ms: 60_000,
-            proxy: String::new(),
+            proxy: Secret::default(),
             no_proxy: Vec::new(),
             calendar_id: "primary".into(),
             instance_id: String::new(),

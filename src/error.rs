@@ -66,6 +66,9 @@ pub enum Error {
     ApiRateLimited { text: String, retry_after: Option<u64> },
     /// Calendar usage limits (403 quotaExceeded): a long pause, not a retry.
     ApiQuotaExceeded(String),
+    /// The Calendar API is not enabled in the client's Cloud project
+    /// (403 accessNotConfigured): waits for the administrator.
+    ApiNotEnabled(String),
     ApiNotFound(String),
     ApiConflict(String),
     ApiServerError(String),
@@ -126,7 +129,7 @@ impl fmt::Display for Error {
             | Tls(s) | CertUntrusted(s) | ClockNotSet(s) | DeviceCodeExpired(s)
             | BackupMalformed(s) | OutboxFull(s) | ApiBadRequest(s) | ApiUnauthorized(s)
             | ApiForbidden(s) | ApiRateLimited { text: s, .. } | ApiQuotaExceeded(s)
-            | ApiNotFound(s) | ApiConflict(s)
+            | ApiNotEnabled(s) | ApiNotFound(s) | ApiConflict(s)
             | ApiServerError(s) | ApiBadResponse(s) | StorageIo(s) | StateCorrupt(s)
             | StateLocked(s) | Internal(s) => f.write_str(s),
         }

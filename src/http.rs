@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::log::{log_at, redact_url, Log};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +70,8 @@ pub struct Http {
     /// The end of the current C call ("call_timeout_ms"): no request may
     /// outlive it, whatever the server does.
     deadline: std::cell::Cell<Option<std::time::Instant>>,
+    /// The handle's logger: one line per request.
+    pub log: Log,
 }
 
 impl Http {
@@ -116,7 +119,7 @@ impl Http {
             ureq::unversioned::transport::DefaultConnector::new(),
             InlineResolver::default(),
         );
-        Ok(Http { agent, timeout: Duration::from_millis(cfg.timeout_ms.into()), deadline: Default::default() })
+        Ok(Http { agent, timeout: Duration::from_millis(cfg.timeout_ms.into()), deadline: Default::default(), log: Log::default() })
     }
 
     /// Bounds every request until `end_call` by `deadline`.
@@ -143,17 +146,27 @@ impl Http {
 
     /// POST an `application/x-www-form-urlencoded` body (OAuth endpoints).
     pub fn post_form(&self, url: &str, form: &str) -> Result<Reply> {
-        let resp = self
+        let started = std::time::Instant::now();
+        let r = self
             .bounded(url, self.agent.post(url))?
             .header("Accept", "application/json")
             .content_type("application/x-www-form-urlencoded")
             .send(form.as_bytes())
-            .map_err(|e| transport(url, e))?;
-        read(url, resp)
+            .map_err(|e| transport(url, e))
+            .and_then(|resp| read(url, resp));
+        self.log_call("POST", url, started, &r);
+        r
     }
 
     /// A Calendar API call with a bearer token and an optional JSON body.
     pub fn api(&self, method: &str, url: &str, token: &str, body: Option<&[u8]>) -> Result<Reply> {
+        let started = std::time::Instant::now();
+        let r = self.api_call(method, url, token, body);
+        self.log_call(method, url, started, &r);
+        r
+    }
+
+    fn api_call(&self, method: &str, url: &str, token: &str, body: Option<&[u8]>) -> Result<Reply> {
         let bearer = format!("Bearer {token}");
         let result = match (method, body) {
             ("GET", _) => self.bounded(url, self.agent.get(url))?.header("Authorization", &bearer).call(),
@@ -177,11 +190,46 @@ impl Http {
     }
 }
 
+impl Http {
+    /// The one line per Google call: method, URL without query values,
+    /// status with Google's error reason and Retry-After, duration.
+    fn log_call(&self, method: &str, url: &str, started: std::time::Instant, r: &Result<Reply>) {
+        let ms = started.elapsed().as_millis();
+        match r {
+            Ok(reply) if self.log.enabled(crate::log::Level::Info) => {
+                let mut extra = String::new();
+                if reply.status >= 400 {
+                    if let Some(reason) = google_reason(&reply.body) {
+                        extra = format!(" {reason}");
+                    }
+                }
+                if let Some(s) = reply.retry_after {
+                    extra.push_str(&format!(", Retry-After {s} s"));
+                }
+                log_at!(self.log, Info, "google: {method} {} -> {}{extra} ({ms} ms)", redact_url(url), reply.status);
+            }
+            Ok(_) => {}
+            Err(e) => log_at!(self.log, Warn, "google: {method} {} -> failed after {ms} ms: {e}", redact_url(url)),
+        }
+    }
+}
+
+/// Google's error code in an error body: the Calendar API's first
+/// `errors[].reason`, or OAuth's `error` (e.g. `invalid_grant`).
+fn google_reason(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let reason = match &v["error"] {
+        serde_json::Value::String(s) => s.as_str(),
+        e => e["errors"][0]["reason"].as_str().or_else(|| e["status"].as_str())?,
+    };
+    Some(crate::oauth::printable(reason)).filter(|r| !r.is_empty() && r.len() <= 64)
+}
+
 fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>> {
     if cfg.proxy.is_empty() {
         return Ok(None);
     }
-    let (host, port, user, pass) = crate::config::parse_proxy(&cfg.proxy)?;
+    let (host, port, user, pass) = crate::config::parse_proxy(cfg.proxy.expose())?;
     let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http).host(&host).port(port);
     if let Some(u) = &user {
         b = b.username(u);
@@ -385,6 +433,20 @@ pub fn api_error(r: &Reply) -> Error {
     };
     let text = text.trim_end().to_owned();
     match (status, reason.as_str()) {
+        (403, "accessNotConfigured") => {
+            let project = message
+                .split("in project ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .filter(|p| !p.is_empty())
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default();
+            Error::ApiNotEnabled(format!(
+                "Google Calendar API not enabled in the OAuth client's Cloud project{project} \
+                 (accessNotConfigured): enable it in Google Cloud Console (APIs & Services > \
+                 Library), then Sync now"
+            ))
+        }
         (403, "quotaExceeded") => Error::ApiQuotaExceeded(format!(
             "{text} — Google Calendar usage limits (e.g. too many events or invitations); writes \
              pause and resume later"
@@ -418,6 +480,8 @@ mod tests {
         let e = |status, b: String| api_error(&reply(status, &b, Some(7)));
         assert!(matches!(e(403, body(403, "rateLimitExceeded", "Rate Limit Exceeded")), Error::ApiRateLimited { retry_after: Some(7), .. }));
         assert!(matches!(e(403, body(403, "quotaExceeded", "Calendar usage limits exceeded.")), Error::ApiQuotaExceeded(_)));
+        let off = e(403, body(403, "accessNotConfigured", "Google Calendar API has not been used in project 123456789012 before or it is disabled."));
+        assert!(matches!(&off, Error::ApiNotEnabled(m) if m.contains("project 123456789012 (")));
         assert!(matches!(e(403, body(403, "forbiddenForNonOrganizer", "x")), Error::ApiForbidden(_)));
         assert!(matches!(e(429, String::new()), Error::ApiRateLimited { .. }));
         assert!(matches!(e(409, body(409, "duplicate", "The requested identifier already exists.")), Error::ApiConflict(_)));

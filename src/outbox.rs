@@ -26,6 +26,16 @@ pub enum Op {
     Cancel { time_zone: Option<String> },
 }
 
+impl Op {
+    /// "push" or "cancel", for the status and log lines.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Push(_) => "push",
+            Op::Cancel { .. } => "cancel",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Arrival order: entries are sent oldest first.
@@ -137,7 +147,8 @@ pub fn classify(e: &Error) -> Class {
         NotConfigured | NotAuthorized | ReauthRequired(_) | InvalidClient(_) | DeletedClient(_)
         | UnauthorizedClient(_) | AdminPolicyEnforced(_) | OrgInternal(_) | InvalidGrant(_)
         | ApiUnauthorized(_) | CertUntrusted(_) | InsecureUrl(_) | CaFile(_) | OAuthOther(_)
-        | OAuthInvalidRequest(_) | InvalidScope(_) | ScopeNotGranted(_) | NoRefreshToken => Class::Wait,
+        | OAuthInvalidRequest(_) | InvalidScope(_) | ScopeNotGranted(_) | NoRefreshToken
+        | ApiNotEnabled(_) => Class::Wait,
         _ => Class::Permanent,
     }
 }

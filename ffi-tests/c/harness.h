@@ -39,6 +39,9 @@ void h_expect_rc(gs_gcal *h, gs_gcal_result got, gs_gcal_result want, const char
 /* Prints the summary line and returns the process exit code. */
 int h_finish(const char *suite);
 
+/* Routes every library log line (process-wide) to $GS_GCAL_LOG_FILE when
+   set; h_emulator calls it. */
+void h_log_to_file(void);
 /* Reads GS_GCAL_EMULATOR; exits with a message when absent. */
 void h_emulator(emulator *e);
 /* One request to the control port; returns the HTTP status or -1. The

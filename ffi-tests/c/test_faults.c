@@ -200,6 +200,23 @@ static void permanent_and_quota(gs_gcal *h) {
     CHECK(strstr(buf, "\"outbox_depth\":1") != NULL);
 }
 
+/* The Calendar API not enabled in the client's project: queued with the
+   admin's action and kept until it is enabled, then sent. */
+static void api_not_enabled(gs_gcal *h) {
+    char event_id[GS_GCAL_EVENT_ID_SIZE];
+    gs_gcal_meeting m;
+    POST_OK(&emu, "/control/api_disabled", "{\"on\":true}");
+    meeting(&m, "noapi-1", "api off");
+    EXPECT_RC(h, h_push(h, &m, event_id, NULL, 0, NULL), GS_GCAL_QUEUED);
+    CHECK(gs_gcal_last_error(h, buf, GS_GCAL_ERROR_SIZE) == GS_GCAL_OK &&
+          strstr(buf, "Calendar API not enabled in the OAuth client's Cloud project 123456789012") &&
+          strstr(buf, "Sync now") != NULL);
+    CHECK(drain(h) == 1); /* still off: it waits */
+    POST_OK(&emu, "/control/api_disabled", "{\"on\":false}");
+    CHECK(drain(h) == 0);
+    CHECK(confirmed_with("noapi-1", "api off") == 1);
+}
+
 /* Bad TLS and a closed port: queued, never a crash; fixed, it drains. */
 static void tls_and_refused(gs_gcal *h) {
     static const char *const keys[] = {"tls_untrusted_base", "tls_wrong_host_base",
@@ -354,6 +371,7 @@ int main(void) {
     tls_and_refused(h);
     proxy(h);
     status_while_stuck(h);
+    api_not_enabled(h);
     permanent_and_quota(h);
     gs_gcal_close(h);
     h = NULL;

@@ -116,8 +116,9 @@ int main(void) {
     CHECK(strstr(events, "6300-0001") != NULL);
 
     CHECK(h_control(&emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
-    CHECK(strstr(counters, "\"events.insert\":2") != NULL ||
-          strstr(counters, "\"events.insert\": 2") != NULL);
+    /* The second push is one PUT: the event is known to be ours. */
+    CHECK(strstr(counters, "\"events.insert\":1") != NULL ||
+          strstr(counters, "\"events.insert\": 1") != NULL);
     CHECK(strstr(counters, "\"events.update\":1") != NULL ||
           strstr(counters, "\"events.update\": 1") != NULL);
 

@@ -157,7 +157,14 @@ int main(void) {
     /* The new id is remembered: the next push updates it, no third event. */
     EXPECT_RC(h, h_push(h, &m, id2, NULL, 0, NULL), GS_GCAL_OK);
     CHECK(strcmp(id, id2) == 0);
-    CHECK(h_counter(&emu, "events.insert") == inserts + 3);
+    CHECK(h_counter(&emu, "events.insert") == inserts + 2);
+    /* The one-PUT edit answered 404 (e.g. purged): the full path decides. */
+    POST_OK(&emu, "/control/fault",
+            "{\"match\":{\"path_prefix\":\"/calendar/v3/\"},\"count\":1,"
+            "\"fault\":{\"kind\":\"status\",\"code\":404}}");
+    EXPECT_RC(h, h_push(h, &m, id2, NULL, 0, NULL), GS_GCAL_OK);
+    CHECK(strcmp(id, id2) == 0);
+    CHECK(h_counter(&emu, "events.insert") == inserts + 3); /* answered 409: it exists, ours */
     CHECK(strstr(event_json(series), "\"status\":\"cancelled\"") != NULL);
     EXPECT_RC(h, gs_gcal_cancel_meeting(h, "series-1", NULL, NULL), GS_GCAL_OK);
     CHECK(strstr(event_json(id), "\"status\":\"cancelled\"") != NULL);

@@ -118,11 +118,32 @@ int main(void) {
     m.repeat_count = 3;
     EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
 
+    /* A single PBX meeting (Google answers its times with an offset). */
+    m.meeting_id = "read-2";
+    m.subject = "One-off";
+    m.start = at(17 * H, a, sizeof a);
+    a[16] = '\0';
+    m.end = at(18 * H, b, sizeof b);
+    b[16] = '\0';
+    m.time_zone = "Etc/GMT-1"; /* UTC+1: local 17:00 is 16:00 UTC */
+    m.repeat = GS_GCAL_REPEAT_NONE;
+    EXPECT_RC(h, h_push(h, &m, NULL, NULL, 0, NULL), GS_GCAL_OK);
+    m.meeting_id = "read-1";
+    m.subject = "Standup";
+    m.start = at(20 * H, a, sizeof a);
+    a[16] = '\0';
+    m.end = at(20 * H + 900, b, sizeof b);
+    b[16] = '\0';
+    m.time_zone = "UTC";
+    m.repeat = GS_GCAL_REPEAT_DAILY;
+
     /* First sync: full; then presence from the cache. */
     EXPECT_RC(h, sync(h), GS_GCAL_OK);
     CHECK(strstr(report, "\"full_sync\":true") != NULL);
     CHECK(strstr(report, "\"drift\":[]") != NULL);
     expect_busy(h, 30 * 60, 1, 0, H, __LINE__);            /* confirmed, opaque */
+    expect_busy(h, 16 * H + 60, 1, 0, 17 * H, __LINE__);   /* the single PBX meeting */
+    CHECK(strstr(report, "\"skipped\":0") != NULL || strstr(report, "\"skipped\"") == NULL);
     expect_busy(h, 2 * H + 60, 0, 0, 6 * H, __LINE__);     /* transparent: free until ooo */
     expect_busy(h, 4 * H + 60, 0, 0, -1, __LINE__);        /* declined */
     expect_busy(h, 7 * H, 1, 1, 8 * H, __LINE__);          /* out of office */

@@ -297,7 +297,8 @@ pub unsafe extern "C" fn gs_gcal_close(h: *mut gs_gcal) {
 /// Keys: "auth_endpoint", "token_endpoint", "device_endpoint",
 /// "revoke_endpoint", "calendar_api_base" (https URLs; http only for
 /// loopback hosts; defaults are Google's), "scopes" (space-separated;
-/// default "openid email https://www.googleapis.com/auth/calendar.events"),
+/// default "openid email https://www.googleapis.com/auth/calendar.events
+/// https://www.googleapis.com/auth/calendar.calendarlist.readonly"),
 /// "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
 /// built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
 /// 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),
@@ -319,6 +320,89 @@ pub unsafe extern "C" fn gs_gcal_set_option(h: *mut gs_gcal, key: *const c_char,
         let key = cstr::req(key, "key", 64)?;
         let value = cstr::req(value, "value", crate::config::MAX_OPTION_LEN)?;
         h.with(|c| c.set_option(&key, &value))
+    })
+}
+
+/// Log level (`gs_gcal_set_log_callback`; a callback set to a level gets
+/// that level and the more severe ones): something failed that needs the
+/// administrator (refused for good, re-authorization needed).
+pub const GS_GCAL_LOG_ERROR: i32 = 1;
+/// Log level: something failed and the library handles it (queued, retried).
+pub const GS_GCAL_LOG_WARN: i32 = 2;
+/// Log level: one line per Google call (method, URL without query values, status,
+/// Google's error reason, Retry-After, duration) and per outcome.
+pub const GS_GCAL_LOG_INFO: i32 = 3;
+/// Log level: everything (reserved for more detail; today the same as INFO).
+pub const GS_GCAL_LOG_DEBUG: i32 = 4;
+
+/// Receives one log line: `level` is a GS_GCAL_LOG_* value, `line` a
+/// NUL-terminated UTF-8 line without a newline (at most 1023 bytes), valid
+/// only during the call. Called on the thread that made the library call.
+pub type gs_gcal_log_fn =
+    Option<unsafe extern "C" fn(userdata: *mut libc::c_void, level: i32, line: *const c_char)>;
+
+/// The C function and its userdata; the C side promises in the contract of
+/// `gs_gcal_set_log_callback` that they may be used from any thread.
+struct CLogFn {
+    f: unsafe extern "C" fn(*mut libc::c_void, i32, *const c_char),
+    userdata: *mut libc::c_void,
+}
+unsafe impl Send for CLogFn {}
+unsafe impl Sync for CLogFn {}
+
+impl CLogFn {
+    fn write(&self, level: crate::log::Level, line: &str) {
+        let line = cstr::truncate(line, 1023).replace('\0', " ");
+        if let Ok(line) = std::ffi::CString::new(line) {
+            // SAFETY: the caller's contract in gs_gcal_set_log_callback.
+            unsafe { (self.f)(self.userdata, level as i32, line.as_ptr()) }
+        }
+    }
+}
+
+/// Routes log lines to `log_fn` (e.g. the firmware's syslog): for one handle,
+/// or, with `h` NULL, for every handle that has no callback of its own
+/// (process-wide). `level` is the most verbose GS_GCAL_LOG_* wanted; `log_fn`
+/// NULL or `level` 0 turns logging off (for a handle: back to the
+/// process-wide callback). Nothing is logged by default. Lines never
+/// contain a client secret, code, token or passphrase.
+///
+/// `log_fn` must be thread-safe when handles are used from several threads.
+/// It runs while the handle is locked: it may call gs_gcal_status_json,
+/// gs_gcal_last_error and gs_gcal_strerror, but no other function on the
+/// same handle (that would deadlock). It should return quickly (syslog).
+///
+/// Returns GS_GCAL_OK. Does not block on the network; for a handle, waits
+/// for a call in progress on it to finish.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gs_gcal_set_log_callback(
+    h: *mut gs_gcal,
+    level: i32,
+    log_fn: gs_gcal_log_fn,
+    userdata: *mut libc::c_void,
+) -> gs_gcal_result {
+    let handle = if h.is_null() { None } else { Some(handle!(h)) };
+    guard(handle, || {
+        let sink = match (log_fn, crate::log::Level::from_c(level)) {
+            (Some(f), Some(max)) => {
+                let c = CLogFn { f, userdata };
+                Some(crate::log::Sink {
+                    max,
+                    write: std::sync::Arc::new(move |lv, line: &str| c.write(lv, line)),
+                })
+            }
+            _ => None,
+        };
+        match handle {
+            Some(h) => h.with(|c| {
+                c.set_log(sink);
+                Ok(())
+            }),
+            None => {
+                crate::log::set_global(sink);
+                Ok(())
+            }
+        }
     })
 }
 
@@ -437,10 +521,12 @@ pub unsafe extern "C" fn gs_gcal_authorize(h: *mut gs_gcal, code: *const c_char)
 /// codes from the token refresh; GS_GCAL_CLOCK_NOT_SET; network and TLS
 /// codes; GS_GCAL_API_* (GS_GCAL_API_CONFLICT: the id belongs to an event
 /// not created for this meeting; GS_GCAL_API_NOT_FOUND: the occurrence is
-/// not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: up to 3
-/// Calendar requests (insert; on 409 get and update), twice more after a
-/// refused restore, each repeated once after a token refresh on a 401;
-/// each request is bounded by "timeout_ms".
+/// not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: one
+/// request for a new meeting (insert) or an edit of one pushed before
+/// (update); at worst 4 (update refused, insert, on 409 get and update) and
+/// 3 more after a refused restore, each round repeated once after a token
+/// refresh on a 401, each request bounded by "timeout_ms" and all by
+/// "call_timeout_ms".
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gs_gcal_push_meeting(

@@ -133,6 +133,10 @@ pub const GS_GCAL_API_BAD_RESPONSE: gs_gcal_result = 607;
 /// Google's Calendar usage limits are exhausted (403 quotaExceeded): writes
 /// pause for a long while.
 pub const GS_GCAL_API_QUOTA_EXCEEDED: gs_gcal_result = 608;
+/// The Google Calendar API is not enabled in the OAuth client's Google
+/// Cloud project (403 accessNotConfigured): pushes wait in the outbox until
+/// the administrator enables it.
+pub const GS_GCAL_API_NOT_ENABLED: gs_gcal_result = 609;
 
 /// Reading or writing the state directory failed.
 pub const GS_GCAL_STORAGE_IO: gs_gcal_result = 700;
@@ -203,6 +207,7 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         ApiForbidden(_) => GS_GCAL_API_FORBIDDEN,
         ApiRateLimited { .. } => GS_GCAL_API_RATE_LIMITED,
         ApiQuotaExceeded(_) => GS_GCAL_API_QUOTA_EXCEEDED,
+        ApiNotEnabled(_) => GS_GCAL_API_NOT_ENABLED,
         ApiNotFound(_) => GS_GCAL_API_NOT_FOUND,
         ApiConflict(_) => GS_GCAL_API_CONFLICT,
         ApiServerError(_) => GS_GCAL_API_SERVER_ERROR,
@@ -275,6 +280,7 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
         GS_GCAL_API_SERVER_ERROR => c"Google server error",
         GS_GCAL_API_BAD_RESPONSE => c"unexpected response from Google",
         GS_GCAL_API_QUOTA_EXCEEDED => c"Google Calendar usage limits exceeded",
+        GS_GCAL_API_NOT_ENABLED => c"Google Calendar API not enabled in the Cloud project",
         GS_GCAL_STORAGE_IO => c"state directory read/write failed",
         GS_GCAL_STATE_CORRUPT => c"state file damaged or of unknown version",
         GS_GCAL_STATE_LOCKED => c"state directory in use by another handle",

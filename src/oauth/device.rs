@@ -6,6 +6,7 @@
 
 use super::{classify_token_error, parse_token_response, printable, TokenResponse};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use serde::Deserialize;
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -17,7 +18,7 @@ pub const DEFAULT_INTERVAL: u32 = 5;
 /// What `/device/code` answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Started {
-    pub device_code: String,
+    pub device_code: Secret,
     pub user_code: String,
     pub verification_url: String,
     pub expires_in: u32,
@@ -83,7 +84,7 @@ pub fn parse_start(status: u16, body: &[u8]) -> Result<Started> {
     }
     let interval = b.interval.filter(|i| (0..=300).contains(i)).unwrap_or(DEFAULT_INTERVAL as i64);
     Ok(Started {
-        device_code: b.device_code,
+        device_code: b.device_code.into(),
         user_code: printable(&b.user_code),
         verification_url: url,
         expires_in: b.expires_in as u32,
@@ -145,6 +146,8 @@ mod tests {
         }
         let e = parse_start(400, br#"{"error":"invalid_scope","error_description":"Invalid device flow scope: https://www.googleapis.com/auth/calendar.events"}"#).unwrap_err();
         assert!(matches!(&e, Error::InvalidScope(s) if s.contains("Web application")), "{e}");
+        let e = parse_start(403, br#"{"error_code":"rate_limit_exceeded"}"#).unwrap_err();
+        assert!(matches!(&e, Error::ApiRateLimited { text, .. } if text.contains("rate_limit_exceeded")), "{e}");
         assert!(matches!(parse_start(200, br#"{"device_code":"x","user_code":"y","expires_in":5,"verification_url":"http://evil"}"#), Err(Error::ApiBadResponse(_))));
     }
 

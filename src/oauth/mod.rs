@@ -4,6 +4,7 @@
 //! No I/O here: randomness and clocks come in as arguments.
 
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;
@@ -16,8 +17,9 @@ pub mod device;
 pub(crate) const DEFAULT_SCOPES: &str = "openid email https://www.googleapis.com/auth/calendar.events \
      https://www.googleapis.com/auth/calendar.calendarlist.readonly";
 /// Any one of these lets us write events.
-pub(crate) const WRITE_SCOPES: [&str; 2] = [
+pub(crate) const WRITE_SCOPES: [&str; 3] = [
     "https://www.googleapis.com/auth/calendar.events",
+    "https://www.googleapis.com/auth/calendar.events.owned",
     "https://www.googleapis.com/auth/calendar",
 ];
 
@@ -157,8 +159,10 @@ pub fn code_fingerprint(code: &str) -> String {
 }
 
 /// Why a refresh token stopped working, with what to do. `consent_age`
-/// is seconds from consent to this failure, by Google's clock when known.
-pub fn diagnose_refresh_failure(e: Error, consent_age: Option<i64>) -> Error {
+/// is seconds from consent to this failure, by Google's clock when known;
+/// `worked_past_day_7`: a refresh succeeded 7 days or more after consent
+/// (then the grant cannot be a Testing-mode one).
+pub fn diagnose_refresh_failure(e: Error, consent_age: Option<i64>, worked_past_day_7: bool) -> Error {
     const DAY: i64 = 86_400;
     match e {
         Error::InvalidGrant(_) => {
@@ -168,10 +172,16 @@ pub fn diagnose_refresh_failure(e: Error, consent_age: Option<i64>) -> Error {
                      consent screen is in \"Testing\". In Google Cloud Console set it to \"In \
                      production\" (or \"Internal\" for a Workspace), then authorize again."
                 }
+                // A PBX that was idle around day 7 learns of it later.
+                Some(age) if age >= 8 * DAY && !worked_past_day_7 => {
+                    "Google refused the authorization, which never worked past 7 days after \
+                     consent: most likely the OAuth consent screen is in \"Testing\". Set it to \
+                     \"In production\" (or \"Internal\"), then authorize again."
+                }
                 _ => {
-                    "Google says the authorization expired or was revoked: access was removed in \
-                     the Google account, it went unused for 6 months, or more than 100 newer \
-                     authorizations exist for this account and client. Authorize again."
+                    "Google says the authorization expired or was revoked: access removed by the \
+                     user or a Workspace admin, account disabled, unused for 6 months, or over 100 \
+                     newer authorizations for this client. Authorize again."
                 }
             };
             Error::ReauthRequired(why.into())
@@ -207,16 +217,16 @@ pub fn code_exchange_form(
 /// A successful token-endpoint answer.
 #[derive(Debug, Deserialize)]
 pub struct TokenResponse {
-    pub access_token: String,
+    pub access_token: Secret,
     pub expires_in: i64,
     #[serde(default)]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     #[serde(default)]
     pub scope: String,
     #[serde(default)]
     pub token_type: String,
     #[serde(default)]
-    pub id_token: Option<String>,
+    pub id_token: Option<Secret>,
 }
 
 #[derive(Deserialize)]
@@ -242,7 +252,7 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
             printable(&t.token_type)
         )));
     }
-    if t.access_token.is_empty() || t.access_token.len() > 8192 || t.expires_in <= 0 {
+    if t.access_token.is_empty() || t.access_token.expose().len() > 8192 || t.expires_in <= 0 {
         return Err(Error::ApiBadResponse(
             "token endpoint returned an empty or implausible access token".into(),
         ));
@@ -269,6 +279,18 @@ pub fn check_granted(scope: &str) -> Result<()> {
 pub fn classify_token_error(status: u16, body: &[u8]) -> Error {
     match serde_json::from_slice::<OAuthErrorBody>(body) {
         Ok(b) => oauth_error(status, &b.error, &b.error_description, &b.error_subtype),
+        // The device endpoint's quota answer has no `error`:
+        // {"error_code": "rate_limit_exceeded"} (limited-input-device guide).
+        Err(_) if serde_json::from_slice::<serde_json::Value>(body)
+            .is_ok_and(|v| v["error_code"] == "rate_limit_exceeded") =>
+        {
+            Error::ApiRateLimited {
+                text: "Google: too many authorization requests for this OAuth client \
+                       (rate_limit_exceeded); wait a few minutes, then start again"
+                    .into(),
+                retry_after: None,
+            }
+        }
         Err(_) if status >= 500 => {
             Error::ApiServerError(format!("Google's token endpoint failed with HTTP {status}"))
         }
@@ -448,7 +470,7 @@ mod tests {
             br#"{"access_token":"ya29.x","expires_in":3599,"refresh_token":"1//r","scope":"openid https://www.googleapis.com/auth/calendar.events","token_type":"Bearer"}"#,
         )
         .unwrap();
-        assert_eq!(t.refresh_token.as_deref(), Some("1//r"));
+        assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("1//r"));
         assert!(check_granted(&t.scope).is_ok());
         assert!(matches!(check_granted("openid email"), Err(Error::ScopeNotGranted(_))));
         assert!(matches!(
@@ -461,16 +483,26 @@ mod tests {
     #[test]
     fn refresh_failures_are_diagnosed() {
         let grant = || Error::InvalidGrant("x".into());
-        let seven_days = diagnose_refresh_failure(grant(), Some(7 * 86_400 + 60));
-        assert!(matches!(&seven_days, Error::ReauthRequired(s) if s.contains("Testing")));
-        let later = diagnose_refresh_failure(grant(), Some(40 * 86_400));
-        assert!(matches!(&later, Error::ReauthRequired(s) if !s.contains("Testing")));
-        let unknown = diagnose_refresh_failure(grant(), None);
+        let seven_days = diagnose_refresh_failure(grant(), Some(7 * 86_400 + 60), false);
+        assert!(matches!(&seven_days, Error::ReauthRequired(s) if s.contains("about 7 days")));
+        // Idle around day 7, found out on day 40: still most likely Testing...
+        let idle = diagnose_refresh_failure(grant(), Some(40 * 86_400), false);
+        assert!(matches!(&idle, Error::ReauthRequired(s) if s.contains("most likely") && s.contains("Testing")));
+        // ...but not when it worked after day 7.
+        let later = diagnose_refresh_failure(grant(), Some(40 * 86_400), true);
+        assert!(matches!(&later, Error::ReauthRequired(s) if !s.contains("Testing") && s.contains("Workspace admin")));
+        let early = diagnose_refresh_failure(grant(), Some(2 * 86_400), false);
+        assert!(matches!(&early, Error::ReauthRequired(s) if !s.contains("Testing")));
+        let unknown = diagnose_refresh_failure(grant(), None, false);
         assert!(matches!(unknown, Error::ReauthRequired(_)));
-        let rapt = diagnose_refresh_failure(Error::ReauthRequired("r".into()), Some(100));
+        let rapt = diagnose_refresh_failure(Error::ReauthRequired("r".into()), Some(100), false);
         assert!(matches!(&rapt, Error::ReauthRequired(s) if s.contains("session control")));
-        let other = diagnose_refresh_failure(Error::DeletedClient("d".into()), Some(100));
+        let other = diagnose_refresh_failure(Error::DeletedClient("d".into()), Some(100), false);
         assert!(matches!(other, Error::DeletedClient(_)));
+        // Each fits the C API's last-error buffer whole (GS_GCAL_ERROR_SIZE 256).
+        for e in [seven_days, idle, later, rapt] {
+            assert!(e.to_string().len() <= 255, "{} bytes: {e}", e.to_string().len());
+        }
     }
 
     #[test]

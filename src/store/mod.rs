@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
+use crate::secret::Secret;
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "gs_gcal.state.json";
@@ -25,7 +26,7 @@ pub(crate) const STATE_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientConfig {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Secret,
     pub redirect_uri: String,
 }
 
@@ -33,17 +34,17 @@ pub struct ClientConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingAuth {
     pub state: String,
-    pub code_verifier: String,
+    pub code_verifier: Secret,
     /// Unix seconds.
     pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
-    pub access_token: String,
+    pub access_token: Secret,
     /// Unix seconds at which Google said the access token expires.
     pub access_expires_at: i64,
-    pub refresh_token: String,
+    pub refresh_token: Secret,
     /// Granted scopes, space-separated, as Google returned them.
     pub scope: String,
     /// Unix seconds of the consent (code exchange), by our clock.
@@ -100,14 +101,14 @@ pub struct Pushed {
 /// the same account authorized again would kill the new authorization too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
-    pub refresh_token: String,
+    pub refresh_token: Secret,
     pub account: Option<String>,
 }
 
 /// A device-flow authorization in progress ("TVs and Limited Input devices").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceAuth {
-    pub device_code: String,
+    pub device_code: Secret,
     pub user_code: String,
     pub verification_url: String,
     /// Unix seconds at which the codes expire.

@@ -169,6 +169,9 @@ impl Method {
 
 /// Everything under `/calendar/v3/`.
 pub fn handle(shared: &Shared, req: &Request) -> Response {
+    if state::lock(shared).toggles.api_disabled {
+        return api_disabled();
+    }
     let mut resp = match route(shared, req) {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -180,6 +183,38 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
         resp.delivery = crate::http::Delivery::Drop;
     }
     resp
+}
+
+/// Google's answer when the Calendar API is not enabled in the OAuth
+/// client's Cloud project (the admin skipped "Enable API").
+fn api_disabled() -> Response {
+    const PROJECT: &str = "123456789012";
+    let message = format!(
+        "Google Calendar API has not been used in project {PROJECT} before or it is disabled. \
+         Enable it by visiting https://console.developers.google.com/apis/api/calendar-json.googleapis.com/overview?project={PROJECT} \
+         then retry. If you enabled this API recently, wait a few minutes for the action to \
+         propagate to our systems and retry."
+    );
+    json_response(
+        403,
+        &json!({"error": {
+            "code": 403,
+            "message": message,
+            "errors": [{
+                "message": message,
+                "domain": "usageLimits",
+                "reason": "accessNotConfigured",
+                "extendedHelp": "https://console.developers.google.com",
+            }],
+            "status": "PERMISSION_DENIED",
+            "details": [{
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "SERVICE_DISABLED",
+                "domain": "googleapis.com",
+                "metadata": {"service": "calendar-json.googleapis.com", "consumer": format!("projects/{PROJECT}")},
+            }],
+        }}),
+    )
 }
 
 fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
@@ -791,6 +826,22 @@ pub(crate) fn html_link(id: &str, cal_id: &str) -> String {
 }
 
 /// Adds the server-owned fields Google returns, keeping everything the client sent.
+/// Google answers every dateTime with the UTC offset of the event's time
+/// zone, whether the client sent an offset, another one, or none:
+/// {"dateTime":"2024-04-29T10:00:00","timeZone":"Etc/GMT-1"} comes back as
+/// "2024-04-29T10:00:00+01:00".
+fn with_offset(t: &mut Map<String, Value>) {
+    let Some(dt) = t.get("dateTime").and_then(Value::as_str).and_then(clock::parse_date_time) else {
+        return;
+    };
+    let zone = crate::zone::zone_or_utc(t.get("timeZone").and_then(Value::as_str));
+    let utc = match dt.utc_ms() {
+        Some(ms) => ms.div_euclid(1000),
+        None => zone.to_utc(dt.local_ms.div_euclid(1000)),
+    };
+    t.insert("dateTime".into(), json!(clock::rfc3339_at_offset(utc, zone.offset_at(utc))));
+}
+
 fn materialize(
     st: &mut State,
     cal_id: &str,
@@ -800,6 +851,11 @@ fn materialize(
     prev: Option<&Value>,
 ) -> Value {
     ev.retain(|_, v| !v.is_null());
+    for key in ["start", "end"] {
+        if let Some(Value::Object(t)) = ev.get_mut(key) {
+            with_offset(t);
+        }
+    }
     let now = clock::rfc3339_millis(clock::now_millis());
     let prev_str = |k: &str| {
         prev.and_then(|p| p.get(k))

@@ -34,6 +34,7 @@ fn toggle(name: &str) -> Option<fn(&mut Toggles) -> &mut bool> {
         "refresh_returns_refresh_token" => |t| &mut t.refresh_returns_refresh_token,
         "device_strict_scopes" => |t| &mut t.device_strict_scopes,
         "refuse_restore" => |t| &mut t.refuse_restore,
+        "api_disabled" => |t| &mut t.api_disabled,
         _ => return None,
     })
 }

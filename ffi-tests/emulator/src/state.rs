@@ -126,6 +126,9 @@ pub struct Toggles {
     pub device_strict_scopes: bool,
     /// PUT/PATCH of a cancelled event → 403 forbidden (the user deleted it in the UI).
     pub refuse_restore: bool,
+    /// The Calendar API is not enabled in the client's project: every
+    /// Calendar request → 403 accessNotConfigured.
+    pub api_disabled: bool,
     /// Calendar API requests still to be processed but answered by closing the connection.
     pub drop_responses: u64,
     pub proxy: ProxyToggles,

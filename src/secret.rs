@@ -1,0 +1,62 @@
+//! Credentials that must never be printed: client secrets, codes, PKCE
+//! verifiers, access and refresh tokens, device codes.
+//!
+//! `Secret` has no `Display`, and its `Debug` shows only that something was
+//! redacted, so a secret cannot reach a log line, an error text or the
+//! status by accident — `expose()` is the one way out, used where a request
+//! body or the state file needs the value.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    /// The value, for a request body or the state file only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Secret {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_and_serde_is_transparent() {
+        let s = Secret::new("1//0gSECRET");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        assert_eq!(format!("{:?}", Some(&s)), "Some(Secret(<redacted>))");
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#""1//0gSECRET""#);
+        let back: Secret = serde_json::from_str(r#""1//0gSECRET""#).unwrap();
+        assert_eq!(back.expose(), "1//0gSECRET");
+    }
+}
