@@ -194,7 +194,7 @@ impl Http {
     /// The one line per Google call: method, URL without query values,
     /// status with Google's error reason and Retry-After, duration.
     fn log_call(&self, method: &str, url: &str, started: std::time::Instant, r: &Result<Reply>) {
-        let ms = started.elapsed().as_millis();
+        let ms = started.elapsed().as_millis() as u64; // u64: no 128-bit formatting code (2 KB on armv7)
         match r {
             Ok(reply) if self.log.enabled(crate::log::Level::Info) => {
                 let mut extra = String::new();
