@@ -24,8 +24,29 @@ const BUFFER: usize = 16 * 1024;
 /// `timeout_ms`; IP-literal hosts need no lookup at all.
 /// (ureq's own resolver is not linked at all: its thread code is ~10 KB on
 /// armv7, issue 7.)
-#[derive(Debug, Default)]
-struct InlineResolver;
+///
+/// Answers are kept for `DNS_KEEP`: ureq resolves before every request,
+/// even one that reuses a kept-alive connection, and a lookup per push
+/// would cost a resolver round trip (and block) each time.
+#[derive(Default)]
+struct InlineResolver {
+    /// The last answer: "host:port", when, addresses. One slot is enough:
+    /// between hourly token refreshes every request goes to one host.
+    last: std::sync::Mutex<Option<(String, std::time::Instant, ureq::unversioned::resolver::ResolvedSocketAddrs)>>,
+}
+
+impl std::fmt::Debug for InlineResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InlineResolver")
+    }
+}
+
+/// How long an answer is reused: as long as an idle connection is kept.
+const DNS_KEEP: Duration = Duration::from_secs(30);
+
+fn fresh(at: std::time::Instant, now: std::time::Instant) -> bool {
+    now.saturating_duration_since(at) < DNS_KEEP
+}
 
 impl ureq::unversioned::resolver::Resolver for InlineResolver {
     fn resolve(
@@ -40,6 +61,12 @@ impl ureq::unversioned::resolver::Resolver for InlineResolver {
             .zip(uri.authority())
             .and_then(|(s, a)| ureq::unversioned::resolver::DefaultResolver::host_and_port(s, a))
             .ok_or_else(|| ureq::Error::BadUri(uri.to_string()))?;
+        let now = std::time::Instant::now();
+        if let Ok(last) = self.last.lock() {
+            if let Some((_, _, found)) = last.as_ref().filter(|(k, at, _)| *k == addr && fresh(*at, now)) {
+                return Ok(found.clone());
+            }
+        }
         let mut found = self.empty();
         for a in config.ip_family().keep_wanted(addr.to_socket_addrs()?) {
             if found.try_push(a).is_err() {
@@ -48,6 +75,9 @@ impl ureq::unversioned::resolver::Resolver for InlineResolver {
         }
         if found.is_empty() {
             return Err(ureq::Error::HostNotFound);
+        }
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some((addr, now, found.clone()));
         }
         Ok(found)
     }
@@ -489,6 +519,13 @@ mod tests {
         assert!(matches!(e(302, String::new()), Error::ApiBadResponse(_)));
         let t = e(400, body(400, "timeRangeEmpty", "The specified time range is empty."));
         assert_eq!(t.to_string(), "Google Calendar: HTTP 400 timeRangeEmpty: The specified time range is empty.");
+    }
+
+    #[test]
+    fn dns_answers_are_kept_briefly() {
+        let t0 = std::time::Instant::now();
+        assert!(fresh(t0, t0 + Duration::from_secs(29)));
+        assert!(!fresh(t0, t0 + DNS_KEEP));
     }
 
     #[test]
