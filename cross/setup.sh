@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing gs-gcal needs on Debian/Ubuntu.
 #   cross/setup.sh host   C compiler and make: enough for `make` and `make demo`
-#   cross/setup.sh all    + cross gcc, ARM libc, qemu-user, valgrind, faketime, rustup
+#   cross/setup.sh all    + cross gcc, ARM libc, qemu-user, valgrind, faketime, pkg-config, rustup
 #                         targets and the pinned cbindgen: `make test`
 # As root (or with passwordless sudo) it installs; otherwise it prints the
 # exact commands and fails.
@@ -24,7 +24,7 @@ pkg libc6-dev
 if [ "$mode" = all ]; then
     for p in gcc-arm-linux-gnueabihf libc6-dev-armhf-cross binutils-arm-linux-gnueabihf \
              gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
-             qemu-user valgrind faketime; do
+             qemu-user valgrind faketime pkg-config; do
         pkg "$p"
     done
 fi
