@@ -63,10 +63,7 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
     let (base, calendar_id, send_updates) = (to.base, to.calendar_id, to.send_updates);
     if p.target_id != p.event_id {
         // One occurrence: it exists as long as the series does.
-        let url = format!("{}?sendUpdates={send_updates}", event_url(base, calendar_id, &p.target_id));
-        let mut body = p.event.clone();
-        body.status = Some("confirmed");
-        let r = http.api("PUT", &url, token, Some(&body.to_json()?))?;
+        let r = replace(http, to, token, p, &p.target_id)?;
         return match r.status {
             200 => written(&r.body, true).map(Upserted::Done),
             404 | 410 => Err(Error::ApiNotFound(format!(
@@ -78,10 +75,7 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
         };
     }
     if ours {
-        let url = format!("{}?sendUpdates={send_updates}", event_url(base, calendar_id, &p.event_id));
-        let mut body = p.event.clone();
-        body.status = Some("confirmed");
-        let r = http.api("PUT", &url, token, Some(&body.to_json()?))?;
+        let r = replace(http, to, token, p, &p.event_id)?;
         match r.status {
             200 => return written(&r.body, true).map(Upserted::Done),
             // Gone, or deleted in Google and not restorable: the full path
@@ -118,17 +112,21 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
         )));
     }
     let cancelled = existing["status"].as_str() == Some("cancelled");
-    // Full replacement, so removed invitees disappear; `confirmed` restores
-    // an event that was deleted in Google.
-    let mut body = p.event.clone();
-    body.status = Some("confirmed");
-    let put = format!("{url}?sendUpdates={send_updates}");
-    let r = http.api("PUT", &put, token, Some(&body.to_json()?))?;
+    let r = replace(http, to, token, p, &p.event_id)?;
     match r.status {
         200 => written(&r.body, true).map(Upserted::Done),
         403 | 404 | 410 if cancelled => Ok(Upserted::RestoreRefused),
         _ => Err(api_error(&r)),
     }
+}
+
+/// Replaces event `id` in full with the meeting's event, so removed
+/// invitees disappear; `confirmed` restores an event deleted in Google.
+fn replace(http: &Http, to: &Target, token: &str, p: &Prepared, id: &str) -> Result<crate::http::Reply> {
+    let url = format!("{}?sendUpdates={}", event_url(to.base, to.calendar_id, id), to.send_updates);
+    let mut body = p.event.clone();
+    body.status = Some("confirmed");
+    http.api("PUT", &url, token, Some(&body.to_json()?))
 }
 
 /// Deletes an event or one occurrence. Gone already (404, 410) is done.

@@ -58,6 +58,8 @@ static const char *gs_gcal_strerror(gs_gcal_result rc) { return rc ? "error" : "
 static void gs_gcal_close(gs_gcal *h) { (void)h; }
 #endif
 
+#include "seed_meeting.h"
+
 struct args {
     char **argv;
 };
@@ -71,32 +73,13 @@ static int fail(gs_gcal *h, gs_gcal_result rc, const char *what) {
 }
 
 static gs_gcal_result push(gs_gcal *h, const char *prefix, int i, char *event_id) {
-    static const gs_gcal_person invitees[4] = {
-        {"1001", "john.doe@mycompanyabc.com", 0},
-        {"1002", NULL, 0},
-        {"1003", "jane.roe@partner.example", 0},
-        {"1004", NULL, 0},
-    };
     char id[300];
     size_t skipped[4];
     gs_gcal_meeting m;
     gs_gcal_push_result out;
     gs_gcal_result rc;
     snprintf(id, sizeof id, "%s-%04d", prefix, i);
-    memset(&m, 0, sizeof m);
-    m.struct_size = sizeof m;
-    m.meeting_id = id;
-    m.subject = "Weekly_Meeting";
-    m.start = "2024-04-29T10:00";
-    m.end = "11:00";
-    m.time_zone = "Etc/GMT-1";
-    m.room = "6300";
-    m.agenda = "Status of all projects";
-    m.host.name = "1000";
-    m.host.email = "host1000@mycompanyabc.com";
-    m.invitees = invitees;
-    m.invitee_count = 4;
-    m.email_reminder_minutes = 60;
+    seed_meeting(&m, id);
     memset(&out, 0, sizeof out);
     out.struct_size = sizeof out;
     rc = gs_gcal_push_meeting(h, &m, &out, skipped, 4);
