@@ -59,6 +59,14 @@ header-check:
 	@tmp=$$(mktemp); cbindgen --config cbindgen.toml --crate gs-gcal --output $$tmp 2>/dev/null; \
 	if cmp -s $$tmp include/gs_gcal.h; then echo "header-check: include/gs_gcal.h is current"; rm -f $$tmp; \
 	else echo "header-check: include/gs_gcal.h is stale; run make header" >&2; diff -u include/gs_gcal.h $$tmp | head -40 >&2; rm -f $$tmp; exit 1; fi
+	@bad=$$(grep -oE '^#define [A-Za-z_][A-Za-z0-9_]*|^typedef [^;]* \**[A-Za-z_][A-Za-z0-9_]*;|^(struct|enum) [A-Za-z_][A-Za-z0-9_]*|[A-Za-z_][A-Za-z0-9_]*\(' include/gs_gcal.h \
+	    | sed -E 's/^#define //; s/^typedef .* \**([A-Za-z_0-9]+);/\1/; s/^(struct|enum) //; s/\($$//' \
+	    | grep -vE '^(gs_gcal|GS_GCAL)' | grep -vE '^(__attribute__|warn_unused_result|defined|extern|sizeof)$$' | sort -u); \
+	if [ -n "$$bad" ]; then echo "header-check: identifiers without the gs_gcal/GS_GCAL prefix: $$bad" >&2; exit 1; fi
+	@printf '%s\n' '#define MAX_ENTRIES int' '#define MAX_COUNT int' '#define MAX_INTERVAL int' '#define WEEKDAYS_MON_FRI int' \
+	    '#define SLOW_DOWN_STEP int' '#define DEFAULT_INTERVAL int' '#define QUOTA_PAUSE int' '#define DEFAULT_ITERATIONS int' \
+	    '#define MAX_NAME int' '#define DEFAULT_DIR int' '#include "gs_gcal.h"' 'int main(void) { return 0; }' \
+	    | gcc $(CSTRICT) -Iinclude -x c - -o /dev/null && echo "header-check: every identifier is prefixed; compiles beside a firmware's own MAX_ENTRIES & co"
 
 # --- emulator (always a host program) ----------------------------------------
 emulator: $(EMU)

@@ -166,58 +166,6 @@
 #define GS_GCAL_LOG_DEBUG 4
 
 /**
- * The most occurrences a series may have, however its end is given.
- */
-#define MAX_COUNT 1000
-
-/**
- * The largest "every N" the form offers.
- */
-#define MAX_INTERVAL 99
-
-/**
- * `weekdays` bits for Monday to Friday ("Every weekday").
- */
-#define WEEKDAYS_MON_FRI 31
-
-/**
- * RFC 8628 §3.5: add 5 seconds to the interval on each slow_down.
- */
-#define SLOW_DOWN_STEP 5
-
-/**
- * Google's default when the answer has no interval.
- */
-#define DEFAULT_INTERVAL 5
-
-/**
- * Most operations waiting at once; beyond, a call fails with
- * GS_GCAL_OUTBOX_FULL rather than drop anything.
- */
-#define MAX_ENTRIES 1000
-
-/**
- * Pause of all writes after Google's quotaExceeded.
- */
-#define QUOTA_PAUSE 3600
-
-/**
- * PBKDF2-HMAC-SHA256 iterations for new backups: OWASP's Password Storage
- * Cheat Sheet (2023) recommendation for PBKDF2-HMAC-SHA256, 600,000.
- *
- * Measured cost of 600,000 with ring 0.17 (one derivation; `seal` and
- * `open` each do one): 0.21 s in the release profile (opt-level "z", LTO)
- * and ~1.8 s in a debug build on the x86_64 development machine (AMD EPYC
- * with SHA extensions); 2.5 s for the armv7 release build under qemu-user
- * on the same host, a rough stand-in for a small ARM PBX core. A few
- * seconds once per backup or restore is acceptable, so we keep the full
- * recommendation; it runs on the caller's thread, so keep that off any
- * latency-sensitive path. Blobs record their count: changing this later
- * does not break old backups.
- */
-#define DEFAULT_ITERATIONS 600000
-
-/**
  * One Google account's integration. Opaque to C: create with
  * `gs_gcal_open`, destroy with `gs_gcal_close`.
  */
@@ -749,6 +697,12 @@ typedef struct gs_gcal_busy {
  * silently); let `gs_gcal_sync` drain it first.
  */
 #define GS_GCAL_OUTBOX_FULL 705
+
+/**
+ * The state directory was written by a newer gs-gcal (a downgrade): it
+ * was left untouched; install that version again.
+ */
+#define GS_GCAL_STATE_TOO_NEW 706
 
 /**
  * A bug in the library (the last error says where); the handle stays usable.

@@ -3,7 +3,7 @@
 //! only: parsing and decisions live in `oauth`, `meeting` and `http`; disk
 //! in `store`; the network in `http`.
 
-use crate::secret::Secret;
+use crate::secret::{Secret, WipedString};
 use crate::calendar::{self, Upserted, Written};
 use crate::config::{Config, Effect};
 use crate::error::{Error, Result};
@@ -15,7 +15,8 @@ use crate::oauth::device::{self, Poll, Started};
 use crate::oauth::{self, Pasted, TokenResponse};
 use crate::events::{self, Busy, CachedEvent};
 use crate::outbox::{self, Circuit, Class, Entry, Op};
-use crate::store::{sealed, zoneinfo, Cache, ClientConfig, DeviceAuth, Drift, PendingAuth, Parked, Pushed, Revocation, State, Store, Tokens};
+use crate::state::{Cache, ClientConfig, DeviceAuth, Drift, PendingAuth, Parked, Pushed, Revocation, State, Tokens};
+use crate::store::{sealed, zoneinfo, Store};
 use serde_json::{json, Value};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
@@ -35,6 +36,11 @@ const MAX_USED_CODES: usize = 16;
 const MAX_PENDING_REVOCATIONS: usize = 8;
 /// Pages followed in one listing (250 events each).
 const MAX_PAGES: usize = 40;
+/// Bytes of Google's answers one read call takes in (each answer is also
+/// capped at 1 MiB): the read side's memory bound per call.
+pub(crate) const MAX_READ_BYTES: usize = 8 << 20;
+/// Damaged-file notices kept for the status page.
+const MAX_SET_ASIDE: usize = 8;
 /// Shortest backup passphrase accepted.
 pub(crate) const MIN_PASSPHRASE: usize = 8;
 
@@ -63,7 +69,8 @@ pub struct Client {
     /// moves pointers, not entries (quadratic in callgrind's count before;
     /// issue 7).
     outbox: Vec<Box<Entry>>,
-    journal_lines: usize,
+    /// The next outbox sequence number: advanced as soon as an entry is
+    /// durable, never reused (the journal's header keeps it too).
     next_seq: u64,
     circuit: Circuit,
     /// The end of the current C call, applied to every request.
@@ -116,9 +123,16 @@ pub enum DevicePoll {
 
 impl Client {
     pub fn open(dir: &Path) -> Result<Client> {
-        let (store, state) = Store::open(dir)?;
-        let (outbox, journal_lines) = store.load_outbox()?;
-        Ok(Client {
+        let (mut store, mut state) = Store::open(dir, now())?;
+        let loaded = store.load_outbox(now())?;
+        if let Some(note) = loaded.set_aside {
+            state.set_aside.push(note);
+            let excess = state.set_aside.len().saturating_sub(MAX_SET_ASIDE);
+            state.set_aside.drain(..excess);
+            store.save(&state)?;
+        }
+        let outbox = loaded.entries;
+        let client = Client {
             config: Config::default(),
             store,
             state,
@@ -128,16 +142,20 @@ impl Client {
             last_device_poll: None,
             epoch: Instant::now(),
             cache: None,
-            next_seq: outbox.last().map_or(1, |e| e.seq + 1),
+            next_seq: loaded.next_seq,
             outbox: outbox.into_iter().map(Box::new).collect(),
-            journal_lines,
             circuit: Circuit::default(),
             call_deadline: None,
             pushed_dirty: false,
             zones: Default::default(),
             health: Health::default(),
             log: Log::default(),
-        })
+        };
+        if loaded.torn_bytes > 0 {
+            log_at!(client.log, Warn, "outbox journal: cut off a torn last line of {} bytes (a crash mid-write; it was never reported)",
+                loaded.torn_bytes);
+        }
+        Ok(client)
     }
 
     /// Routes this handle's log lines to `sink` (None: the process-wide sink).
@@ -157,7 +175,7 @@ impl Client {
             // A bad CA file is refused now and nothing changes; the agent
             // itself is rebuilt on the next request.
             if let Some(path) = &next.ca_file {
-                crate::http::load_ca_file(path)?;
+                crate::http::parse_ca_pem(path, &crate::store::read_ca_file(path)?)?;
             }
             self.http = None;
         }
@@ -169,26 +187,7 @@ impl Client {
     /// for a "TVs and Limited Input devices" client (device flow only). A
     /// different client ID invalidates tokens and links of the old one.
     pub fn set_client(&mut self, client_id: &str, secret: &str, redirect_uri: &str) -> Result<()> {
-        for (field, v, max) in [
-            ("client_id", client_id, MAX_CLIENT_ID),
-            ("client_secret", secret, MAX_CLIENT_SECRET),
-            ("redirect_uri", redirect_uri, MAX_REDIRECT_URI),
-        ] {
-            if v.trim().is_empty() && field != "redirect_uri" {
-                return Err(Error::InvalidArgument(format!("{field} is empty")));
-            }
-            if v.len() > max {
-                return Err(Error::TooLong { field, max });
-            }
-            if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(Error::InvalidArgument(format!(
-                    "{field} contains spaces or control characters (copy it again from Google Cloud Console)"
-                )));
-            }
-        }
-        if !redirect_uri.is_empty() {
-            check_redirect_uri(redirect_uri)?;
-        }
+        check_client(client_id, secret, redirect_uri)?;
         let mut next = self.state.clone();
         if next.client.as_ref().map(|c| c.client_id.as_str()) != Some(client_id) {
             // The old tokens are dropped, not revoked: the new client may
@@ -260,6 +259,8 @@ impl Client {
             Pasted::Redirect { code, state } => (code, state),
             Pasted::Code(code) => (code, None),
         };
+        let code = WipedString(code);
+        let code = code.0.as_str();
         let fingerprint = oauth::code_fingerprint(&code);
         if self.state.used_codes.contains(&fingerprint) {
             return Err(Error::CodeAlreadyUsed);
@@ -280,14 +281,14 @@ impl Client {
             })?,
         };
         self.online()?;
-        let form = oauth::code_exchange_form(
+        let form = WipedString(oauth::code_exchange_form(
             &client.client_id,
             client.client_secret.expose(),
             &client.redirect_uri,
             &code,
             pending.code_verifier.expose(),
-        );
-        let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
+        ));
+        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
         let t = oauth::parse_token_response(reply.status, &reply.body)?;
         let mut next = self.state.clone();
         next.pending.retain(|p| p.state != pending.state);
@@ -382,9 +383,9 @@ impl Client {
             return Ok(DevicePoll::Pending);
         }
         self.online()?;
-        let form = device::poll_form(&client.client_id, client.client_secret.expose(), dev.device_code.expose());
+        let form = WipedString(device::poll_form(&client.client_id, client.client_secret.expose(), dev.device_code.expose()));
         self.last_device_poll = Some(Instant::now());
-        let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
+        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
         match device::parse_poll(reply.status, &reply.body) {
             Ok(Poll::Approved(t)) => {
                 let next = self.state.clone();
@@ -439,7 +440,8 @@ impl Client {
         let mut done = Vec::new();
         for r in &self.state.pending_revocations {
             let Ok(http) = self.http() else { break };
-            match http.post_form(&self.config.revoke_endpoint, &oauth::revoke_form(r.refresh_token.expose())) {
+            let form = WipedString(oauth::revoke_form(r.refresh_token.expose()));
+            match http.post_form(&self.config.revoke_endpoint, &form.0) {
                 Ok(reply) if reply.status == 200 || reply.status == 400 => done.push(r.clone()),
                 _ => break,
             }
@@ -459,12 +461,12 @@ impl Client {
         let mut copy = self.state.clone();
         copy.pending.clear();
         copy.device = None;
-        let json = serde_json::to_vec(&copy).map_err(|e| Error::Internal(e.to_string()))?;
+        let json = crate::secret::Wiped(crate::store::state_bytes(&copy)?);
         let mut salt = [0u8; 16];
         let mut nonce = [0u8; 12];
         self.random(&mut salt)?;
         self.random(&mut nonce)?;
-        Ok(sealed::seal(&json, passphrase, &salt, &nonce, sealed::DEFAULT_ITERATIONS))
+        Ok(sealed::seal(&json.0, passphrase, &salt, &nonce, sealed::DEFAULT_ITERATIONS))
     }
 
     /// Restores an `export`. On any error the current state is untouched.
@@ -473,8 +475,19 @@ impl Client {
             sealed::SealError::Malformed(why) => Error::BackupMalformed(why),
             sealed::SealError::Unauthentic => Error::BackupUnauthentic,
         })?;
-        let mut next = crate::store::parse_state(&json).map_err(Error::BackupMalformed)?;
-        next.version = crate::store::STATE_VERSION;
+        let json = crate::secret::Wiped(json);
+        let mut next = crate::store::parse_state(&json.0).map_err(|e| match e {
+            crate::store::Parsed::Bad(why) => Error::BackupMalformed(why),
+            crate::store::Parsed::TooNew(v) => Error::StateTooNew(format!(
+                "the backup has state format {v}: it was made by a newer gs-gcal; nothing was changed"
+            )),
+        })?;
+        // A backup is typed back in by hand: its client is checked like one
+        // entered on the page.
+        if let Some(c) = &next.client {
+            check_client(&c.client_id, c.client_secret.expose(), &c.redirect_uri)
+                .map_err(|e| Error::BackupMalformed(format!("the backup's OAuth client is not valid: {e}")))?;
+        }
         next.pending.clear();
         next.device = None;
         self.commit(next)?;
@@ -555,21 +568,7 @@ impl Client {
     /// Deletes the meeting's event, or one occurrence of it (`occurrence`:
     /// its original local start, with the meeting's `time_zone`).
     pub fn cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<()> {
-        let generation = self.state.generations.get(meeting_id).copied().unwrap_or(0);
-        let event_id = meeting::event_id(&self.config.instance_id, meeting_id, generation);
-        let target = match occurrence {
-            None => event_id,
-            Some(occ) => {
-                let tz = time_zone.ok_or(Error::NullArgument("time_zone"))?;
-                let original = meeting::localtime::parse_local("occurrence", occ)?;
-                let zone = self.zone(tz)?.ok_or_else(|| {
-                    Error::InvalidTimeZone(format!(
-                        "occurrence: addressing one occurrence needs the rules of {tz} (no zoneinfo)"
-                    ))
-                })?;
-                meeting::instance_id_of(&event_id, zone.to_utc("occurrence", original)?)
-            }
-        };
+        let target = self.cancel_target(meeting_id, occurrence, time_zone)?;
         let date = self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
         match (occurrence, self.state.pushed.get(meeting_id)) {
             (None, Some(_)) => {
@@ -583,6 +582,23 @@ impl Client {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The event (or occurrence instance) a cancel deletes; validates the
+    /// occurrence time and zone, so a bad one is refused before it is
+    /// queued too.
+    fn cancel_target(&self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<String> {
+        let generation = self.state.generations.get(meeting_id).copied().unwrap_or(0);
+        let event_id = meeting::event_id(&self.config.instance_id, meeting_id, generation);
+        let Some(occ) = occurrence else { return Ok(event_id) };
+        let tz = time_zone.ok_or(Error::NullArgument("time_zone"))?;
+        let original = meeting::localtime::parse_local("occurrence", occ)?;
+        let zone = self.zone(tz)?.ok_or_else(|| {
+            Error::InvalidTimeZone(format!(
+                "occurrence: addressing one occurrence needs the rules of {tz} (no zoneinfo)"
+            ))
+        })?;
+        Ok(meeting::instance_id_of(&event_id, zone.to_utc("occurrence", original)?))
     }
 
     /// Records our latest write to a meeting's event (never moving back).
@@ -627,9 +643,8 @@ impl Client {
 
     /// Cancels now, or stores the cancel for `sync` (see `submit_push`).
     pub fn submit_cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<Sent<()>> {
-        if occurrence.is_some() && time_zone.is_none() {
-            return Err(Error::NullArgument("time_zone"));
-        }
+        // Validated first: also when it is queued behind an earlier change.
+        self.cancel_target(meeting_id, occurrence, time_zone)?;
         let occ = occurrence.map(str::to_owned);
         let op = Op::Cancel { time_zone: time_zone.map(str::to_owned) };
         if let Some(reason) = self.must_queue(meeting_id) {
@@ -700,18 +715,21 @@ impl Client {
         log_at!(self.log, Warn, "{} {meeting_id}: queued, next attempt in {} s: {reason}", entry.op.name(),
             entry.next_attempt_at - now);
         let reached = self.state.pushed.contains_key(meeting_id);
-        // Merged in memory, then journaled; if either fails, memory is
-        // reloaded from the journal, so it never runs ahead of disk.
+        // Merged in memory, then journaled with its sequence number in one
+        // durable append; if either fails, memory is reloaded from the
+        // journal, so it never runs ahead of disk.
+        let next_seq = self.next_seq + 1;
         let written = outbox::enqueue(&mut self.outbox, entry, reached)
-            .and_then(|changes| self.store.append_outbox(&changes).map(|n| self.journal_lines += n));
+            .and_then(|changes| self.store.append_outbox(&changes, next_seq));
         if let Err(e) = written {
-            let (entries, lines) = self.store.load_outbox()?;
-            self.outbox = entries.into_iter().map(Box::new).collect();
-            self.journal_lines = lines;
+            let loaded = self.store.load_outbox(now)?;
+            self.outbox = loaded.entries.into_iter().map(Box::new).collect();
+            self.next_seq = self.next_seq.max(loaded.next_seq);
             return Err(e);
         }
-        self.compact_if_dead()?;
-        self.next_seq += 1;
+        // Durable: the number is used, whatever happens next.
+        self.next_seq = next_seq;
+        self.compact_if_dead();
         Ok(reason)
     }
 
@@ -732,7 +750,7 @@ impl Client {
     /// Journal first, then memory (in place: the cost of a change does not
     /// grow with the queue).
     fn journal_apply(&mut self, changes: &[outbox::Change]) -> Result<()> {
-        self.journal_lines += self.store.append_outbox(changes)?;
+        self.store.append_outbox(changes, self.next_seq)?;
         for c in changes {
             match c {
                 outbox::Change::Del(seq) => {
@@ -746,16 +764,19 @@ impl Client {
                 },
             }
         }
-        self.compact_if_dead()
+        self.compact_if_dead();
+        Ok(())
     }
 
-    /// Rewrites the journal when it is mostly dead lines.
-    fn compact_if_dead(&mut self) -> Result<()> {
-        if self.journal_lines > 2 * self.outbox.len() + 64 {
-            self.store.compact_outbox(self.outbox.iter().map(|e| &**e))?;
-            self.journal_lines = self.outbox.len();
+    /// Rewrites the journal when it is mostly dead lines. What was appended
+    /// is durable already, so a failed compaction (a full disk) fails no
+    /// call: the old journal stays whole and compaction is tried again.
+    fn compact_if_dead(&mut self) {
+        if self.store.outbox_compaction_due(self.outbox.len()) {
+            if let Err(e) = self.store.compact_outbox(self.outbox.iter().map(|e| &**e), self.next_seq) {
+                log_at!(self.log, Warn, "outbox compaction failed, tried again later: {e}");
+            }
         }
-        Ok(())
     }
 
     fn note_success(&mut self) {
@@ -901,7 +922,9 @@ impl Client {
     }
 
     /// Events of one calendar in a window, recurring ones expanded, all
-    /// pages followed (at most MAX_PAGES), as the PBX's JSON.
+    /// pages followed within the read side's bound (`MAX_READ_BYTES` of
+    /// answers, `MAX_PAGES` pages), as the PBX's JSON; beyond the bound the
+    /// answer says `"truncated": true` and holds the events read so far.
     pub fn list_events(&mut self, calendar_id: Option<&str>, time_min: &str, time_max: &str) -> Result<Value> {
         for (field, v) in [("time_min", time_min), ("time_max", time_max)] {
             if events::parse_rfc3339(v).is_none() {
@@ -913,25 +936,36 @@ impl Client {
         }
         let cal = calendar_id.unwrap_or(&self.config.calendar_id).to_owned();
         let base = [("singleEvents", "true"), ("orderBy", "startTime"), ("maxResults", "250"), ("timeMin", time_min), ("timeMax", time_max)];
-        let calendar::Page { items, time_zone, .. } = self.list_pages(&cal, &base, None)?.ok_or_else(|| {
-            Error::ApiBadResponse("Google answered 410 to a listing without sync token".into())
-        })?;
-        let day_start = self.day_start(time_zone.as_deref());
-        let events: Vec<Value> = items
-            .iter()
-            .filter_map(|v| events::parse_event(v, &day_start))
-            .filter(|e| e.status != "cancelled")
-            .map(|e| events::to_pbx_json(&e))
-            .collect();
-        Ok(json!({"calendar": cal, "time_zone": time_zone, "events": events}))
+        let mut events: Vec<Value> = Vec::new();
+        let listing = self
+            .list_pages(&cal, &base, None, &mut |c, page| {
+                let day_start = c.day_start(page.time_zone.as_deref());
+                events.extend(
+                    page.items
+                        .iter()
+                        .filter_map(|v| events::parse_event(v, &day_start))
+                        .filter(|e| e.status != "cancelled")
+                        .map(|e| events::to_pbx_json(&e)),
+                );
+            })?
+            .ok_or_else(|| Error::ApiBadResponse("Google answered 410 to a listing without sync token".into()))?;
+        let mut out = json!({"calendar": cal, "time_zone": listing.time_zone, "events": events});
+        if listing.truncated {
+            out["truncated"] = Value::Bool(true);
+        }
+        Ok(out)
     }
 
-    /// Follows every page of a listing: items, the calendar's zone and the
-    /// next sync token; None on 410 (the sync token is gone).
-    fn list_pages(&mut self, cal: &str, base: &[(&str, &str)], sync_token: Option<&str>)
-        -> Result<Option<calendar::Page>> {
-        let mut items = Vec::new();
+    /// Follows the pages of a listing, handing each to `on_page` as it
+    /// arrives (so memory holds one page, not all): returns the calendar's
+    /// zone and next sync token; None on 410 (the sync token is gone). Stops
+    /// early, `truncated`, once `MAX_READ_BYTES` of answers or `MAX_PAGES`
+    /// pages were read in this call.
+    fn list_pages(&mut self, cal: &str, base: &[(&str, &str)], sync_token: Option<&str>,
+        on_page: &mut dyn FnMut(&Self, &calendar::Page)) -> Result<Option<Listing>> {
         let mut page_token: Option<String> = None;
+        let mut bytes = 0usize;
+        let mut time_zone = None;
         for _ in 0..MAX_PAGES {
             let mut q: Vec<(&str, &str)> = base.to_vec();
             if let Some(t) = sync_token {
@@ -947,13 +981,17 @@ impl Client {
                 calendar::Listed::Page(p) => p,
                 calendar::Listed::SyncTokenGone => return Ok(None),
             };
-            items.extend(page.items);
+            on_page(self, &page);
+            bytes = bytes.saturating_add(page.bytes);
+            time_zone = page.time_zone.clone().or(time_zone);
             match page.next_page {
+                None => return Ok(Some(Listing { time_zone, next_sync: page.next_sync, truncated: false })),
+                Some(_) if bytes >= MAX_READ_BYTES => break,
                 Some(next) => page_token = Some(next),
-                None => return Ok(Some(calendar::Page { items, next_page: None, ..page })),
             }
         }
-        Err(Error::ApiBadResponse(format!("calendar {cal}: more than {MAX_PAGES} pages")))
+        log_at!(self.log, Warn, "calendar {cal}: listing stopped at the read bound ({MAX_PAGES} pages or {MAX_READ_BYTES} bytes)");
+        Ok(Some(Listing { time_zone, next_sync: None, truncated: true }))
     }
 
     /// UTC instant of a date's midnight in a calendar's zone (UTC when the
@@ -993,19 +1031,31 @@ impl Client {
             let base_incr = [("singleEvents", "true"), ("maxResults", "250")];
             let mut full = cc.sync_token.is_none();
             let token = cc.sync_token.clone();
-            let mut listed = if full { None } else { self.list_pages(cal, &base_incr, token.as_deref())? };
+            let mut parsed: Vec<CachedEvent> = Vec::new();
+            let mut skipped = 0usize;
+            let mut listed = if full {
+                None
+            } else {
+                self.list_pages(cal, &base_incr, token.as_deref(), &mut |c, p| take_page(c, p, &mut parsed, &mut skipped))?
+            };
             if listed.is_none() {
                 full = true;
-                listed = self.list_pages(cal, &base_full, None)?;
+                parsed.clear();
+                skipped = 0;
+                listed = self.list_pages(cal, &base_full, None, &mut |c, p| take_page(c, p, &mut parsed, &mut skipped))?;
             }
-            let calendar::Page { items, time_zone: tz, next_sync, .. } = listed.ok_or_else(|| {
+            let Listing { time_zone: tz, next_sync, truncated } = listed.ok_or_else(|| {
                 Error::ApiBadResponse(format!("calendar {cal}: 410 on a full sync"))
             })?;
-            let day_start = self.day_start(tz.as_deref());
-            let parsed: Vec<CachedEvent> = items.iter().filter_map(|v| events::parse_event(v, &day_start)).collect();
-            let skipped = items.len() - parsed.len();
+            let items_len = parsed.len() + skipped;
             let mut removed: Vec<CachedEvent> = Vec::new();
-            if full {
+            if full && truncated {
+                // Only part of the calendar was read: what is missing is
+                // unknown, not deleted. Merged; the next sync starts over.
+                for e in parsed.iter().filter(|e| e.status != "cancelled") {
+                    cc.events.insert(e.id.clone(), e.clone());
+                }
+            } else if full {
                 let fresh: std::collections::BTreeMap<String, CachedEvent> = parsed
                     .iter()
                     .filter(|e| e.status != "cancelled")
@@ -1033,7 +1083,12 @@ impl Client {
             }
             // Nothing changed: the old token stays valid, and the PBX's flash
             // is not rewritten on every poll.
-            if full || !items.is_empty() {
+            if truncated {
+                // The token is kept (or stays absent): the next sync reads
+                // from the same point again, and nothing is lost.
+                cc.time_zone = tz.or(cc.time_zone.take());
+                dirty = true;
+            } else if full || items_len > 0 {
                 cc.sync_token = next_sync;
                 cc.time_zone = tz;
                 dirty = true;
@@ -1042,7 +1097,7 @@ impl Client {
                 cc.events.values().any(|e| e.id == series || e.recurring_event_id.as_deref() == Some(series))
             };
             // An incremental sync reports deletions itself (in `parsed`).
-            let gone: &[CachedEvent] = if full { &removed } else { &[] };
+            let gone: &[CachedEvent] = if full && !truncated { &removed } else { &[] };
             drift.extend(self.drift_of(&parsed, gone, &still));
             reports.push(json!({
                 "calendar": cal,
@@ -1050,6 +1105,7 @@ impl Client {
                 "changed": parsed.len(),
                 "removed": removed.len(),
                 "skipped": skipped,
+                "truncated": truncated,
             }));
         }
         // Acknowledge what was found, so each change is reported once.
@@ -1147,6 +1203,7 @@ impl Client {
     pub fn list_calendars(&mut self) -> Result<Value> {
         let mut out = Vec::new();
         let mut page_token: Option<String> = None;
+        let mut bytes = 0usize;
         for _ in 0..MAX_PAGES {
             let pt = page_token.clone();
             let page = self.with_token(|c, token| {
@@ -1163,12 +1220,16 @@ impl Client {
                     }));
                 }
             }
+            bytes = bytes.saturating_add(page.bytes);
             match page.next_page {
+                Some(_) if bytes >= MAX_READ_BYTES => break,
                 Some(n) => page_token = Some(n),
                 None => return Ok(Value::Array(out)),
             }
         }
-        Err(Error::ApiBadResponse(format!("calendarList: more than {MAX_PAGES} pages")))
+        Err(Error::ResponseTooLarge(format!(
+            "calendarList: more than {MAX_PAGES} pages or {MAX_READ_BYTES} bytes; the list was not returned"
+        )))
     }
 
     /// Runs an API call with a valid access token: refreshed first when it
@@ -1204,8 +1265,8 @@ impl Client {
             return Ok(tokens.access_token);
         }
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
-        let form = oauth::refresh_form(&client.client_id, client.client_secret.expose(), tokens.refresh_token.expose());
-        let reply = self.http()?.post_form(&self.config.token_endpoint, &form)?;
+        let form = WipedString(oauth::refresh_form(&client.client_id, client.client_secret.expose(), tokens.refresh_token.expose()));
+        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
         let t = match oauth::parse_token_response(reply.status, &reply.body) {
             Ok(t) => t,
             Err(e) => {
@@ -1297,7 +1358,8 @@ impl Client {
             return Err(e);
         }
         if self.http.is_none() {
-            let mut h = Http::new(&self.config)?;
+            let pem = self.config.ca_file.as_deref().map(crate::store::read_ca_file).transpose()?;
+            let mut h = Http::new(&self.config, pem.as_deref())?;
             h.begin_call(self.call_deadline);
             h.log = self.log.clone();
             self.http = Some(h);
@@ -1326,6 +1388,31 @@ fn queue_revocation(state: &mut State, refresh_token: Secret) {
     }
     let excess = state.pending_revocations.len().saturating_sub(MAX_PENDING_REVOCATIONS);
     state.pending_revocations.drain(..excess);
+}
+
+/// What `set_client` (and an imported backup) must satisfy.
+fn check_client(client_id: &str, secret: &str, redirect_uri: &str) -> Result<()> {
+    for (field, v, max) in [
+        ("client_id", client_id, MAX_CLIENT_ID),
+        ("client_secret", secret, MAX_CLIENT_SECRET),
+        ("redirect_uri", redirect_uri, MAX_REDIRECT_URI),
+    ] {
+        if v.trim().is_empty() && field != "redirect_uri" {
+            return Err(Error::InvalidArgument(format!("{field} is empty")));
+        }
+        if v.len() > max {
+            return Err(Error::TooLong { field, max });
+        }
+        if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::InvalidArgument(format!(
+                "{field} contains spaces or control characters (copy it again from Google Cloud Console)"
+            )));
+        }
+    }
+    if !redirect_uri.is_empty() {
+        check_redirect_uri(redirect_uri)?;
+    }
+    Ok(())
 }
 
 fn check_passphrase(p: &str) -> Result<()> {
@@ -1392,6 +1479,22 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// Parses one page of a sync's listing into cache entries as it arrives.
+fn take_page(c: &Client, page: &calendar::Page, parsed: &mut Vec<CachedEvent>, skipped: &mut usize) {
+    let day_start = c.day_start(page.time_zone.as_deref());
+    let before = parsed.len();
+    parsed.extend(page.items.iter().filter_map(|v| events::parse_event(v, &day_start)));
+    *skipped += page.items.len() - (parsed.len() - before);
+}
+
+/// How a listing ended (see `list_pages`).
+struct Listing {
+    time_zone: Option<String>,
+    next_sync: Option<String>,
+    /// The read bound was reached before the last page.
+    truncated: bool,
 }
 
 /// Drift found by a sync, with the latest Google time seen for it.

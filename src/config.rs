@@ -82,7 +82,7 @@ impl Default for Config {
             no_proxy: Vec::new(),
             calendar_id: "primary".into(),
             instance_id: String::new(),
-            zoneinfo_dir: "/usr/share/zoneinfo".into(),
+            zoneinfo_dir: crate::store::zoneinfo::DEFAULT_DIR.into(),
             read_calendars: vec!["primary".into()],
             send_updates: SendUpdates::All,
         }
@@ -243,9 +243,17 @@ fn is_loopback(host: &str) -> bool {
 
 /// A proxy URL's parts: host, port, user, password. Errors never quote the
 /// value (it may hold a password).
-pub fn parse_proxy(value: &str) -> Result<(String, u16, Option<String>, Option<String>)> {
-    let bad = |why: &str| Error::InvalidOptionValue(format!("proxy: {why} (expected http://[user:password@]host:port)"));
-    let rest = value.strip_prefix("http://").ok_or_else(|| bad("only http:// CONNECT proxies are supported"))?;
+/// A CONNECT proxy: `https://[user:password@]host:port` anywhere, or
+/// `http://...` on this machine only (loopback): over plain http the
+/// proxy password, and the name of every host called, cross the network
+/// in clear. Returns (tls to the proxy, host, port, user, password).
+pub fn parse_proxy(value: &str) -> Result<(bool, String, u16, Option<String>, Option<String>)> {
+    let bad = |why: &str| Error::InvalidOptionValue(format!("proxy: {why} (expected https://[user:password@]host:port)"));
+    let (tls, rest) = match (value.strip_prefix("https://"), value.strip_prefix("http://")) {
+        (Some(r), _) => (true, r),
+        (None, Some(r)) => (false, r),
+        _ => return Err(bad("only http(s):// CONNECT proxies are supported")),
+    };
     let rest = rest.trim_end_matches('/');
     let (userinfo, hostport) = match rest.rsplit_once('@') {
         Some((u, h)) => (Some(u), h),
@@ -264,7 +272,15 @@ pub fn parse_proxy(value: &str) -> Result<(String, u16, Option<String>, Option<S
             None => (Some(decode(u)?), None),
         },
     };
-    Ok((host.trim_start_matches('[').trim_end_matches(']').to_owned(), port, user, pass))
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    if !tls && !is_loopback(&host) {
+        return Err(Error::InsecureUrl(
+            "proxy: a plain http:// proxy is allowed only on this machine (loopback); use \
+             https://host:port for a proxy on the network (over http its password would travel in clear)"
+                .into(),
+        ));
+    }
+    Ok((tls, host, port, user, pass))
 }
 
 fn millis(key: &str, value: &str) -> Result<u32> {
@@ -278,7 +294,7 @@ fn millis(key: &str, value: &str) -> Result<u32> {
 
 /// An unknown key echoed in an error, without control characters and bounded.
 fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(64).collect()
+    crate::oauth::printable(s).chars().take(64).collect()
 }
 
 #[cfg(test)]
@@ -314,10 +330,14 @@ mod tests {
 
     #[test]
     fn proxies() {
-        assert_eq!(parse_proxy("http://pbx:s%3Acret@10.0.0.1:3128").unwrap(),
-            ("10.0.0.1".into(), 3128, Some("pbx".into()), Some("s:cret".into())));
-        assert_eq!(parse_proxy("http://proxy.lan:8080/").unwrap().0, "proxy.lan");
-        for bad in ["https://p:1", "http://p", "http://p:x", "socks5://p:1"] {
+        assert_eq!(parse_proxy("https://pbx:s%3Acret@10.0.0.1:3128").unwrap(),
+            (true, "10.0.0.1".into(), 3128, Some("pbx".into()), Some("s:cret".into())));
+        assert_eq!(parse_proxy("https://proxy.lan:8080/").unwrap().1, "proxy.lan");
+        assert_eq!(parse_proxy("http://127.0.0.1:3128").unwrap().0, false);
+        for insecure in ["http://proxy.lan:8080", "http://u:p@10.0.0.1:3128"] {
+            assert!(matches!(parse_proxy(insecure), Err(Error::InsecureUrl(_))), "{insecure}");
+        }
+        for bad in ["http://p", "http://p:x", "socks5://p:1", "https://p"] {
             let e = parse_proxy(bad).unwrap_err();
             assert!(matches!(e, Error::InvalidOptionValue(_)), "{bad}");
         }

@@ -77,6 +77,8 @@ pub enum Error {
     StorageIo(String),
     StateCorrupt(String),
     StateLocked(String),
+    /// The state directory was written by a newer library version.
+    StateTooNew(String),
     BackupMalformed(String),
     BackupUnauthentic,
     OutboxFull(String),
@@ -131,7 +133,7 @@ impl fmt::Display for Error {
             | ApiForbidden(s) | ApiRateLimited { text: s, .. } | ApiQuotaExceeded(s)
             | ApiNotEnabled(s) | ApiNotFound(s) | ApiConflict(s)
             | ApiServerError(s) | ApiBadResponse(s) | StorageIo(s) | StateCorrupt(s)
-            | StateLocked(s) | Internal(s) => f.write_str(s),
+            | StateLocked(s) | StateTooNew(s) | Internal(s) => f.write_str(s),
         }
     }
 }

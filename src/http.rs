@@ -94,6 +94,15 @@ pub struct Reply {
     pub retry_after: Option<u64>,
 }
 
+/// Token answers carry access and refresh tokens: every answer's bytes are
+/// wiped when it is dropped (a memset per answer; no secret survives in
+/// freed memory for a core file to show).
+impl Drop for Reply {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.body);
+    }
+}
+
 pub struct Http {
     agent: ureq::Agent,
     timeout: Duration,
@@ -105,13 +114,15 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn new(cfg: &Config) -> Result<Http> {
-        let roots = match &cfg.ca_file {
-            Some(path) => RootCerts::new_with_certs(&load_ca_file(path)?),
+    /// `ca_pem`: the bytes of the `ca_file` option's file (read by `store`).
+    pub fn new(cfg: &Config, ca_pem: Option<&[u8]>) -> Result<Http> {
+        let roots = match (&cfg.ca_file, ca_pem) {
+            (Some(path), Some(pem)) => RootCerts::new_with_certs(&parse_ca_pem(path, pem)?),
+            (Some(path), None) => return Err(Error::CaFile(format!("ca_file {path}: not read"))),
             #[cfg(feature = "embedded-roots")]
-            None => RootCerts::WebPki,
+            (None, _) => RootCerts::WebPki,
             #[cfg(not(feature = "embedded-roots"))]
-            None => {
+            (None, _) => {
                 return Err(Error::CaFile(
                     "this build has no embedded root certificates: set ca_file to the system's \
                      CA bundle (e.g. /etc/ssl/certs/ca-certificates.crt)"
@@ -137,7 +148,9 @@ impl Http {
             .timeout_global(Some(Duration::from_millis(cfg.timeout_ms.into())))
             .input_buffer_size(BUFFER)
             .output_buffer_size(BUFFER)
-            .max_response_header_size(BUFFER)
+            // Below the input buffer: a header that fills the buffer is then
+            // "too large" (at equal sizes ureq reports a disconnection).
+            .max_response_header_size(BUFFER - 1)
             .max_idle_connections(2)
             .max_idle_connections_per_host(2)
             .max_idle_age(Duration::from_secs(30))
@@ -197,10 +210,11 @@ impl Http {
     }
 
     fn api_call(&self, method: &str, url: &str, token: &str, body: Option<&[u8]>) -> Result<Reply> {
-        let bearer = format!("Bearer {token}");
+        let bearer = crate::secret::WipedString(format!("Bearer {token}"));
+        let bearer = bearer.0.as_str();
         let result = match (method, body) {
-            ("GET", _) => self.bounded(url, self.agent.get(url))?.header("Authorization", &bearer).call(),
-            ("DELETE", _) => self.bounded(url, self.agent.delete(url))?.header("Authorization", &bearer).call(),
+            ("GET", _) => self.bounded(url, self.agent.get(url))?.header("Authorization", bearer).call(),
+            ("DELETE", _) => self.bounded(url, self.agent.delete(url))?.header("Authorization", bearer).call(),
             (m, Some(b)) => {
                 let req = match m {
                     "POST" => self.agent.post(url),
@@ -209,7 +223,7 @@ impl Http {
                     _ => return Err(Error::Internal(format!("unsupported method {m}"))),
                 };
                 let req = self.bounded(url, req)?;
-                req.header("Authorization", &bearer)
+                req.header("Authorization", bearer)
                     .content_type("application/json")
                     .send(b)
             }
@@ -259,8 +273,9 @@ fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>> {
     if cfg.proxy.is_empty() {
         return Ok(None);
     }
-    let (host, port, user, pass) = crate::config::parse_proxy(cfg.proxy.expose())?;
-    let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http).host(&host).port(port);
+    let (tls, host, port, user, pass) = crate::config::parse_proxy(cfg.proxy.expose())?;
+    let protocol = if tls { ureq::ProxyProtocol::Https } else { ureq::ProxyProtocol::Http };
+    let mut b = ureq::Proxy::builder(protocol).host(&host).port(port);
     if let Some(u) = &user {
         b = b.username(u);
     }
@@ -275,6 +290,15 @@ fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>> {
 
 fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Reply> {
     let status = resp.status().as_u16();
+    if (300..400).contains(&status) {
+        // Google's APIs never redirect (max_redirects is 0): a captive
+        // portal, a proxy or a wrong endpoint is in the path.
+        return Err(Error::HttpProtocol(format!(
+            "{}: unexpected redirect (HTTP {status}): Google's APIs do not redirect; check the \
+             endpoint options and any proxy or captive portal in the path",
+            where_(url)
+        )));
+    }
     let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let date = header("date").as_deref().and_then(http_date);
     let retry_after = header("retry-after").and_then(|v| retry_after(&v, date));
@@ -296,7 +320,7 @@ pub fn retry_after(v: &str, server_now: Option<i64>) -> Option<u64> {
         Err(_) => {
             let at = http_date(v.trim())?;
             let now = server_now.unwrap_or_else(crate::client::now);
-            (at - now).max(0) as u64
+            at.saturating_sub(now).max(0) as u64
         }
     };
     Some(secs.min(86_400))
@@ -344,10 +368,10 @@ pub fn check_clock(now: i64) -> Result<()> {
 }
 
 /// Reads a PEM bundle; at least one certificate is required.
-pub fn load_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
-    let pem = std::fs::read(path).map_err(|e| Error::CaFile(format!("ca_file {path}: {e}")))?;
+/// The certificates of a PEM bundle (`path` names it in messages).
+pub fn parse_ca_pem(path: &str, pem: &[u8]) -> Result<Vec<Certificate<'static>>> {
     let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
+    for item in ureq::tls::parse_pem(pem) {
         match item {
             Ok(PemItem::Certificate(c)) => certs.push(c),
             Ok(_) => {} // keys and other blocks are ignored
@@ -451,7 +475,7 @@ pub fn api_error(r: &Reply) -> Error {
     let status = r.status;
     let (reason, message) = match serde_json::from_slice::<ApiErrorBody>(&r.body) {
         Ok(b) => (
-            b.error.errors.first().map(|i| i.reason.clone()).unwrap_or_default(),
+            b.error.errors.first().map(|i| crate::oauth::printable(&i.reason)).unwrap_or_default(),
             crate::oauth::printable(&b.error.message),
         ),
         Err(_) => (String::new(), String::new()),
@@ -551,19 +575,49 @@ mod tests {
 
     #[test]
     fn roots_depend_on_the_build() {
-        let built = Http::new(&Config::default());
+        let built = Http::new(&Config::default(), None);
         #[cfg(feature = "embedded-roots")]
         assert!(built.is_ok());
         #[cfg(not(feature = "embedded-roots"))]
         assert!(matches!(built, Err(Error::CaFile(m)) if m.contains("ca_file")));
     }
 
+    /// Serves one canned answer on 127.0.0.1 and returns its URL.
+    fn one_answer(answer: Vec<u8>) -> String {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/token", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(&answer);
+            // Held open until the client is done, as a real server would.
+            while c.read(&mut buf).is_ok_and(|n| n > 0) {}
+        });
+        url
+    }
+
+    #[test]
+    fn redirects_and_huge_headers_are_protocol_errors() {
+        let http = Http::new(&Config::default(), None).unwrap();
+        let url = one_answer(b"HTTP/1.1 302 Found\r\nLocation: http://portal/\r\nContent-Length: 0\r\n\r\n".to_vec());
+        assert!(matches!(http.post_form(&url, "a=b"), Err(Error::HttpProtocol(m)) if m.contains("redirect")));
+        let url = one_answer(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n".to_vec());
+        assert!(matches!(http.api("GET", &url, "t", None), Err(Error::HttpProtocol(_))));
+        let mut big = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+        big.extend(std::iter::repeat_n(b'a', 20 * 1024));
+        big.extend(b"\r\nContent-Length: 0\r\n\r\n");
+        let url = one_answer(big);
+        match http.post_form(&url, "a=b") {
+            Err(Error::HttpProtocol(m)) => assert!(m.contains("headers too large"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn ca_file_errors() {
-        assert!(matches!(load_ca_file("/nonexistent/ca.pem"), Err(Error::CaFile(_))));
-        let p = std::env::temp_dir().join(format!("gs_gcal_empty_ca_{}.pem", std::process::id()));
-        std::fs::write(&p, b"not a pem").unwrap();
-        assert!(matches!(load_ca_file(p.to_str().unwrap()), Err(Error::CaFile(_))));
-        std::fs::remove_file(p).unwrap();
+        assert!(matches!(parse_ca_pem("x.pem", b"not a pem"), Err(Error::CaFile(_))));
+        assert!(matches!(parse_ca_pem("x.pem", b""), Err(Error::CaFile(_))));
     }
 }

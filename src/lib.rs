@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod outbox;
 pub(crate) mod rfc3339;
 pub mod secret;
+pub mod state;
 pub mod status;
 pub mod store;
 pub mod tls;

@@ -8,12 +8,16 @@ use serde::{Deserialize, Serialize};
 
 /// Most operations waiting at once; beyond, a call fails with
 /// GS_GCAL_OUTBOX_FULL rather than drop anything.
-pub const MAX_ENTRIES: usize = 1000;
+pub(crate) const MAX_ENTRIES: usize = 1000;
+/// Most bytes of meetings waiting at once (their text, roughly as the
+/// journal holds it): bounds the journal read on open
+/// (`store::journal::MAX_JOURNAL_BYTES`) whatever the meetings hold.
+pub(crate) const MAX_BYTES: usize = 8 << 20;
 /// Backoff: full jitter over base·2^attempts seconds, capped.
 const BACKOFF_BASE: u64 = 2;
 const BACKOFF_CAP: u64 = 3600;
 /// Pause of all writes after Google's quotaExceeded.
-pub const QUOTA_PAUSE: i64 = 3600;
+pub(crate) const QUOTA_PAUSE: i64 = 3600;
 /// Consecutive transport/server failures that open the circuit, and how
 /// long it stays open (doubling, capped).
 const CIRCUIT_THRESHOLD: u32 = 5;
@@ -56,6 +60,21 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// Roughly the bytes it takes in the journal.
+    pub fn approx_bytes(&self) -> usize {
+        let text = match &self.op {
+            Op::Push(m) => {
+                let person = |p: &crate::meeting::Person| p.name.len() + p.email.as_ref().map_or(0, String::len) + 32;
+                m.subject.len() + m.start.len() + m.end.len() + m.time_zone.len()
+                    + m.room.as_ref().map_or(0, String::len) + m.agenda.as_ref().map_or(0, String::len)
+                    + m.host.as_ref().map_or(0, person) + m.invitees.iter().map(person).sum::<usize>()
+                    + m.participant_password.as_ref().map_or(0, String::len) + 400
+            }
+            Op::Cancel { time_zone } => time_zone.as_ref().map_or(0, String::len) + 100,
+        };
+        text + self.meeting_id.len() * 2 + self.last_error.as_ref().map_or(0, |e| e.1.len()) + 200
+    }
+
     fn same_key(&self, meeting_id: &str, occurrence: &Option<String>) -> bool {
         same_id(&self.meeting_id, meeting_id) && &self.occurrence == occurrence
     }
@@ -115,6 +134,14 @@ pub fn enqueue(queue: &mut Vec<Box<Entry>>, mut e: Entry, reached_google: bool) 
         return Err(Error::OutboxFull(format!(
             "the outbox holds {MAX_ENTRIES} operations waiting for Google; nothing was stored \
              (call gs_gcal_sync when Google is reachable)"
+        )));
+    }
+    let held: usize = queue.iter().map(|x| x.approx_bytes()).sum();
+    if held + e.approx_bytes() > MAX_BYTES {
+        // Nothing is journaled; the caller reloads the queue from disk.
+        return Err(Error::OutboxFull(format!(
+            "the outbox holds {held} bytes of meetings waiting for Google (at most {MAX_BYTES}); \
+             nothing was stored (call gs_gcal_sync when Google is reachable)"
         )));
     }
     queue.push(Box::new(e.clone()));

@@ -6,12 +6,42 @@
 //! status by accident — `expose()` is the one way out, used where a request
 //! body or the state file needs the value.
 
+//!
+//! Secrets are wiped from memory when dropped (`zeroize`), so a core file
+//! taken after `gs_gcal_close` holds none of them.
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use zeroize::Zeroize;
 
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// Bytes that held secrets (a state file, a token answer, a request
+/// body): wiped when dropped.
+pub struct Wiped(pub Vec<u8>);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// A String that held secrets, wiped when dropped.
+pub struct WipedString(pub String);
+
+impl Drop for WipedString {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Secret {

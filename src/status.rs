@@ -3,7 +3,7 @@
 
 use crate::client::Phase;
 use crate::config::Config;
-use crate::store::State;
+use crate::state::{SetAside, State};
 use serde_json::{json, Value};
 
 /// The last failure: its code and admin-readable text.
@@ -31,6 +31,8 @@ pub struct Snapshot {
     pending_revocations: usize,
     /// user_code, verification_url, expires_at, interval.
     device: Option<(String, String, i64, u32)>,
+    /// Damaged files kept aside (never deleted), newest last.
+    set_aside: Vec<SetAside>,
     pub(crate) health: Option<Health>,
     /// When it was taken (unix seconds): every relative field counts from it.
     now: i64,
@@ -48,7 +50,7 @@ pub(crate) struct Health {
     pub circuit: &'static str,
     pub circuit_open_until: i64,
     pub quota_pause_until: Option<i64>,
-    pub parked: Vec<crate::store::Parked>,
+    pub parked: Vec<crate::state::Parked>,
 }
 
 impl Snapshot {
@@ -68,6 +70,7 @@ impl Snapshot {
                 .as_ref()
                 .filter(|d| d.expires_at > now)
                 .map(|d| (d.user_code.clone(), d.verification_url.clone(), d.expires_at, d.interval)),
+            set_aside: state.set_aside.clone(),
             health: None,
             now,
         }
@@ -103,6 +106,9 @@ impl Snapshot {
                 "interval": d.3,
             })),
             "last_error": last_error.map(|e| json!({"code": e.code, "message": e.message})),
+            "set_aside": self.set_aside.iter().map(|a| json!({
+                "file": a.file, "what": a.what, "at": rfc3339(a.at),
+            })).collect::<Vec<_>>(),
             "version": env!("CARGO_PKG_VERSION"),
         });
         if let Some(h) = &self.health {
@@ -146,12 +152,11 @@ pub(crate) fn rfc3339(unix: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ClientConfig, Tokens};
+    use crate::state::{ClientConfig, Tokens};
 
     #[test]
     fn authorized_status_has_no_secrets() {
         let state = State {
-            version: 1,
             client: Some(ClientConfig {
                 client_id: "id.apps.googleusercontent.com".into(),
                 client_secret: "GOCSPX-secret".into(),

@@ -250,7 +250,10 @@ static void proxy(gs_gcal *h) {
     snprintf(url, sizeof url, "http://%s:%s@%s", startup("proxy_user"), startup("proxy_password"),
              p + strlen("http://"));
     EXPECT_RC(h, gs_gcal_set_option(h, "proxy", url), GS_GCAL_OK);
-    EXPECT_RC(h, gs_gcal_set_option(h, "proxy", "https://nope:1"), GS_GCAL_INVALID_OPTION_VALUE);
+    EXPECT_RC(h, gs_gcal_set_option(h, "proxy", "socks5://nope:1"), GS_GCAL_INVALID_OPTION_VALUE);
+    /* Plain http to a proxy on the network: its password would travel in clear. */
+    EXPECT_RC(h, gs_gcal_set_option(h, "proxy", "http://u:p@proxy.example.com:3128"), GS_GCAL_INSECURE_URL);
+    EXPECT_RC(h, gs_gcal_set_option(h, "proxy", "http://10.0.0.1:3128"), GS_GCAL_INSECURE_URL);
     meeting(&m, "proxied-1", "via proxy");
     EXPECT_RC(h, h_push(h, &m, event_id, NULL, 0, NULL), GS_GCAL_OK);
     CHECK(h_counter(&emu, "proxy.tunnel") > tunnels);

@@ -298,29 +298,41 @@ static int find_aside(const char *dir, char *out, size_t cap) {
     return found;
 }
 
-/* A damaged or future state file is refused with its own code, set aside
-   byte for byte (never deleted), and the next open starts unconfigured;
-   the refused open does not keep the directory locked. */
+/* A damaged state file is refused with its own code, set aside byte for
+   byte (never deleted), and the next open starts unconfigured with the
+   status saying where the copy is; the refused open does not keep the
+   directory locked. A state file of a newer format (a firmware downgrade)
+   is refused with GS_GCAL_STATE_TOO_NEW and left exactly as it was. */
 static void test_corrupt_state(void) {
     static const char *const bad[] = {"{\"version\":1,\"client\":{", "{\"version\":99}"};
-    char dir[512], path[600], aside[800], status[2048];
+    char dir[512], path[600], aside[800], status[4096];
     gs_gcal *h = SENTINEL;
     size_t i;
 
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int newer = i == 1;
         h_tempdir(dir, sizeof dir);
         snprintf(path, sizeof path, "%s/gs_gcal.state.json", dir);
         write_file(path, bad[i]);
         h = SENTINEL;
-        EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_STATE_CORRUPT);
+        EXPECT_RC(NULL, gs_gcal_open(dir, &h), newer ? GS_GCAL_STATE_TOO_NEW : GS_GCAL_STATE_CORRUPT);
         CHECK(h == SENTINEL);
-        CHECK(access(path, F_OK) != 0);
+        if (newer) {
+            CHECK(file_equals(path, bad[i]));
+            CHECK(find_aside(dir, aside, sizeof aside) == 0);
+            EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_STATE_TOO_NEW);
+            CHECK(file_equals(path, bad[i]));
+            h_rmdir(dir);
+            continue;
+        }
+        CHECK(!file_equals(path, bad[i]));
         CHECK(find_aside(dir, aside, sizeof aside) == 1 && file_equals(aside, bad[i]));
         h = NULL;
         EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
         if (h != NULL && h != SENTINEL) {
             EXPECT_RC(h, gs_gcal_status_json(h, status, sizeof status, NULL), GS_GCAL_OK);
             CHECK(strstr(status, "\"state\":\"unconfigured\"") != NULL);
+            CHECK(strstr(status, "\"set_aside\":[{") != NULL && strstr(status, ".corrupt-") != NULL);
             gs_gcal_close(h);
         }
         if (find_aside(dir, aside, sizeof aside) == 1)

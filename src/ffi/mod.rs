@@ -674,7 +674,7 @@ unsafe fn read_repeat(m: &gs_gcal_meeting) -> Result<Option<Repeat>, Error> {
         GS_GCAL_REPEAT_NONE => return Ok(None),
         GS_GCAL_REPEAT_DAILY => (Freq::Daily, MonthlyBy::DayOfMonth, m.repeat_weekdays),
         GS_GCAL_REPEAT_WEEKLY => (Freq::Weekly, MonthlyBy::DayOfMonth, m.repeat_weekdays),
-        GS_GCAL_REPEAT_WEEKDAYS => (Freq::Weekly, MonthlyBy::DayOfMonth, 0x1f),
+        GS_GCAL_REPEAT_WEEKDAYS => (Freq::Weekly, MonthlyBy::DayOfMonth, u32::from(crate::meeting::recurrence::WEEKDAYS_MON_FRI)),
         GS_GCAL_REPEAT_MONTHLY_BY_DAY => (Freq::Monthly, MonthlyBy::DayOfMonth, m.repeat_weekdays),
         GS_GCAL_REPEAT_MONTHLY_BY_WEEKDAY => (Freq::Monthly, MonthlyBy::NthWeekday, m.repeat_weekdays),
         GS_GCAL_REPEAT_YEARLY => (Freq::Yearly, MonthlyBy::DayOfMonth, m.repeat_weekdays),

@@ -151,6 +151,9 @@ pub const GS_GCAL_BACKUP_UNAUTHENTIC: gs_gcal_result = 704;
 /// The outbox is full: the operation was not stored (nothing is dropped
 /// silently); let `gs_gcal_sync` drain it first.
 pub const GS_GCAL_OUTBOX_FULL: gs_gcal_result = 705;
+/// The state directory was written by a newer gs-gcal (a downgrade): it
+/// was left untouched; install that version again.
+pub const GS_GCAL_STATE_TOO_NEW: gs_gcal_result = 706;
 
 /// A bug in the library (the last error says where); the handle stays usable.
 pub const GS_GCAL_INTERNAL: gs_gcal_result = 900;
@@ -218,6 +221,7 @@ pub(crate) fn code_of(e: &Error) -> gs_gcal_result {
         BackupMalformed(_) => GS_GCAL_BACKUP_MALFORMED,
         BackupUnauthentic => GS_GCAL_BACKUP_UNAUTHENTIC,
         OutboxFull(_) => GS_GCAL_OUTBOX_FULL,
+        StateTooNew(_) => GS_GCAL_STATE_TOO_NEW,
         Internal(_) => GS_GCAL_INTERNAL,
         Queued(_) => GS_GCAL_QUEUED,
     }
@@ -287,6 +291,7 @@ pub(crate) fn strerror(code: gs_gcal_result) -> &'static CStr {
         GS_GCAL_BACKUP_MALFORMED => c"not a gs-gcal backup, or damaged",
         GS_GCAL_BACKUP_UNAUTHENTIC => c"wrong passphrase or modified backup",
         GS_GCAL_OUTBOX_FULL => c"outbox full: operation not stored",
+        GS_GCAL_STATE_TOO_NEW => c"state directory written by a newer gs-gcal: left untouched",
         GS_GCAL_INTERNAL => c"internal error",
         _ => c"unknown result code",
     }

@@ -16,12 +16,12 @@ use crate::error::{Error, Result};
 use time::{Date, Month, PrimitiveDateTime, Weekday};
 
 /// The most occurrences a series may have, however its end is given.
-pub const MAX_COUNT: u32 = 1000;
+pub(crate) const MAX_COUNT: u32 = 1000;
 /// The largest "every N" the form offers.
-pub const MAX_INTERVAL: u32 = 99;
+pub(crate) const MAX_INTERVAL: u32 = 99;
 
 /// `weekdays` bits for Monday to Friday ("Every weekday").
-pub const WEEKDAYS_MON_FRI: u8 = 0b001_1111;
+pub(crate) const WEEKDAYS_MON_FRI: u8 = 0b001_1111;
 
 const BYDAY: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 

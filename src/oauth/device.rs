@@ -9,11 +9,11 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
 
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub(crate) const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 8628 §3.5: add 5 seconds to the interval on each slow_down.
-pub const SLOW_DOWN_STEP: u32 = 5;
+pub(crate) const SLOW_DOWN_STEP: u32 = 5;
 /// Google's default when the answer has no interval.
-pub const DEFAULT_INTERVAL: u32 = 5;
+pub(crate) const DEFAULT_INTERVAL: u32 = 5;
 
 /// What `/device/code` answered.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -379,14 +379,30 @@ pub fn revoke_form(token: &str) -> String {
     form_urlencoded::Serializer::new(String::new()).append_pair("token", token).finish()
 }
 
-/// Text from Google put into our messages: no control characters, bounded.
+/// Text from a server (or pasted) put into our messages, logs and the
+/// status: no control characters (a newline would forge a log line), no
+/// bidirectional overrides (U+202E would reverse what the admin reads),
+/// bounded. The one sanitizer: every server string passes through it.
 pub fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(200).collect()
+    s.chars().filter(|c| !c.is_control() && !is_bidi_control(*c)).take(200).collect()
+}
+
+/// Unicode's bidirectional formatting characters (UAX #9) and the
+/// zero-width ones that hide text.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_is_sanitized() {
+        assert_eq!(printable("bad\nINFO forged line"), "badINFO forged line");
+        assert_eq!(printable("evil\u{202E}txt.exe\u{2066}"), "eviltxt.exe");
+        assert_eq!(printable(&"x".repeat(500)).len(), 200);
+    }
 
     #[test]
     fn pkce_matches_rfc7636_appendix_b() {

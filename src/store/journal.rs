@@ -1,94 +1,222 @@
-//! The outbox on disk: an append-only journal of puts and deletes, one JSON
-//! line each, fsync'd before a call reports "queued" or "done". Appending
-//! costs the size of one entry, so draining n entries stays linear; the
-//! file is compacted (rewritten atomically) when mostly dead. A line torn
-//! by a crash mid-append is the last one and is ignored.
+//! The outbox on disk: an append-only journal, fsync'd before a call
+//! reports "queued" or "done". Format 2 (records.rs): a header line, then
+//! one line per change (`put`, `del`, or a `batch` of changes made in one
+//! step, so a step is all or nothing). Appending costs one entry, so
+//! draining n entries stays linear; the file is compacted (rewritten
+//! atomically) when mostly dead.
+//!
+//! Survives a power cut and a full disk at every byte:
+//! - a torn last line (no newline) was never reported: it is cut off on
+//!   open, and before every append (a failed append truncates back to the
+//!   last good length; if even that fails, the next append does it);
+//! - any other unreadable line is a damaged record: the file is copied
+//!   aside, reported (`State::set_aside`), and the readable entries kept;
+//! - sequence numbers never go back: the header keeps the next one.
 
-use super::{io_err, Store};
+use super::fs::{copy_aside, io_err, open_append, read_bounded, sync_dir, write_atomic};
+use super::records::{EntryRecord, JournalHeader, LineRecord, JOURNAL_FORMAT};
+use super::Store;
 use crate::error::{Error, Result};
 use crate::outbox::{Change, Entry};
-use serde::{Deserialize, Serialize};
-use std::fs::{self, OpenOptions};
+use crate::state::SetAside;
+use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 
 pub(crate) const OUTBOX_FILE: &str = "gs_gcal.outbox.jsonl";
+/// Largest journal read: the outbox holds at most `outbox::MAX_BYTES` of
+/// meetings, and compaction keeps the file within a few times that.
+pub(crate) const MAX_JOURNAL_BYTES: u64 = 64 << 20;
+/// Compaction is due beyond this size even if few lines are dead.
+const COMPACT_BYTES: u64 = 24 << 20;
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Line {
-    Put(Entry),
-    Del(u64),
+/// What the journal's position is, as this handle last wrote it.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    /// Length of the file up to its last complete line.
+    len: u64,
+    lines: usize,
+}
+
+/// What `load_outbox` found.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Live entries, oldest first.
+    pub entries: Vec<Entry>,
+    /// The next sequence number never used.
+    pub next_seq: u64,
+    /// Bytes of a torn last line cut off (a crash mid-append).
+    pub torn_bytes: usize,
+    /// Set when damaged lines were found: where the copy is, what was kept.
+    pub set_aside: Option<SetAside>,
+}
+
+fn ser_err(e: serde_json::Error) -> Error {
+    Error::Internal(format!("outbox serialisation failed: {e}"))
+}
+
+fn header_line(next_seq: u64) -> Result<Vec<u8>> {
+    let mut b = serde_json::to_vec(&JournalHeader { journal: JOURNAL_FORMAT, next_seq }).map_err(ser_err)?;
+    b.push(b'\n');
+    Ok(b)
+}
+
+fn change_record(c: &Change) -> LineRecord {
+    match c {
+        Change::Put(e) => LineRecord::Put(EntryRecord::from_entry(e)),
+        Change::Del(s) => LineRecord::Del(*s),
+    }
 }
 
 impl Store {
-    /// Replays the journal; returns the entries (arrival order) and how
-    /// many lines the file has.
-    pub fn load_outbox(&self) -> Result<(Vec<Entry>, usize)> {
+    /// Replays the journal (linear): repairs a torn tail, upgrades a
+    /// format-1 file, sets damaged lines aside. A journal of a newer format
+    /// is refused (StateTooNew) and left untouched.
+    pub fn load_outbox(&mut self, now: i64) -> Result<Loaded> {
         let path = self.dir.join(OUTBOX_FILE);
-        let text = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-            Err(e) => return Err(io_err("read", &path, &e)),
+        let Some(bytes) = read_bounded(&path, MAX_JOURNAL_BYTES)? else {
+            self.journal = Journal::default();
+            return Ok(Loaded { entries: Vec::new(), next_seq: 1, torn_bytes: 0, set_aside: None });
         };
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut lines = 0;
-        for raw in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            lines += 1;
-            match serde_json::from_slice::<Line>(raw) {
-                Ok(Line::Put(e)) => {
-                    entries.retain(|x| x.seq != e.seq);
-                    entries.push(e);
+        let good = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let torn_bytes = bytes.len() - good;
+        let mut live: BTreeMap<u64, Entry> = BTreeMap::new();
+        let (mut format, mut next_seq, mut lines, mut damaged) = (1, 1u64, 0usize, 0usize);
+        let apply = |rec: LineRecord, live: &mut BTreeMap<u64, Entry>, next_seq: &mut u64| -> bool {
+            let mut stack = vec![rec];
+            let mut ok = true;
+            while let Some(r) = stack.pop() {
+                match r {
+                    LineRecord::Put(e) => {
+                        *next_seq = (*next_seq).max(e.seq.saturating_add(1));
+                        match e.into_entry() {
+                            Ok(e) => {
+                                live.insert(e.seq, e);
+                            }
+                            Err(_) => ok = false,
+                        }
+                    }
+                    LineRecord::Del(s) => {
+                        *next_seq = (*next_seq).max(s.saturating_add(1));
+                        live.remove(&s);
+                    }
+                    // In order: the stack takes them last-first.
+                    LineRecord::Batch(v) => stack.extend(v.into_iter().rev()),
                 }
-                Ok(Line::Del(seq)) => entries.retain(|x| x.seq != seq),
-                // A torn final line from a crash mid-append: the append was
-                // never reported as done, so nothing reported is lost.
-                Err(_) => {}
+            }
+            ok
+        };
+        for (i, raw) in bytes[..good].split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+            lines += 1;
+            if i == 0 {
+                if let Ok(h) = serde_json::from_slice::<JournalHeader>(raw) {
+                    if h.journal > JOURNAL_FORMAT {
+                        return Err(Error::StateTooNew(format!(
+                            "{} has format {} and this library reads up to {JOURNAL_FORMAT}: it was \
+                             written by a newer gs-gcal; nothing was changed (install that version again)",
+                            path.display(),
+                            h.journal
+                        )));
+                    }
+                    format = h.journal;
+                    next_seq = next_seq.max(h.next_seq);
+                    continue;
+                }
+            }
+            match serde_json::from_slice::<LineRecord>(raw) {
+                Ok(rec) => {
+                    if !apply(rec, &mut live, &mut next_seq) {
+                        damaged += 1;
+                    }
+                }
+                Err(_) => damaged += 1,
             }
         }
-        entries.sort_by_key(|e| e.seq);
-        Ok((entries, lines))
+        self.journal = Journal { len: good as u64, lines };
+        if torn_bytes > 0 {
+            // The torn fragment was never reported: cut it off now, so the
+            // next append cannot be glued onto it.
+            let (f, _) = open_append(&path)?;
+            f.set_len(good as u64).and_then(|_| f.sync_all()).map_err(|e| io_err("repair", &path, &e))?;
+        }
+        let entries: Vec<Entry> = live.into_values().collect();
+        let mut set_aside = None;
+        if damaged > 0 {
+            let aside = copy_aside(&self.dir, OUTBOX_FILE, &bytes, now)?;
+            set_aside = Some(SetAside {
+                file: aside.display().to_string(),
+                what: format!(
+                    "outbox journal: {damaged} unreadable record(s) kept in this copy; {} readable \
+                     operation(s) stay queued",
+                    entries.len()
+                ),
+                at: now,
+            });
+        }
+        if damaged > 0 || format < JOURNAL_FORMAT {
+            // Rewritten in the current format with what could be read.
+            self.compact_outbox(entries.iter(), next_seq)?;
+        }
+        Ok(Loaded { entries, next_seq, torn_bytes, set_aside })
     }
 
-    /// Appends changes durably (fsync) before the caller reports them.
-    pub fn append_outbox(&self, changes: &[Change]) -> Result<usize> {
+    /// Appends the changes of one step durably (fsync) before the caller
+    /// reports them; several changes go in one `batch` line, all or
+    /// nothing. On failure the file is cut back to its last good length.
+    pub fn append_outbox(&mut self, changes: &[Change], next_seq: u64) -> Result<()> {
         if changes.is_empty() {
-            return Ok(0);
-        }
-        let mut buf = Vec::new();
-        for c in changes {
-            let line = match c {
-                Change::Put(e) => Line::Put(e.clone()),
-                Change::Del(s) => Line::Del(*s),
-            };
-            serde_json::to_writer(&mut buf, &line)
-                .map_err(|e| Error::Internal(format!("outbox serialisation failed: {e}")))?;
-            buf.push(b'\n');
+            return Ok(());
         }
         let path = self.dir.join(OUTBOX_FILE);
-        let created = !path.exists();
-        let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new().create(true).append(true).mode(0o600).open(&path)?;
+        let mut buf = if self.journal.len == 0 { header_line(next_seq)? } else { Vec::new() };
+        let rec = match changes {
+            [one] => change_record(one),
+            many => LineRecord::Batch(many.iter().map(change_record).collect()),
+        };
+        serde_json::to_writer(&mut buf, &rec).map_err(ser_err)?;
+        buf.push(b'\n');
+        let (mut f, size) = open_append(&path)?;
+        let good = self.journal.len;
+        let write = |f: &mut std::fs::File| -> std::io::Result<()> {
+            if size != good {
+                // A torn tail of an earlier failed append.
+                f.set_len(good)?;
+            }
             f.write_all(&buf)?;
             f.sync_all()?;
-            if created {
-                fs::File::open(&self.dir)?.sync_all()?;
+            if good == 0 {
+                sync_dir(&self.dir)?;
             }
             Ok(())
         };
-        write().map_err(|e| io_err("append to", &path, &e))?;
-        Ok(changes.len())
+        if let Err(e) = write(&mut f) {
+            // Not durable, so not reported: take it back off the file (if
+            // this fails too, the next append or open cuts it).
+            let _ = f.set_len(good).and_then(|_| f.sync_all());
+            return Err(io_err("append to", &path, &e));
+        }
+        self.journal.len = good + buf.len() as u64;
+        self.journal.lines += 1;
+        Ok(())
     }
 
-    /// Rewrites the journal with only the live entries.
-    pub fn compact_outbox<'a>(&self, entries: impl IntoIterator<Item = &'a Entry>) -> Result<()> {
-        let mut buf = Vec::new();
+    /// Whether the journal is mostly dead lines (or simply large).
+    pub fn outbox_compaction_due(&self, live: usize) -> bool {
+        self.journal.lines > 2 * live + 64 || self.journal.len > COMPACT_BYTES
+    }
+
+    /// Rewrites the journal with only the live entries (atomically: the old
+    /// file stays whole if this fails, e.g. on a full disk).
+    pub fn compact_outbox<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>, next_seq: u64) -> Result<()> {
+        let mut buf = header_line(next_seq)?;
+        let mut lines = 1;
         for e in entries {
-            serde_json::to_writer(&mut buf, &Line::Put(e.clone()))
-                .map_err(|e| Error::Internal(format!("outbox serialisation failed: {e}")))?;
+            serde_json::to_writer(&mut buf, &LineRecord::Put(EntryRecord::from_entry(e))).map_err(ser_err)?;
             buf.push(b'\n');
+            lines += 1;
         }
-        self.write_atomic(OUTBOX_FILE, &buf)
+        write_atomic(&self.dir, OUTBOX_FILE, &buf)?;
+        self.journal = Journal { len: buf.len() as u64, lines };
+        Ok(())
     }
 }
 
@@ -96,6 +224,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::outbox::Op;
+    use std::fs::{self, OpenOptions};
 
     fn entry(seq: u64) -> Entry {
         Entry {
@@ -111,22 +240,98 @@ mod tests {
         }
     }
 
+    fn tempdir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("gs_gcal_journal_{name}_{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    fn seqs(l: &Loaded) -> Vec<u64> {
+        l.entries.iter().map(|e| e.seq).collect()
+    }
+
     #[test]
-    fn replay_compaction_and_torn_lines() {
-        let dir = std::env::temp_dir().join(format!("gs_gcal_journal_{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        let (store, _) = Store::open(&dir).unwrap();
-        store.append_outbox(&[Change::Put(entry(1)), Change::Put(entry(2))]).unwrap();
-        store.append_outbox(&[Change::Del(1), Change::Put(entry(3))]).unwrap();
-        let (live, lines) = store.load_outbox().unwrap();
-        assert_eq!(live.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
-        assert_eq!(lines, 4);
-        // A crash mid-append leaves a torn last line: ignored.
+    fn replay_batches_and_compaction() {
+        let dir = tempdir("replay");
+        let (mut store, _) = Store::open(&dir, 0).unwrap();
+        store.append_outbox(&[Change::Put(entry(1)), Change::Put(entry(2))], 3).unwrap();
+        store.append_outbox(&[Change::Put(entry(3)), Change::Del(1)], 4).unwrap();
+        let l = store.load_outbox(0).unwrap();
+        assert_eq!(seqs(&l), [2, 3]);
+        assert_eq!(l.next_seq, 4);
+        store.compact_outbox(&l.entries, 9).unwrap();
+        // Compaction dropped nothing live, and the header keeps the number.
+        let again = store.load_outbox(0).unwrap();
+        assert_eq!(again.entries, l.entries);
+        assert_eq!(again.next_seq, 9);
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_torn_tail_at_any_byte_never_takes_the_next_append() {
+        let dir = tempdir("torn");
+        let (mut store, _) = Store::open(&dir, 0).unwrap();
+        store.append_outbox(&[Change::Put(entry(1))], 2).unwrap();
+        let path = dir.join(OUTBOX_FILE);
+        let l0 = fs::metadata(&path).unwrap().len();
+        store.append_outbox(&[Change::Put(entry(2)), Change::Del(1)], 3).unwrap();
+        let full = fs::read(&path).unwrap();
+        for k in l0..full.len() as u64 {
+            fs::write(&path, &full[..k as usize]).unwrap();
+            let l = store.load_outbox(0).unwrap();
+            assert_eq!(seqs(&l), [1], "torn at {k}");
+            assert!(l.set_aside.is_none());
+            store.append_outbox(&[Change::Put(entry(l.next_seq))], l.next_seq + 1).unwrap();
+            let after = store.load_outbox(0).unwrap();
+            assert_eq!(after.entries.len(), 2, "torn at {k}: the append after repair is kept");
+        }
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_append_leaves_nothing_behind() {
+        let dir = tempdir("failed");
+        let (mut store, _) = Store::open(&dir, 0).unwrap();
+        store.append_outbox(&[Change::Put(entry(1))], 2).unwrap();
+        // A fragment a failed write left (the handle's length is older).
         let mut f = OpenOptions::new().append(true).open(dir.join(OUTBOX_FILE)).unwrap();
-        f.write_all(b"{\"put\":{\"seq\":9,\"meet").unwrap();
-        assert_eq!(store.load_outbox().unwrap().0.len(), 2);
-        store.compact_outbox(&live).unwrap();
-        assert_eq!(store.load_outbox().unwrap(), (live, 2));
+        f.write_all(b"{\"put\":{\"seq\":2,\"mee").unwrap();
+        store.append_outbox(&[Change::Put(entry(3))], 4).unwrap();
+        assert_eq!(seqs(&store.load_outbox(0).unwrap()), [1, 3]);
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn damaged_lines_are_set_aside_not_dropped() {
+        let dir = tempdir("damaged");
+        let (mut store, _) = Store::open(&dir, 0).unwrap();
+        store.append_outbox(&[Change::Put(entry(1))], 2).unwrap();
+        let mut f = OpenOptions::new().append(true).open(dir.join(OUTBOX_FILE)).unwrap();
+        f.write_all(b"{\"put\":{\"seq\":2,\"future_field\":1}}\n").unwrap();
+        store.journal.len = fs::metadata(dir.join(OUTBOX_FILE)).unwrap().len();
+        store.append_outbox(&[Change::Put(entry(3))], 4).unwrap();
+        let l = store.load_outbox(77).unwrap();
+        assert_eq!(seqs(&l), [1, 3]);
+        let aside = l.set_aside.expect("reported");
+        assert!(aside.file.contains(".corrupt-77"));
+        assert!(fs::read(&aside.file).unwrap().windows(12).any(|w| w == b"future_field"));
+        // The copy is made once: the journal was rewritten without it.
+        assert!(store.load_outbox(78).unwrap().set_aside.is_none());
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_untouched() {
+        let dir = tempdir("newer");
+        let (mut store, _) = Store::open(&dir, 0).unwrap();
+        let body = b"{\"journal\":3,\"next_seq\":5}\n{\"put\":{\"seq\":4}}\n";
+        fs::write(dir.join(OUTBOX_FILE), body).unwrap();
+        assert!(matches!(store.load_outbox(0), Err(Error::StateTooNew(_))));
+        assert_eq!(fs::read(dir.join(OUTBOX_FILE)).unwrap(), body);
         drop(store);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,253 +1,118 @@
-//! The only code that touches disk: one JSON state file per state directory,
-//! replaced atomically (write temp, fsync, rename, fsync dir), mode 0600
-//! because it holds the client secret and tokens, and an advisory lock so
-//! two handles never interleave writes to one directory.
+//! The only code that touches disk: the state file (replaced atomically:
+//! write temp, fsync, rename, fsync dir; mode 0600 because it holds the
+//! client secret and tokens), the outbox journal, the read-side cache and
+//! the directory's lock, so two handles never interleave writes. What is on
+//! disk is a versioned record (`records`), never a domain type; every file
+//! is opened without following links and read within a stated bound
+//! (`fs`).
 
+pub(crate) mod fs;
 pub mod journal;
+pub(crate) mod records;
 pub mod sealed;
 pub mod zoneinfo;
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use crate::secret::Secret;
+use crate::state::{Cache, SetAside, State};
+use records::{StateRecord, STATE_FORMAT};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 const STATE_FILE: &str = "gs_gcal.state.json";
 const CACHE_FILE: &str = "gs_gcal.cache.json";
 const CACHE_VERSION: u32 = 1;
 const LOCK_FILE: &str = "gs_gcal.lock";
-/// Bump when the format changes incompatibly; older files are migrated.
-pub(crate) const STATE_VERSION: u32 = 1;
-
-/// What the admin entered on the "Google Services" page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClientConfig {
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub redirect_uri: String,
-}
-
-/// An authorization link handed out and not yet used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingAuth {
-    pub state: String,
-    pub code_verifier: Secret,
-    /// Unix seconds.
-    pub created_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tokens {
-    pub access_token: Secret,
-    /// Unix seconds at which Google said the access token expires.
-    pub access_expires_at: i64,
-    pub refresh_token: Secret,
-    /// Granted scopes, space-separated, as Google returned them.
-    pub scope: String,
-    /// Unix seconds of the consent (code exchange), by our clock.
-    pub authorized_at: i64,
-    /// The consent time by Google's clock (its `Date` header), when known:
-    /// diagnosing "revoked 7 days after consent" must not depend on a PBX
-    /// clock that may have been wrong or changed since.
-    #[serde(default)]
-    pub authorized_at_google: Option<i64>,
-    /// Unix seconds of the last successful refresh.
-    #[serde(default)]
-    pub refreshed_at: Option<i64>,
-}
-
-/// The read side's copy of the calendars (rebuildable from Google).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cache {
-    pub version: u32,
-    #[serde(default)]
-    pub calendars: std::collections::BTreeMap<String, CalendarCache>,
-    /// Drift found by a sync and not yet delivered to the firmware.
-    #[serde(default)]
-    pub undelivered: Vec<Drift>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CalendarCache {
-    pub sync_token: Option<String>,
-    pub time_zone: Option<String>,
-    pub events: std::collections::BTreeMap<String, crate::events::CachedEvent>,
-}
-
-/// A pushed meeting's event changed or deleted in Google, not by us.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Drift {
-    pub meeting_id: String,
-    pub event_id: String,
-    /// `modified` or `deleted`.
-    pub change: String,
-}
-
-/// A pushed meeting's event and when we (or a reported drift) last
-/// touched it, by Google's clock: changes Google reports as made later
-/// were made by someone else.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pushed {
-    pub event_id: String,
-    /// Unix milliseconds (Google's `updated` of our write, or its `Date`).
-    pub written_ms: i64,
-}
-
-/// A refresh token waiting to be revoked, with the account it belongs to:
-/// Google revokes a user's whole grant to the project, so revoking it after
-/// the same account authorized again would kill the new authorization too.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Revocation {
-    pub refresh_token: Secret,
-    pub account: Option<String>,
-}
-
-/// A device-flow authorization in progress ("TVs and Limited Input devices").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceAuth {
-    pub device_code: Secret,
-    pub user_code: String,
-    pub verification_url: String,
-    /// Unix seconds at which the codes expire.
-    pub expires_at: i64,
-    /// Seconds to wait between polls (grows by 5 on each slow_down).
-    pub interval: u32,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct State {
-    pub version: u32,
-    #[serde(default)]
-    pub client: Option<ClientConfig>,
-    #[serde(default)]
-    pub pending: Vec<PendingAuth>,
-    #[serde(default)]
-    pub tokens: Option<Tokens>,
-    /// The authorized Google account's e-mail.
-    #[serde(default)]
-    pub account: Option<String>,
-    /// Set when Google refused the refresh token (revoked, expired): the
-    /// admin must authorize again. The text says why.
-    #[serde(default)]
-    pub reauth_required: Option<String>,
-    /// SHA-256 (hex) of the last authorization codes redeemed, so a second
-    /// paste of the same code gets a clear answer without asking Google.
-    #[serde(default)]
-    pub used_codes: Vec<String>,
-    /// Grants to revoke at Google when it is reachable again (after a reset
-    /// made offline, or a re-authorization with another account).
-    #[serde(default)]
-    pub pending_revocations: Vec<Revocation>,
-    #[serde(default)]
-    pub device: Option<DeviceAuth>,
-    /// Event-id generation per meeting id, for meetings whose first id
-    /// Google refused to restore after a deletion in its UI (absent = 0).
-    #[serde(default)]
-    pub generations: std::collections::BTreeMap<String, u32>,
-    /// Per meeting id: its event and the etag of our last write, so a sync
-    /// can tell edits made in Google from our own.
-    #[serde(default)]
-    pub pushed: std::collections::BTreeMap<String, Pushed>,
-    /// Unix seconds until which writes pause (Google's quotaExceeded).
-    #[serde(default)]
-    pub quota_pause_until: Option<i64>,
-    /// Operations Google refused for good (never retried), newest last.
-    #[serde(default)]
-    pub parked: Vec<Parked>,
-}
-
-/// An outbox operation Google refused for good, for the admin to see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Parked {
-    pub meeting_id: String,
-    pub occurrence: Option<String>,
-    /// `push` or `cancel`.
-    pub op: String,
-    pub code: i32,
-    pub message: String,
-    pub at: i64,
-}
+/// Largest state file read. A state holds the client, tokens and a record
+/// per pushed meeting (~150 bytes each): 4 MiB is over 20,000 meetings.
+pub(crate) const MAX_STATE_BYTES: u64 = 4 << 20;
+/// Largest CA bundle read (Debian's ca-certificates.crt is ~220 KB).
+pub(crate) const MAX_CA_FILE_BYTES: u64 = 2 << 20;
+/// Largest cache file read (it is rebuildable: beyond, it is ignored).
+pub(crate) const MAX_CACHE_BYTES: u64 = 32 << 20;
 
 /// An open state directory. Holding it holds the directory's lock.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
+    journal: journal::Journal,
     // Released when the Store (and so the handle) is dropped.
     _lock: File,
 }
 
 impl Store {
-    /// Opens (creating if needed) `dir`, takes its lock and loads the state.
-    pub fn open(dir: &Path) -> Result<(Store, State)> {
+    /// Opens (creating it 0700 if needed) `dir`, takes its lock and loads
+    /// the state. `now` names a damaged file set aside.
+    pub fn open(dir: &Path, now: i64) -> Result<(Store, State)> {
         if dir.as_os_str().is_empty() {
             return Err(Error::InvalidArgument("state_dir is empty".into()));
         }
-        fs::create_dir_all(dir).map_err(|e| io_err("create state directory", dir, &e))?;
+        fs::ensure_dir(dir)?;
         let lock_path = dir.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&lock_path)
-            .map_err(|e| io_err("open lock file", &lock_path, &e))?;
+        let lock = fs::open_lock(&lock_path)?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
+            Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(Error::StateLocked(format!(
                     "state directory {} is already open in another handle or process",
                     dir.display()
                 )))
             }
-            Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &lock_path, &e)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(fs::io_err("lock", &lock_path, &e)),
         }
-        let store = Store { dir: dir.to_path_buf(), _lock: lock };
-        let state = store.load()?;
+        let store = Store { dir: dir.to_path_buf(), journal: Default::default(), _lock: lock };
+        let state = store.load(now)?;
         Ok((store, state))
     }
 
-    fn load(&self) -> Result<State> {
+    fn load(&self, now: i64) -> Result<State> {
         let path = self.dir.join(STATE_FILE);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(State { version: STATE_VERSION, ..State::default() })
-            }
-            Err(e) => return Err(io_err("read", &path, &e)),
-        };
-        parse_state(&bytes).map_err(|why| {
-            // Set aside, never deleted: the next open starts fresh, and the
-            // damaged file stays for inspection or a manual repair.
-            let aside = self.dir.join(format!("{STATE_FILE}.corrupt-{}", unix_now()));
-            match fs::rename(&path, &aside) {
-                Ok(()) => Error::StateCorrupt(format!(
+        let Some(bytes) = fs::read_bounded(&path, MAX_STATE_BYTES)? else { return Ok(State::default()) };
+        let bytes = crate::secret::Wiped(bytes);
+        match parse_state(&bytes.0) {
+            Ok(state) => Ok(state),
+            Err(Parsed::TooNew(v)) => Err(Error::StateTooNew(format!(
+                "{}: format {v}, and this library reads up to {STATE_FORMAT}: it was written by a \
+                 newer gs-gcal; nothing was changed (install that version again)",
+                path.display()
+            ))),
+            Err(Parsed::Bad(why)) => Err(self.set_aside_state(&path, &why, now)),
+        }
+    }
+
+    /// A damaged state file is set aside, never deleted; a fresh state that
+    /// reports it is written, so the next open starts unconfigured and the
+    /// status says what happened.
+    fn set_aside_state(&self, path: &Path, why: &str, now: i64) -> Error {
+        match fs::set_aside(&self.dir, STATE_FILE, now) {
+            Ok(aside) => {
+                let note = SetAside { file: aside.display().to_string(), what: format!("state file: {why}"), at: now };
+                let fresh = State { set_aside: vec![note], ..State::default() };
+                let _ = self.save(&fresh);
+                Error::StateCorrupt(format!(
                     "{}: {why}; it was moved to {} and the next open starts unconfigured",
                     path.display(),
                     aside.display()
-                )),
-                Err(e) => Error::StateCorrupt(format!(
-                    "{}: {why}; it could not be set aside ({e}) and was left untouched",
-                    path.display()
-                )),
+                ))
             }
-        })
+            Err(e) => Error::StateCorrupt(format!(
+                "{}: {why}; it could not be set aside ({e}) and was left untouched",
+                path.display()
+            )),
+        }
     }
 
     /// Replaces the state file atomically and durably.
     pub fn save(&self, state: &State) -> Result<()> {
-        let json = serde_json::to_vec_pretty(state)
-            .map_err(|e| Error::Internal(format!("state serialisation failed: {e}")))?;
-        self.write_atomic(STATE_FILE, &json)
+        let json = crate::secret::Wiped(state_bytes(state)?);
+        fs::write_atomic(&self.dir, STATE_FILE, &json.0)
     }
 
-    /// Loads the read-side cache; a missing, damaged or foreign one is an
-    /// empty cache (Google has everything it held).
+    /// Loads the read-side cache; a missing, damaged, oversized or foreign
+    /// one is an empty cache (Google has everything it held).
     pub fn load_cache(&self) -> Cache {
-        fs::read(self.dir.join(CACHE_FILE))
+        fs::read_bounded(&self.dir.join(CACHE_FILE), MAX_CACHE_BYTES)
             .ok()
+            .flatten()
             .and_then(|b| serde_json::from_slice::<Cache>(&b).ok())
             .filter(|c| c.version == CACHE_VERSION)
             .unwrap_or_else(|| Cache { version: CACHE_VERSION, ..Cache::default() })
@@ -256,110 +121,222 @@ impl Store {
     pub fn save_cache(&self, cache: &Cache) -> Result<()> {
         let json = serde_json::to_vec(cache)
             .map_err(|e| Error::Internal(format!("cache serialisation failed: {e}")))?;
-        self.write_atomic(CACHE_FILE, &json)
-    }
-
-    /// Writes `name` in the state directory atomically and durably: temp
-    /// file, fsync, rename, fsync of the directory; mode 0600.
-    pub(crate) fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        let tmp = self.dir.join(format!("{name}.tmp"));
-        let path = self.dir.join(name);
-        let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new()
-                .create(true)
-                .truncate(true)
-                .write(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            // The rename is durable only once the directory is synced.
-            File::open(&self.dir)?.sync_all()
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            io_err("write", &path, &e)
-        })
+        fs::write_atomic(&self.dir, CACHE_FILE, &json)
     }
 }
 
-/// Parses a state file; the error says why without quoting its content
-/// (which holds secrets).
-pub fn parse_state(bytes: &[u8]) -> std::result::Result<State, String> {
-    let state: State = serde_json::from_slice(bytes)
-        .map_err(|e| format!("not a valid state file (line {}, column {})", e.line(), e.column()))?;
-    if state.version == 0 || state.version > STATE_VERSION {
-        return Err(format!(
-            "state file version {} is not supported by this library (max {STATE_VERSION})",
-            state.version
-        ));
+/// The `ca_file` option's bundle: bounded, regular files only, never
+/// blocking (a FIFO or /dev/zero is refused at once).
+pub fn read_ca_file(path: &str) -> Result<Vec<u8>> {
+    match fs::read_config_file(Path::new(path), MAX_CA_FILE_BYTES) {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(Error::CaFile(format!("ca_file {path}: no such file"))),
+        Err(e) => Err(Error::CaFile(format!("ca_file {path}: {e}"))),
     }
-    Ok(state)
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+/// The state file's bytes (also the plaintext of a sealed backup). The
+/// buffer is sized up front so no partial copy of a secret is left in a
+/// freed reallocation.
+pub(crate) fn state_bytes(state: &State) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(16 * 1024 + 256 * state.pushed.len());
+    serde_json::to_writer_pretty(&mut buf, &StateRecord::from_state(state))
+        .map_err(|e| Error::Internal(format!("state serialisation failed: {e}")))?;
+    Ok(buf)
 }
 
-pub(crate) fn io_err(what: &str, path: &Path, e: &std::io::Error) -> Error {
-    Error::StorageIo(format!("cannot {what} {}: {e}", path.display()))
+/// Why a state file could not be used.
+pub(crate) enum Parsed {
+    /// Damaged or crafted: the text says why without quoting the content.
+    Bad(String),
+    /// Written by a newer library (its format number).
+    TooNew(u32),
+}
+
+/// Parses a state file (or a backup's plaintext); the error says why
+/// without quoting its content (which holds secrets).
+pub(crate) fn parse_state(bytes: &[u8]) -> std::result::Result<State, Parsed> {
+    // The version first, so a newer format is told apart from damage.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        version: u32,
+    }
+    let v = serde_json::from_slice::<Version>(bytes)
+        .map_err(|e| Parsed::Bad(format!("not a valid state file (line {}, column {})", e.line(), e.column())))?;
+    if v.version > STATE_FORMAT {
+        return Err(Parsed::TooNew(v.version));
+    }
+    if v.version == 0 {
+        return Err(Parsed::Bad("state file version 0 is not a valid version".into()));
+    }
+    let rec: StateRecord = serde_json::from_slice(bytes)
+        .map_err(|e| Parsed::Bad(format!("not a valid state file (line {}, column {})", e.line(), e.column())))?;
+    rec.into_state().map_err(Parsed::Bad)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs as sfs;
+    use std::os::unix::fs::PermissionsExt;
 
     fn tempdir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("gs_gcal_store_{name}_{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
+        let _ = sfs::remove_dir_all(&d);
         d
     }
 
-    #[test]
-    fn round_trip_and_lock() {
-        let dir = tempdir("rt");
-        let (store, mut st) = Store::open(&dir).unwrap();
-        assert_eq!(st.version, STATE_VERSION);
-        st.account = Some("a@b.c".into());
-        store.save(&st).unwrap();
-        assert!(matches!(Store::open(&dir), Err(Error::StateLocked(_))));
-        drop(store);
-        let (_s, again) = Store::open(&dir).unwrap();
-        assert_eq!(again, st);
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.join(STATE_FILE)).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "state file must not be readable by others");
-        fs::remove_dir_all(&dir).unwrap();
+    fn mode(p: &Path) -> u32 {
+        sfs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
     }
 
-    #[test]
-    fn corrupt_file_is_reported_and_kept() {
-        let dir = tempdir("corrupt");
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join(STATE_FILE), b"{\"version\":1,\"client\":{\"client_secret\":\"x").unwrap();
-        let err = Store::open(&dir).unwrap_err();
-        assert!(matches!(err, Error::StateCorrupt(_)));
-        assert!(!err.to_string().contains("client_secret\":\"x"));
-        // Set aside with its bytes intact; the next open starts fresh.
-        let aside: Vec<_> = fs::read_dir(&dir)
+    fn corrupt_copies(dir: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<_> = sfs::read_dir(dir)
             .unwrap()
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+            .map(|e| e.path())
             .collect();
-        assert_eq!(aside.len(), 1);
-        assert!(fs::read(aside[0].path()).unwrap().starts_with(b"{\"version\":1"));
-        let (_s, fresh) = Store::open(&dir).unwrap();
-        assert!(fresh.client.is_none());
-        fs::remove_dir_all(&dir).unwrap();
+        v.sort();
+        v
     }
 
     #[test]
-    fn future_versions_are_refused() {
-        assert!(parse_state(br#"{"version":99}"#).unwrap_err().contains("version 99"));
-        assert!(parse_state(br#"{"version":1}"#).is_ok());
+    fn round_trip_lock_and_modes() {
+        let dir = tempdir("rt");
+        let (store, mut st) = Store::open(&dir, 0).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        st.account = Some("a@b.c".into());
+        store.save(&st).unwrap();
+        assert!(matches!(Store::open(&dir, 0), Err(Error::StateLocked(_))));
+        drop(store);
+        let (_s, again) = Store::open(&dir, 0).unwrap();
+        assert_eq!(again, st);
+        assert_eq!(mode(&dir.join(STATE_FILE)), 0o600);
+        sfs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_open_directory_is_tightened_to_0700() {
+        let dir = tempdir("mode");
+        sfs::create_dir_all(&dir).unwrap();
+        sfs::set_permissions(&dir, sfs::Permissions::from_mode(0o777)).unwrap();
+        drop(Store::open(&dir, 0).unwrap());
+        assert_eq!(mode(&dir), 0o700);
+        sfs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn damaged_files_are_kept_under_distinct_names() {
+        let dir = tempdir("corrupt");
+        sfs::create_dir_all(&dir).unwrap();
+        for round in 0..2 {
+            sfs::write(dir.join(STATE_FILE), format!("{{\"version\":1,\"client\":{{\"client_secret\":\"x{round}")).unwrap();
+            // The same second both times: the first copy must survive.
+            let err = Store::open(&dir, 1_700_000_000).unwrap_err();
+            assert!(matches!(err, Error::StateCorrupt(_)));
+            assert!(!err.to_string().contains("client_secret\":\"x"));
+            let (_s, fresh) = Store::open(&dir, 0).unwrap();
+            assert!(fresh.client.is_none());
+            assert_eq!(fresh.set_aside.len(), 1, "the fresh state reports it");
+        }
+        let copies = corrupt_copies(&dir);
+        assert_eq!(copies.len(), 2);
+        assert!(sfs::read(&copies[0]).unwrap().ends_with(b"x0"));
+        assert!(sfs::read(&copies[1]).unwrap().ends_with(b"x1"));
+        sfs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn newer_formats_are_refused_and_kept() {
+        let dir = tempdir("newer");
+        sfs::create_dir_all(&dir).unwrap();
+        sfs::write(dir.join(STATE_FILE), br#"{"version":2,"whatever":{}}"#).unwrap();
+        assert!(matches!(Store::open(&dir, 0), Err(Error::StateTooNew(_))));
+        assert_eq!(sfs::read(dir.join(STATE_FILE)).unwrap(), br#"{"version":2,"whatever":{}}"#);
+        assert!(corrupt_copies(&dir).is_empty());
+        assert!(matches!(parse_state(br#"{"version":1}"#), Ok(_)));
+        sfs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn crafted_numbers_are_refused() {
+        for (field, bad) in [
+            ("access_expires_at", "-9223372036854775808"),
+            ("authorized_at", "9223372036854775807"),
+        ] {
+            let doc = format!(
+                r#"{{"version":1,"tokens":{{"access_token":"a","access_expires_at":{},"refresh_token":"r","scope":"","authorized_at":{}}}}}"#,
+                if field == "access_expires_at" { bad } else { "1" },
+                if field == "authorized_at" { bad } else { "1" },
+            );
+            match parse_state(doc.as_bytes()) {
+                Err(Parsed::Bad(why)) => assert!(why.contains(field), "{why}"),
+                _ => panic!("{field} = {bad} accepted"),
+            }
+        }
+        let quota = br#"{"version":1,"quota_pause_until":9223372036854775807}"#;
+        assert!(matches!(parse_state(quota), Err(Parsed::Bad(_))));
+    }
+
+    #[test]
+    fn planted_links_fifos_and_huge_files_are_refused() {
+        let dir = tempdir("hostile");
+        let outside = tempdir("hostile_outside");
+        sfs::create_dir_all(&dir).unwrap();
+        sfs::write(&outside, b"keep").unwrap();
+        sfs::set_permissions(&outside, sfs::Permissions::from_mode(0o644)).unwrap();
+        // A symlink as the temporary: replaced, never written through.
+        std::os::unix::fs::symlink(&outside, dir.join(format!("{STATE_FILE}.tmp"))).unwrap();
+        let (store, st) = Store::open(&dir, 0).unwrap();
+        store.save(&st).unwrap();
+        assert_eq!(sfs::read(&outside).unwrap(), b"keep");
+        assert_eq!(mode(&outside), 0o644);
+        // A 0666 temporary left behind: the state file is 0600 anyway.
+        sfs::write(dir.join(format!("{STATE_FILE}.tmp")), b"").unwrap();
+        sfs::set_permissions(dir.join(format!("{STATE_FILE}.tmp")), sfs::Permissions::from_mode(0o666)).unwrap();
+        store.save(&st).unwrap();
+        assert_eq!(mode(&dir.join(STATE_FILE)), 0o600);
+        drop(store);
+        // A symlink as the state file: not followed.
+        sfs::remove_file(dir.join(STATE_FILE)).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join(STATE_FILE)).unwrap();
+        assert!(matches!(Store::open(&dir, 0), Err(Error::StorageIo(e)) if e.contains("symbolic link")));
+        // A FIFO: refused at once, not waited on.
+        sfs::remove_file(dir.join(STATE_FILE)).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(dir.join(STATE_FILE)).status().unwrap().success());
+        assert!(matches!(Store::open(&dir, 0), Err(Error::StorageIo(e)) if e.contains("not a regular file")));
+        // A huge sparse file: refused without reading it.
+        sfs::remove_file(dir.join(STATE_FILE)).unwrap();
+        let f = sfs::File::create(dir.join(STATE_FILE)).unwrap();
+        f.set_len(1 << 30).unwrap();
+        assert!(matches!(Store::open(&dir, 0), Err(Error::StorageIo(e)) if e.contains("more than")));
+        sfs::remove_dir_all(&dir).unwrap();
+        sfs::remove_file(&outside).unwrap();
+    }
+
+    /// Files written by 0.1.0 (tests/fixtures): every field survives.
+    #[test]
+    fn format_1_fixtures_load_whole() {
+        let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for (name, queued, pushed) in [("v1-configured", 9, 0), ("v1-authorized", 1, 1)] {
+            let dir = tempdir(name);
+            sfs::create_dir_all(&dir).unwrap();
+            for f in [STATE_FILE, journal::OUTBOX_FILE] {
+                sfs::copy(fx.join(name).join(f), dir.join(f)).unwrap();
+            }
+            let (mut store, st) = Store::open(&dir, 0).unwrap();
+            assert!(st.client.is_some(), "{name}");
+            assert_eq!(st.pushed.len(), pushed, "{name}");
+            let l = store.load_outbox(0).unwrap();
+            assert_eq!(l.entries.len(), queued, "{name}");
+            assert!(l.set_aside.is_none(), "{name}");
+            // Upgraded in place to format 2; reading it again loses nothing.
+            let text = sfs::read_to_string(dir.join(journal::OUTBOX_FILE)).unwrap();
+            assert!(text.starts_with("{\"journal\":2,"), "{name}");
+            assert_eq!(store.load_outbox(0).unwrap().entries, l.entries);
+            drop(store);
+            sfs::remove_dir_all(&dir).unwrap();
+        }
     }
 }

@@ -31,7 +31,7 @@ use std::num::NonZeroU32;
 /// recommendation; it runs on the caller's thread, so keep that off any
 /// latency-sensitive path. Blobs record their count: changing this later
 /// does not break old backups.
-pub const DEFAULT_ITERATIONS: u32 = 600_000;
+pub(crate) const DEFAULT_ITERATIONS: u32 = 600_000;
 
 const MAGIC: &str = "gsgcal-backup-v1:";
 /// Iteration counts `open` accepts (and `seal` clamps to): below, the blob

@@ -3,12 +3,13 @@
 //! zone code that touches disk.
 
 use crate::error::{Error, Result};
-use std::fs::{self, File};
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
 
 /// Where Debian, Buildroot and most firmwares keep the zone files.
-pub const DEFAULT_DIR: &str = "/usr/share/zoneinfo";
+pub(crate) const DEFAULT_DIR: &str = "/usr/share/zoneinfo";
 
 /// Real TZif files are a few KiB at most; anything larger is not one.
 const MAX_ZONE_FILE: u64 = 64 * 1024;
@@ -42,7 +43,8 @@ pub fn read_zone(dir: &Path, name: &str) -> Result<Option<Vec<u8>>> {
             dir.display()
         ))
     };
-    let file = match File::open(&path) {
+    // Non-blocking: a FIFO planted as a zone file must not hang a push.
+    let file = match OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC).open(&path) {
         Ok(f) => f,
         // NotADirectory: "Europe/Berlin/x", where Berlin is a file.
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
@@ -126,6 +128,9 @@ mod tests {
         }
         fs::write(dir.join("Big"), vec![0u8; 64 * 1024 + 1]).unwrap();
         assert!(matches!(read_zone(&dir, "Big"), Err(Error::InvalidTimeZone(_))));
+        // A FIFO is not a zone, and is not waited on.
+        assert!(std::process::Command::new("mkfifo").arg(dir.join("Europe/Fifo")).status().unwrap().success());
+        assert!(matches!(read_zone(&dir, "Europe/Fifo"), Err(Error::InvalidTimeZone(_))));
         fs::write(dir.join("Big"), vec![0u8; 64 * 1024]).unwrap();
         assert_eq!(read_zone(&dir, "Big").unwrap().unwrap().len(), 64 * 1024);
         // A firmware without zoneinfo: not an error, the caller falls back.

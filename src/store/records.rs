@@ -1,0 +1,504 @@
+//! What is on disk: versioned record types, converted to and from the
+//! domain types (`state`, `outbox`, `meeting`). The domain may change; a
+//! record changes only with a new format version and a tested upgrade
+//! (tests/fixtures/ holds files written by earlier builds).
+//!
+//! Field names and shapes are those format 1 was written with (the state
+//! file's serde layout of 0.1.0); never rename one. Every number read is
+//! range-checked here, so the rest of the library can trust the domain.
+
+use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
+use crate::meeting::{Meeting, Person};
+use crate::outbox::{Entry, Op};
+use crate::secret::Secret;
+use crate::state::{ClientConfig, DeviceAuth, Parked, PendingAuth, Pushed, Revocation, SetAside, State, Tokens};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The state file's format. 1: 0.1.0's layout (set_aside added, optional).
+pub(crate) const STATE_FORMAT: u32 = 1;
+/// The journal's format. 1: lines without a header (0.1.0); 2: a header
+/// line `{"journal":2,"next_seq":N}` first, then the lines of 1 and
+/// `batch` lines (several changes of one step, all or nothing).
+pub(crate) const JOURNAL_FORMAT: u32 = 2;
+
+/// Latest time accepted from disk: 9999-12-31T23:59:59Z. Anything beyond
+/// is a crafted or damaged file.
+const MAX_TIME: i64 = 253_402_300_799;
+
+fn time(field: &str, v: i64) -> Result<i64, String> {
+    if (0..=MAX_TIME).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{field} = {v} is not a time between 1970 and 9999"))
+    }
+}
+
+fn opt_time(field: &str, v: Option<i64>) -> Result<Option<i64>, String> {
+    v.map(|t| time(field, t)).transpose()
+}
+
+// --- the state file ------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StateRecord {
+    pub version: u32,
+    #[serde(default)]
+    client: Option<ClientRecord>,
+    #[serde(default)]
+    pending: Vec<PendingRecord>,
+    #[serde(default)]
+    tokens: Option<TokensRecord>,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    reauth_required: Option<String>,
+    #[serde(default)]
+    used_codes: Vec<String>,
+    #[serde(default)]
+    pending_revocations: Vec<RevocationRecord>,
+    #[serde(default)]
+    device: Option<DeviceRecord>,
+    #[serde(default)]
+    generations: BTreeMap<String, u32>,
+    #[serde(default)]
+    pushed: BTreeMap<String, PushedRecord>,
+    #[serde(default)]
+    quota_pause_until: Option<i64>,
+    #[serde(default)]
+    parked: Vec<ParkedRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    set_aside: Vec<SetAsideRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClientRecord {
+    client_id: String,
+    client_secret: Secret,
+    redirect_uri: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendingRecord {
+    state: String,
+    code_verifier: Secret,
+    created_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TokensRecord {
+    access_token: Secret,
+    access_expires_at: i64,
+    refresh_token: Secret,
+    scope: String,
+    authorized_at: i64,
+    #[serde(default)]
+    authorized_at_google: Option<i64>,
+    #[serde(default)]
+    refreshed_at: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RevocationRecord {
+    refresh_token: Secret,
+    account: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DeviceRecord {
+    device_code: Secret,
+    user_code: String,
+    verification_url: String,
+    expires_at: i64,
+    interval: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PushedRecord {
+    event_id: String,
+    written_ms: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ParkedRecord {
+    meeting_id: String,
+    occurrence: Option<String>,
+    op: String,
+    code: i32,
+    message: String,
+    at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SetAsideRecord {
+    file: String,
+    what: String,
+    at: i64,
+}
+
+impl StateRecord {
+    pub(crate) fn from_state(s: &State) -> StateRecord {
+        StateRecord {
+            version: STATE_FORMAT,
+            client: s.client.as_ref().map(|c| ClientRecord {
+                client_id: c.client_id.clone(),
+                client_secret: c.client_secret.clone(),
+                redirect_uri: c.redirect_uri.clone(),
+            }),
+            pending: s
+                .pending
+                .iter()
+                .map(|p| PendingRecord { state: p.state.clone(), code_verifier: p.code_verifier.clone(), created_at: p.created_at })
+                .collect(),
+            tokens: s.tokens.as_ref().map(|t| TokensRecord {
+                access_token: t.access_token.clone(),
+                access_expires_at: t.access_expires_at,
+                refresh_token: t.refresh_token.clone(),
+                scope: t.scope.clone(),
+                authorized_at: t.authorized_at,
+                authorized_at_google: t.authorized_at_google,
+                refreshed_at: t.refreshed_at,
+            }),
+            account: s.account.clone(),
+            reauth_required: s.reauth_required.clone(),
+            used_codes: s.used_codes.clone(),
+            pending_revocations: s
+                .pending_revocations
+                .iter()
+                .map(|r| RevocationRecord { refresh_token: r.refresh_token.clone(), account: r.account.clone() })
+                .collect(),
+            device: s.device.as_ref().map(|d| DeviceRecord {
+                device_code: d.device_code.clone(),
+                user_code: d.user_code.clone(),
+                verification_url: d.verification_url.clone(),
+                expires_at: d.expires_at,
+                interval: d.interval,
+            }),
+            generations: s.generations.clone(),
+            pushed: s
+                .pushed
+                .iter()
+                .map(|(k, p)| (k.clone(), PushedRecord { event_id: p.event_id.clone(), written_ms: p.written_ms }))
+                .collect(),
+            quota_pause_until: s.quota_pause_until,
+            parked: s
+                .parked
+                .iter()
+                .map(|p| ParkedRecord {
+                    meeting_id: p.meeting_id.clone(),
+                    occurrence: p.occurrence.clone(),
+                    op: p.op.clone(),
+                    code: p.code,
+                    message: p.message.clone(),
+                    at: p.at,
+                })
+                .collect(),
+            set_aside: s
+                .set_aside
+                .iter()
+                .map(|a| SetAsideRecord { file: a.file.clone(), what: a.what.clone(), at: a.at })
+                .collect(),
+        }
+    }
+
+    /// The domain state, every number range-checked; the error names the
+    /// field (never its content, which may be a secret).
+    pub(crate) fn into_state(self) -> Result<State, String> {
+        let tokens = match self.tokens {
+            None => None,
+            Some(t) => Some(Tokens {
+                access_token: t.access_token,
+                access_expires_at: time("tokens.access_expires_at", t.access_expires_at)?,
+                refresh_token: t.refresh_token,
+                scope: t.scope,
+                authorized_at: time("tokens.authorized_at", t.authorized_at)?,
+                authorized_at_google: opt_time("tokens.authorized_at_google", t.authorized_at_google)?,
+                refreshed_at: opt_time("tokens.refreshed_at", t.refreshed_at)?,
+            }),
+        };
+        let mut pending = Vec::with_capacity(self.pending.len());
+        for p in self.pending {
+            pending.push(PendingAuth { created_at: time("pending.created_at", p.created_at)?, state: p.state, code_verifier: p.code_verifier });
+        }
+        let device = match self.device {
+            None => None,
+            Some(d) => {
+                if !(1..=3600).contains(&d.interval) {
+                    return Err(format!("device.interval = {} is not 1..3600 seconds", d.interval));
+                }
+                Some(DeviceAuth {
+                    expires_at: time("device.expires_at", d.expires_at)?,
+                    device_code: d.device_code,
+                    user_code: d.user_code,
+                    verification_url: d.verification_url,
+                    interval: d.interval,
+                })
+            }
+        };
+        let mut pushed = BTreeMap::new();
+        for (k, p) in self.pushed {
+            if !(0..=MAX_TIME.saturating_mul(1000)).contains(&p.written_ms) {
+                return Err(format!("pushed.written_ms = {} is out of range", p.written_ms));
+            }
+            pushed.insert(k, Pushed { event_id: p.event_id, written_ms: p.written_ms });
+        }
+        let mut parked = Vec::with_capacity(self.parked.len());
+        for p in self.parked {
+            parked.push(Parked {
+                at: time("parked.at", p.at)?,
+                meeting_id: p.meeting_id,
+                occurrence: p.occurrence,
+                op: p.op,
+                code: p.code,
+                message: p.message,
+            });
+        }
+        let mut set_aside = Vec::with_capacity(self.set_aside.len());
+        for a in self.set_aside {
+            set_aside.push(SetAside { at: time("set_aside.at", a.at)?, file: a.file, what: a.what });
+        }
+        Ok(State {
+            client: self.client.map(|c| ClientConfig {
+                client_id: c.client_id,
+                client_secret: c.client_secret,
+                redirect_uri: c.redirect_uri,
+            }),
+            pending,
+            tokens,
+            account: self.account,
+            reauth_required: self.reauth_required,
+            used_codes: self.used_codes,
+            pending_revocations: self
+                .pending_revocations
+                .into_iter()
+                .map(|r| Revocation { refresh_token: r.refresh_token, account: r.account })
+                .collect(),
+            device,
+            generations: self.generations,
+            pushed,
+            quota_pause_until: opt_time("quota_pause_until", self.quota_pause_until)?,
+            parked,
+            set_aside,
+        })
+    }
+}
+
+// --- the outbox journal --------------------------------------------------
+
+/// One journal line (formats 1 and 2; `batch` only in 2).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LineRecord {
+    Put(EntryRecord),
+    Del(u64),
+    /// The changes of one step (format 2), applied in order.
+    Batch(Vec<LineRecord>),
+}
+
+/// The first line of a format-2 journal. `next_seq` keeps sequence numbers
+/// from being reused after compaction drops the highest ones.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct JournalHeader {
+    pub journal: u32,
+    #[serde(default)]
+    pub next_seq: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct EntryRecord {
+    pub seq: u64,
+    meeting_id: String,
+    occurrence: Option<String>,
+    op: OpRecord,
+    enqueued_at: i64,
+    attempts: u32,
+    next_attempt_at: i64,
+    maybe_sent: bool,
+    last_error: Option<(i32, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum OpRecord {
+    Push(Box<MeetingRecord>),
+    Cancel { time_zone: Option<String> },
+}
+
+#[derive(Serialize, Deserialize)]
+struct MeetingRecord {
+    meeting_id: String,
+    subject: String,
+    start: String,
+    end: String,
+    time_zone: String,
+    room: Option<String>,
+    agenda: Option<String>,
+    host: Option<PersonRecord>,
+    invitees: Vec<PersonRecord>,
+    email_reminder_minutes: u32,
+    participant_password: Option<String>,
+    share_participant_password: bool,
+    repeat: Option<RepeatRecord>,
+    occurrence: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PersonRecord {
+    name: String,
+    email: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RepeatRecord {
+    freq: FreqRecord,
+    interval: u32,
+    weekdays: u8,
+    monthly_by: MonthlyByRecord,
+    end: EndRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+enum FreqRecord {
+    Daily,
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+#[derive(Serialize, Deserialize)]
+enum MonthlyByRecord {
+    DayOfMonth,
+    NthWeekday,
+}
+
+/// `Until` as (year, day of the year): how 0.1.0 wrote a `time::Date`.
+#[derive(Serialize, Deserialize)]
+enum EndRecord {
+    Never,
+    Count(u32),
+    Until((i32, u16)),
+}
+
+impl EntryRecord {
+    pub(crate) fn from_entry(e: &Entry) -> EntryRecord {
+        EntryRecord {
+            seq: e.seq,
+            meeting_id: e.meeting_id.clone(),
+            occurrence: e.occurrence.clone(),
+            op: match &e.op {
+                Op::Push(m) => OpRecord::Push(Box::new(MeetingRecord::from_meeting(m))),
+                Op::Cancel { time_zone } => OpRecord::Cancel { time_zone: time_zone.clone() },
+            },
+            enqueued_at: e.enqueued_at,
+            attempts: e.attempts,
+            next_attempt_at: e.next_attempt_at,
+            maybe_sent: e.maybe_sent,
+            last_error: e.last_error.clone(),
+        }
+    }
+
+    pub(crate) fn into_entry(self) -> Result<Entry, String> {
+        Ok(Entry {
+            seq: self.seq,
+            meeting_id: self.meeting_id,
+            occurrence: self.occurrence,
+            op: match self.op {
+                OpRecord::Push(m) => Op::Push(Box::new(m.into_meeting()?)),
+                OpRecord::Cancel { time_zone } => Op::Cancel { time_zone },
+            },
+            enqueued_at: time("enqueued_at", self.enqueued_at)?,
+            attempts: self.attempts,
+            next_attempt_at: time("next_attempt_at", self.next_attempt_at)?,
+            maybe_sent: self.maybe_sent,
+            last_error: self.last_error,
+        })
+    }
+}
+
+impl MeetingRecord {
+    fn from_meeting(m: &Meeting) -> MeetingRecord {
+        let person = |p: &Person| PersonRecord { name: p.name.clone(), email: p.email.clone() };
+        MeetingRecord {
+            meeting_id: m.meeting_id.clone(),
+            subject: m.subject.clone(),
+            start: m.start.clone(),
+            end: m.end.clone(),
+            time_zone: m.time_zone.clone(),
+            room: m.room.clone(),
+            agenda: m.agenda.clone(),
+            host: m.host.as_ref().map(person),
+            invitees: m.invitees.iter().map(person).collect(),
+            email_reminder_minutes: m.email_reminder_minutes,
+            // A password not shared with invitees is never sent, so it is
+            // never stored either.
+            participant_password: m.participant_password.clone().filter(|_| m.share_participant_password),
+            share_participant_password: m.share_participant_password,
+            repeat: m.repeat.map(|r| RepeatRecord {
+                freq: match r.freq {
+                    Freq::Daily => FreqRecord::Daily,
+                    Freq::Weekly => FreqRecord::Weekly,
+                    Freq::Monthly => FreqRecord::Monthly,
+                    Freq::Yearly => FreqRecord::Yearly,
+                },
+                interval: r.interval,
+                weekdays: r.weekdays,
+                monthly_by: match r.monthly_by {
+                    MonthlyBy::DayOfMonth => MonthlyByRecord::DayOfMonth,
+                    MonthlyBy::NthWeekday => MonthlyByRecord::NthWeekday,
+                },
+                end: match r.end {
+                    End::Never => EndRecord::Never,
+                    End::Count(n) => EndRecord::Count(n),
+                    End::Until(d) => EndRecord::Until((d.year(), d.ordinal())),
+                },
+            }),
+            occurrence: m.occurrence.clone(),
+        }
+    }
+
+    /// The meeting; its fields are validated again (`meeting::prepare`)
+    /// before anything is sent, so only what cannot be represented fails.
+    fn into_meeting(self) -> Result<Meeting, String> {
+        let person = |p: PersonRecord| Person { name: p.name, email: p.email };
+        let repeat = match self.repeat {
+            None => None,
+            Some(r) => Some(Repeat {
+                freq: match r.freq {
+                    FreqRecord::Daily => Freq::Daily,
+                    FreqRecord::Weekly => Freq::Weekly,
+                    FreqRecord::Monthly => Freq::Monthly,
+                    FreqRecord::Yearly => Freq::Yearly,
+                },
+                interval: r.interval,
+                weekdays: r.weekdays,
+                monthly_by: match r.monthly_by {
+                    MonthlyByRecord::DayOfMonth => MonthlyBy::DayOfMonth,
+                    MonthlyByRecord::NthWeekday => MonthlyBy::NthWeekday,
+                },
+                end: match r.end {
+                    EndRecord::Never => End::Never,
+                    EndRecord::Count(n) => End::Count(n),
+                    EndRecord::Until((y, d)) => End::Until(
+                        time::Date::from_ordinal_date(y, d).map_err(|_| format!("repeat until ({y}, {d}) is not a date"))?,
+                    ),
+                },
+            }),
+        };
+        Ok(Meeting {
+            meeting_id: self.meeting_id,
+            subject: self.subject,
+            start: self.start,
+            end: self.end,
+            time_zone: self.time_zone,
+            room: self.room,
+            agenda: self.agenda,
+            host: self.host.map(person),
+            invitees: self.invitees.into_iter().map(person).collect(),
+            email_reminder_minutes: self.email_reminder_minutes,
+            participant_password: self.participant_password.filter(|_| self.share_participant_password),
+            share_participant_password: self.share_participant_password,
+            repeat,
+            occurrence: self.occurrence,
+        })
+    }
+}
