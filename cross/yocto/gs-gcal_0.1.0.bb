@@ -85,8 +85,10 @@ do_compile() {
     fi
 
     if ${@bb.utils.contains('PACKAGECONFIG', 'gcalctl', 'true', 'false', d)}; then
-        ${CC} ${CFLAGS} ${LDFLAGS} -I${S}/include -o ${B}/gcalctl \
-            ${S}/ffi-tests/gcalctl.c \
+        # gcalctl/ is the program's source folder: the binary goes to build/.
+        mkdir -p ${B}/build
+        ${CC} ${CFLAGS} ${LDFLAGS} -I${S}/include -o ${B}/build/gcalctl \
+            ${S}/gcalctl/*.c \
             ${B}/target/${CARGO_TARGET_SUBDIR}/libgs_gcal.a \
             ${GS_GCAL_NATIVE_LIBS} -Wl,--gc-sections
     fi
@@ -97,7 +99,7 @@ do_install() {
     install -D -m 0644 ${S}/include/gs_gcal.h ${D}${includedir}/gs_gcal.h
     install -D -m 0644 ${B}/gs_gcal.pc ${D}${libdir}/pkgconfig/gs_gcal.pc
     if ${@bb.utils.contains('PACKAGECONFIG', 'gcalctl', 'true', 'false', d)}; then
-        install -D -m 0755 ${B}/gcalctl ${D}${bindir}/gcalctl
+        install -D -m 0755 ${B}/build/gcalctl ${D}${bindir}/gcalctl
     fi
 }
 
