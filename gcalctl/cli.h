@@ -4,7 +4,7 @@
  *
  *   main.c         global options, the command table, usage, main
  *   util.c         growable strings, the arena, files, times
- *   json.c         the JSON reader (json.h)
+ *   json.c         the JSON reader (json.h), on vendor/jsmn.h (MIT, vendor/README.md)
  *   output.c       human and --json output, error reporting, prompts
  *   handle.c       opening the handle, stored options, the emulator
  *   cmd_auth.c     set-client, auth-url, authorize, device-login, reset

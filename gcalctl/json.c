@@ -1,29 +1,53 @@
-/* gcalctl: the JSON reader (json.h). */
+/*
+ * gcalctl: the JSON reader (json.h), on the vendored jsmn tokenizer
+ * (vendor/jsmn.h, MIT; see vendor/README.md).
+ *
+ * jsmn finds the tokens: where each string, primitive, object and array
+ * starts and ends, with brackets matched. It is lenient by design (even
+ * with JSMN_STRICT it takes "[1 2]", "[1,]" or "{"a":1,,}"), and it
+ * neither decodes nor checks strings. What makes the reader strict (RFC
+ * 8259) is here:
+ *   - the whole text is UTF-8 (checked first);
+ *   - between two tokens there is only whitespace and exactly the one ',' or
+ *     ':' the grammar wants there, so every byte of the document is either
+ *     in a token or in such a checked gap; after the value, only whitespace;
+ *   - primitives are exactly true, false, null or an RFC 8259 number;
+ *   - strings are decoded: control characters refused, \u escapes paired
+ *     into UTF-8 (\u0000 refused: values become C strings);
+ *   - member names are unique; nesting is at most 64 deep.
+ * jsmn runs in its default (non-strict) mode: with JSMN_STRICT it would
+ * refuse a document that is one primitive at the end of the input, and
+ * its own errors would say less; here every rule above has its message.
+ * Where jsmn fails, the checks still run over the tokens it made, so the
+ * fault reported is the first one in the text, whichever of the two sees
+ * it (the messages are those of the hand-written reader this replaced).
+ * Every node keeps its byte offset so that messages can say "line L,
+ * column C".
+ */
 #include "cli.h"
 
-#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------------------------------------ */
-/* JSON reader                                                              */
-/* ------------------------------------------------------------------------ */
-/*
- * A strict RFC 8259 reader into a tree allocated from an arena: UTF-8
- * checked, escapes decoded (\u0000 refused: values become C strings),
- * duplicate member names refused, nesting at most 64 deep. Every node keeps
- * its byte offset so that messages can say "line L, column C".
- */
-typedef struct json_parser {
-    const char *doc, *p, *end;
+#define JSMN_STATIC
+#include "vendor/jsmn.h"
+
+#define JSON_MAX_DEPTH 64
+
+typedef struct reader {
+    const char *doc;
+    size_t len;
+    const jsmntok_t *tok;
+    int ntok;
     arena *arena;
+    size_t stop; /* where jsmn failed, SIZE_MAX when it did not */
     int depth;
     char error[160];
     size_t error_pos;
-} json_parser;
-
-#define JSON_MAX_DEPTH 64
+} reader;
 
 /* "line L, column C" of a byte offset (columns count characters). */
 void json_where(const char *doc, size_t pos, char *out, size_t cap) {
@@ -40,12 +64,87 @@ void json_where(const char *doc, size_t pos, char *out, size_t cap) {
     snprintf(out, cap, "line %d, column %d", line, col);
 }
 
-static bool json_fail(json_parser *jp, const char *at, const char *msg) {
-    if (jp->error[0] == '\0') {
-        snprintf(jp->error, sizeof jp->error, "%s", msg);
-        jp->error_pos = (size_t)(at - jp->doc);
+static bool fail_at(reader *r, size_t pos, const char *msg) {
+    if (r->error[0] == '\0') {
+        snprintf(r->error, sizeof r->error, "%s", msg);
+        r->error_pos = pos;
     }
     return false;
+}
+
+static size_t skip_ws(const reader *r, size_t p) {
+    while (p < r->len && (r->doc[p] == ' ' || r->doc[p] == '\t' || r->doc[p] == '\n' ||
+                          r->doc[p] == '\r'))
+        p++;
+    return p;
+}
+
+/* Where token i's text starts (a string's opening quote) and ends (after a
+   string's closing quote); SIZE_MAX past the last token. */
+static size_t tok_from(const reader *r, int i) {
+    if (i >= r->ntok)
+        return SIZE_MAX;
+    return (size_t)r->tok[i].start - (r->tok[i].type == JSMN_STRING ? 1 : 0);
+}
+
+static size_t tok_to(const reader *r, int i) {
+    return (size_t)r->tok[i].end + (r->tok[i].type == JSMN_STRING ? 1 : 0);
+}
+
+static bool decode_string(reader *r, size_t at, const char **out);
+static json *primitive(reader *r, size_t start, size_t end, const char *after);
+
+/* Fails at p, where a value or member name should start, with `msg`. But
+   where jsmn stopped, the token is missing because jsmn refused a string
+   or primitive there: then what is wrong with that (`after`: what the
+   context wants after a value; NULL where only a member name will do). */
+static bool want_fail(reader *r, size_t p, const char *msg, const char *after) {
+    const char *unused;
+    size_t e = p;
+    if (p != r->stop || p >= r->len)
+        return fail_at(r, p, msg);
+    if (r->doc[p] == '"')
+        return decode_string(r, p, &unused) ? fail_at(r, p, msg) : false;
+    if (after == NULL)
+        return fail_at(r, p, msg);
+    /* jsmn refuses a control or non-ASCII byte in a primitive: check the
+       primitive up to it, then the byte is what comes after the value. */
+    while (e < r->len && (unsigned char)r->doc[e] > 0x20 && (unsigned char)r->doc[e] < 0x7F &&
+           strchr(",]}:", r->doc[e]) == NULL)
+        e++;
+    if (e == p || primitive(r, p, e, after) == NULL)
+        return fail_at(r, p, msg);
+    return fail_at(r, e, after);
+}
+
+/* What is wrong where a value should start: the end, or something else. */
+static const char *no_value(const reader *r, size_t p) {
+    return p >= r->len ? "unexpected end of input" : "unexpected character (not a JSON value)";
+}
+
+/* The gap from `from` to token `next`: whitespace, then `sep` (unless 0),
+   then whitespace. Fails with `no_sep` where sep is missing, and with
+   `no_next` (NULL: no_value) where something other than the token follows
+   (`after`: see want_fail). */
+static bool gap(reader *r, size_t from, int next, char sep, const char *no_sep,
+                const char *no_next, const char *after) {
+    size_t p = skip_ws(r, from);
+    if (sep != 0) {
+        if (p >= r->len || r->doc[p] != sep)
+            return fail_at(r, p, no_sep);
+        p = skip_ws(r, p + 1);
+    }
+    if (p != tok_from(r, next))
+        return want_fail(r, p, no_next != NULL ? no_next : no_value(r, p), after);
+    return true;
+}
+
+static json *new_node(reader *r, json_type type, size_t pos) {
+    json *n = arena_alloc(r->arena, sizeof *n);
+    memset(n, 0, sizeof *n);
+    n->type = type;
+    n->pos = pos;
+    return n;
 }
 
 /* Length of the UTF-8 sequence at p (1..4), or 0 when invalid. */
@@ -72,19 +171,6 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
         (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
         return 0;
     return need + 1;
-}
-
-static void json_ws(json_parser *jp) {
-    while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' || *jp->p == '\n' || *jp->p == '\r'))
-        jp->p++;
-}
-
-static json *json_node(json_parser *jp, json_type type, const char *at) {
-    json *n = arena_alloc(jp->arena, sizeof *n);
-    memset(n, 0, sizeof *n);
-    n->type = type;
-    n->pos = (size_t)(at - jp->doc);
-    return n;
 }
 
 static int hex4(const char *p) {
@@ -123,24 +209,28 @@ static char *put_utf8(char *o, unsigned long cp) {
     return o;
 }
 
-/* A string at jp->p (on the opening quote); the decoded value goes to *out. */
-static bool json_string_lit(json_parser *jp, const char **out) {
-    const char *start = jp->p++, *scan;
+/* Decodes the string whose opening quote is at `at` into *out (from the
+   arena). It also explains the strings jsmn refused (a bad escape, no
+   closing quote, a NUL byte, where jsmn stops). */
+static bool decode_string(reader *r, size_t at, const char **out) {
+    const char *p = r->doc + at + 1, *end = r->doc + r->len, *scan;
     char *o, *val;
     /* The decoded text is never longer than the literal. */
-    for (scan = jp->p; scan < jp->end && *scan != '"'; scan++)
-        if (*scan == '\\' && scan + 1 < jp->end)
+    for (scan = p; scan < end && *scan != '"'; scan++)
+        if (*scan == '\\' && scan + 1 < end)
             scan++;
-    if (scan >= jp->end)
-        return json_fail(jp, start, "unterminated string");
-    val = o = arena_alloc(jp->arena, (size_t)(scan - jp->p) + 1);
-    while (*jp->p != '"') {
-        const unsigned char c = (unsigned char)*jp->p;
+    if (scan >= end)
+        return fail_at(r, at, "unterminated string");
+    val = o = arena_alloc(r->arena, (size_t)(scan - p) + 1);
+    while (p < end && *p != '"') {
+        const unsigned char c = (unsigned char)*p;
         if (c < 0x20)
-            return json_fail(jp, jp->p, "control character in a string (escape it)");
+            return fail_at(r, (size_t)(p - r->doc), "control character in a string (escape it)");
         if (c == '\\') {
-            const char *esc = jp->p++;
-            switch (*jp->p++) {
+            const size_t esc = (size_t)(p - r->doc);
+            if (++p >= end)
+                break;
+            switch (*p++) {
             case '"': *o++ = '"'; break;
             case '\\': *o++ = '\\'; break;
             case '/': *o++ = '/'; break;
@@ -150,205 +240,261 @@ static bool json_string_lit(json_parser *jp, const char **out) {
             case 'r': *o++ = '\r'; break;
             case 't': *o++ = '\t'; break;
             case 'u': {
-                long cp = jp->end - jp->p >= 4 ? hex4(jp->p) : -1;
+                long cp = end - p >= 4 ? hex4(p) : -1;
                 if (cp < 0)
-                    return json_fail(jp, esc, "\\u needs four hex digits");
-                jp->p += 4;
+                    return fail_at(r, esc, "\\u needs four hex digits");
+                p += 4;
                 if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    long lo = (jp->end - jp->p >= 6 && jp->p[0] == '\\' && jp->p[1] == 'u')
-                                  ? hex4(jp->p + 2)
-                                  : -1;
+                    long lo = (end - p >= 6 && p[0] == '\\' && p[1] == 'u') ? hex4(p + 2) : -1;
                     if (lo < 0xDC00 || lo > 0xDFFF)
-                        return json_fail(jp, esc, "unpaired UTF-16 surrogate in \\u escape");
-                    jp->p += 6;
+                        return fail_at(r, esc, "unpaired UTF-16 surrogate in \\u escape");
+                    p += 6;
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    return json_fail(jp, esc, "unpaired UTF-16 surrogate in \\u escape");
+                    return fail_at(r, esc, "unpaired UTF-16 surrogate in \\u escape");
                 } else if (cp == 0) {
-                    return json_fail(jp, esc, "\\u0000 is not allowed");
+                    return fail_at(r, esc, "\\u0000 is not allowed");
                 }
                 o = put_utf8(o, (unsigned long)cp);
                 break;
             }
             default:
-                return json_fail(jp, esc, "unknown escape in a string");
+                return fail_at(r, esc, "unknown escape in a string");
             }
         } else {
-            *o++ = *jp->p++;
+            *o++ = *p++;
         }
     }
+    if (p >= end)
+        return fail_at(r, at, "unterminated string");
     *o = '\0';
-    jp->p++; /* closing quote */
     *out = val;
     return true;
 }
 
-static bool json_value(json_parser *jp, json **out);
-
-static bool json_number(json_parser *jp, json **out) {
-    const char *start = jp->p;
-    char *lit;
-    if (jp->p < jp->end && *jp->p == '-')
-        jp->p++;
-    if (jp->p < jp->end && *jp->p == '0') {
-        jp->p++;
-    } else if (jp->p < jp->end && *jp->p >= '1' && *jp->p <= '9') {
-        while (jp->p < jp->end && isdigit((unsigned char)*jp->p))
-            jp->p++;
-    } else {
-        return json_fail(jp, start, "malformed number");
-    }
-    if (jp->p < jp->end && *jp->p == '.') {
-        jp->p++;
-        if (jp->p >= jp->end || !isdigit((unsigned char)*jp->p))
-            return json_fail(jp, start, "malformed number");
-        while (jp->p < jp->end && isdigit((unsigned char)*jp->p))
-            jp->p++;
-    }
-    if (jp->p < jp->end && (*jp->p == 'e' || *jp->p == 'E')) {
-        jp->p++;
-        if (jp->p < jp->end && (*jp->p == '+' || *jp->p == '-'))
-            jp->p++;
-        if (jp->p >= jp->end || !isdigit((unsigned char)*jp->p))
-            return json_fail(jp, start, "malformed number");
-        while (jp->p < jp->end && isdigit((unsigned char)*jp->p))
-            jp->p++;
-    }
-    *out = json_node(jp, JSON_NUMBER, start);
-    lit = arena_alloc(jp->arena, (size_t)(jp->p - start) + 1);
-    memcpy(lit, start, (size_t)(jp->p - start));
-    lit[jp->p - start] = '\0';
-    (*out)->text = lit;
-    return true;
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
 }
 
-/* An array or object, jp->p on its opening bracket. */
-static bool json_container(json_parser *jp, json **out) {
-    const bool object = *jp->p == '{';
-    const char close = object ? '}' : ']';
-    json *n = json_node(jp, object ? JSON_OBJECT : JSON_ARRAY, jp->p), **tail = &n->child;
-    if (++jp->depth > JSON_MAX_DEPTH)
-        return json_fail(jp, jp->p, "nested too deeply");
-    jp->p++;
-    json_ws(jp);
-    if (jp->p < jp->end && *jp->p == close) {
-        jp->p++;
-        jp->depth--;
-        *out = n;
-        return true;
+/* A primitive, doc[start..end): exactly a literal or a number. Text after
+   one fails with `after` (what the context wants after a value). */
+static json *primitive(reader *r, size_t start, size_t end, const char *after) {
+    static const char *const words[] = {"true", "false", "null"};
+    static const json_type types[] = {JSON_BOOL, JSON_BOOL, JSON_NULL};
+    const char *s = r->doc + start, *p = s, *e = r->doc + end;
+    json *n;
+    size_t k;
+    char *lit;
+    for (k = 0; k < 3; k++) {
+        size_t wl = strlen(words[k]);
+        if (s[0] != words[k][0])
+            continue;
+        if (end - start < wl || memcmp(s, words[k], wl) != 0)
+            break;
+        if (end - start > wl)
+            return fail_at(r, start + wl, after), NULL;
+        n = new_node(r, types[k], start);
+        n->boolean = k == 0;
+        return n;
     }
-    for (;;) {
-        const char *key = NULL, *key_at = jp->p;
-        json *item;
+    if (k < 3 || (*p != '-' && !is_digit(*p)))
+        return fail_at(r, start, "unexpected character (not a JSON value)"), NULL;
+    if (*p == '-')
+        p++;
+    if (p < e && *p == '0') {
+        p++;
+    } else if (p < e && *p >= '1' && *p <= '9') {
+        while (p < e && is_digit(*p))
+            p++;
+    } else {
+        return fail_at(r, start, "malformed number"), NULL;
+    }
+    if (p < e && *p == '.') {
+        if (++p >= e || !is_digit(*p))
+            return fail_at(r, start, "malformed number"), NULL;
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || !is_digit(*p))
+            return fail_at(r, start, "malformed number"), NULL;
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    if (p < e)
+        return fail_at(r, (size_t)(p - r->doc), after), NULL;
+    n = new_node(r, JSON_NUMBER, start);
+    lit = arena_alloc(r->arena, end - start + 1);
+    memcpy(lit, s, end - start);
+    lit[end - start] = '\0';
+    n->text = lit;
+    return n;
+}
+
+static json *value(reader *r, int i, const char *after, int *next);
+
+/* Token i, an object or array, with its members or elements; *next is the
+   token after all of them. */
+static json *container(reader *r, int i, int *next) {
+    const jsmntok_t *t = &r->tok[i];
+    const bool object = t->type == JSMN_OBJECT;
+    const char *const after = object ? "expected ',' or '}'" : "expected ',' or ']'";
+    json *n = new_node(r, object ? JSON_OBJECT : JSON_ARRAY, (size_t)t->start), **tail = &n->child;
+    size_t pos = (size_t)t->start + 1, p;
+    int k, j = i + 1;
+    if (++r->depth > JSON_MAX_DEPTH)
+        return fail_at(r, (size_t)t->start, "nested too deeply"), NULL;
+    for (k = 0; k < t->size; k++) {
+        const size_t key_at = tok_from(r, j);
+        const char *key = NULL;
+        json *item, *m;
+        int at;
+        /* jsmn counts a value after a closed container's ':' (as in
+           "[]:1") as its member; it is text after the value. */
+        if (t->end >= 0 && key_at >= (size_t)t->end && key_at != SIZE_MAX)
+            break;
         if (object) {
-            json *m;
-            if (jp->p >= jp->end || *jp->p != '"')
-                return json_fail(jp, jp->p, "expected a member name in double quotes");
-            if (!json_string_lit(jp, &key))
-                return false;
+            if (!gap(r, pos, j, k > 0 ? ',' : 0, after, "expected a member name in double quotes",
+                     NULL))
+                return NULL;
+            if (r->tok[j].type != JSMN_STRING)
+                return fail_at(r, key_at, "expected a member name in double quotes"), NULL;
+            if (!decode_string(r, key_at, &key))
+                return NULL;
             for (m = n->child; m != NULL; m = m->next)
                 if (strcmp(m->key, key) == 0)
-                    return json_fail(jp, key_at, "duplicate member name");
-            json_ws(jp);
-            if (jp->p >= jp->end || *jp->p != ':')
-                return json_fail(jp, jp->p, "expected ':' after the member name");
-            jp->p++;
+                    return fail_at(r, key_at, "duplicate member name"), NULL;
+            if (!gap(r, tok_to(r, j), j + 1, ':', "expected ':' after the member name", NULL, after))
+                return NULL;
+            j++;
+        } else if (!gap(r, pos, j, k > 0 ? ',' : 0, after, NULL, after)) {
+            return NULL;
         }
-        if (!json_value(jp, &item))
-            return false;
+        at = j;
+        if ((item = value(r, at, after, &j)) == NULL)
+            return NULL;
         item->key = key;
-        item->key_pos = (size_t)(key_at - jp->doc);
+        item->key_pos = key_at;
         *tail = item;
         tail = &item->next;
         n->count++;
-        json_ws(jp);
-        if (jp->p < jp->end && *jp->p == ',') {
-            jp->p++;
-            json_ws(jp);
-            continue;
-        }
-        if (jp->p < jp->end && *jp->p == close) {
-            jp->p++;
-            jp->depth--;
-            *out = n;
-            return true;
-        }
-        return json_fail(jp, jp->p, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        pos = tok_to(r, at);
     }
+    /* Only whitespace before the closing bracket (not yet found when jsmn
+       failed later on: see json_parse). */
+    p = skip_ws(r, pos);
+    if (t->end < 0 || p != (size_t)t->end - 1) {
+        if (k > 0 && (p >= r->len || r->doc[p] != ','))
+            return fail_at(r, p, after), NULL;
+        if (k > 0)
+            p = skip_ws(r, p + 1); /* a trailing comma: what it promised is missing */
+        return want_fail(r, p, object ? "expected a member name in double quotes" : no_value(r, p),
+                         object ? NULL : after),
+               NULL;
+    }
+    r->depth--;
+    *next = j;
+    return n;
 }
 
-static bool json_literal(json_parser *jp, const char *word, json **out, json_type t, bool b) {
-    size_t n = strlen(word);
-    if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, word, n) != 0)
-        return json_fail(jp, jp->p, "unexpected character (not a JSON value)");
-    *out = json_node(jp, t, jp->p);
-    (*out)->boolean = b;
-    jp->p += n;
-    return true;
-}
-
-static bool json_value(json_parser *jp, json **out) {
-    json_ws(jp);
-    if (jp->p >= jp->end)
-        return json_fail(jp, jp->p, "unexpected end of input");
-    switch (*jp->p) {
-    case '{':
-    case '[':
-        return json_container(jp, out);
-    case '"': {
-        const char *at = jp->p, *s;
-        if (!json_string_lit(jp, &s))
-            return false;
-        *out = json_node(jp, JSON_STRING, at);
-        (*out)->text = s;
-        return true;
-    }
-    case 't': return json_literal(jp, "true", out, JSON_BOOL, true);
-    case 'f': return json_literal(jp, "false", out, JSON_BOOL, false);
-    case 'n': return json_literal(jp, "null", out, JSON_NULL, false);
+/* Token i, any value; *next is the token after it (and its contents). */
+static json *value(reader *r, int i, const char *after, int *next) {
+    const char *s;
+    json *n;
+    switch (r->tok[i].type) {
+    case JSMN_OBJECT:
+    case JSMN_ARRAY:
+        return container(r, i, next);
+    case JSMN_STRING:
+        if (!decode_string(r, tok_from(r, i), &s))
+            return NULL;
+        n = new_node(r, JSON_STRING, tok_from(r, i));
+        n->text = s;
+        break;
     default:
-        if (*jp->p == '-' || isdigit((unsigned char)*jp->p))
-            return json_number(jp, out);
-        return json_fail(jp, jp->p, "unexpected character (not a JSON value)");
+        if ((n = primitive(r, tok_from(r, i), tok_to(r, i), after)) == NULL)
+            return NULL;
+        break;
     }
+    *next = i + 1;
+    return n;
 }
 
-/* Parses doc[0..len) into a tree from `a`. On error returns NULL and writes
-   "line L, column C: what" into err. */
 json *json_parse(arena *a, const char *doc, size_t len, char *err, size_t errcap) {
-    json_parser jp;
+    reader r;
+    jsmn_parser jp;
+    jsmntok_t *tok = NULL;
     json *root = NULL;
     const unsigned char *u = (const unsigned char *)doc, *uend = u + len;
+    size_t start = 0, p;
     char where[48];
-    memset(&jp, 0, sizeof jp);
-    jp.doc = jp.p = doc;
-    jp.end = doc + len;
-    jp.arena = a;
-    while (u < uend) { /* all of it UTF-8 (RFC 8259 §8.1) */
-        size_t n = utf8_seq(u, uend);
-        if (n == 0) {
-            json_fail(&jp, (const char *)u, "not valid UTF-8");
+    int n, i, next;
+    memset(&r, 0, sizeof r);
+    r.doc = doc;
+    r.len = len;
+    r.arena = a;
+    if (len > INT_MAX / 2) { /* jsmn's offsets are int */
+        fail_at(&r, 0, "document too large");
+        goto out;
+    }
+    while (u < uend) { /* all of it UTF-8 (RFC 8259 section 8.1) */
+        size_t k = utf8_seq(u, uend);
+        if (k == 0) {
+            fail_at(&r, (size_t)(u - (const unsigned char *)doc), "not valid UTF-8");
             goto out;
         }
-        u += n;
+        u += k;
     }
     if (len >= 3 && memcmp(doc, "\xEF\xBB\xBF", 3) == 0)
-        jp.p += 3; /* a byte order mark, as some editors write */
-    if (!json_value(&jp, &root))
-        goto out;
-    json_ws(&jp);
-    if (jp.p != jp.end) {
-        json_fail(&jp, jp.p, "unexpected text after the JSON value");
-        root = NULL;
+        start = 3; /* a byte order mark, as some editors write */
+    /* Count the tokens, then fill them in. When the count fails (at a
+       string or primitive jsmn refuses), the tokens before that place are
+       enough: the second pass fails there too, or earlier. */
+    jsmn_init(&jp);
+    n = jsmn_parse(&jp, doc + start, len - start, NULL, 0);
+    if (n < 0) {
+        size_t upto = jp.pos;
+        jsmn_init(&jp);
+        n = jsmn_parse(&jp, doc + start, upto, NULL, 0);
     }
+    n = n < 0 ? 0 : n;
+    tok = xrealloc(NULL, ((size_t)n + 1) * sizeof *tok);
+    jsmn_init(&jp);
+    n = jsmn_parse(&jp, doc + start, len - start, tok, (unsigned)n + 1);
+    for (i = 0; i < (int)jp.toknext; i++) { /* offsets into doc, past the mark */
+        tok[i].start += tok[i].start >= 0 ? (int)start : 0;
+        tok[i].end += tok[i].end >= 0 ? (int)start : 0;
+    }
+    r.tok = tok;
+    r.ntok = (int)jp.toknext;
+    r.stop = n < 0 ? jp.pos + start : SIZE_MAX;
+    /* Check what jsmn found, also when it failed: so the first fault in
+       the text is the one reported. jsmn stops at a NUL byte; what follows
+       it fails the check after the value. */
+    if (gap(&r, start, 0, 0, NULL, NULL, "unexpected text after the JSON value") &&
+        (root = value(&r, 0, "unexpected text after the JSON value", &next)) != NULL) {
+        p = skip_ws(&r, tok_to(&r, 0));
+        if (p != len)
+            fail_at(&r, p, "unexpected text after the JSON value");
+    }
+    if (n < 0 && r.error[0] == '\0') /* not expected: the checks fail where jsmn did */
+        fail_at(&r, r.stop, no_value(&r, r.stop));
 out:
-    if (jp.error[0] != '\0') {
-        json_where(doc, jp.error_pos, where, sizeof where);
-        snprintf(err, errcap, "%s: %s", where, jp.error);
+    free(tok);
+    if (r.error[0] != '\0') {
+        json_where(doc, r.error_pos, where, sizeof where);
+        snprintf(err, errcap, "%s: %s", where, r.error);
         return NULL;
     }
     return root;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Reading the tree                                                         */
+/* ------------------------------------------------------------------------ */
 
 const json *json_get(const json *obj, const char *key) {
     const json *m;

@@ -9,8 +9,10 @@ SECTION = "libs"
 # See cross/buildroot/README.md ("Yocto") for the steps.
 
 LICENSE = "MIT | Apache-2.0"
+# gcalctl/vendor/LICENSE-jsmn: the MIT licence of jsmn, vendored in gcalctl.
 LIC_FILES_CHKSUM = "file://LICENSE-MIT;md5=b90a5befd106a1c4464df7cbb3376d41 \
-                    file://LICENSE-APACHE;md5=3b83ef96387f14655fc854ddc3c6bd57"
+                    file://LICENSE-APACHE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
+                    file://gcalctl/vendor/LICENSE-jsmn;md5=5adc94605a1f7a797a9a834adbe335e3"
 
 # Replace with your repository and pin SRCREV to the commit tagged 0.1.0.
 SRC_URI = "git://git.example.com/pbx/gs-gcal.git;protocol=https;branch=main"

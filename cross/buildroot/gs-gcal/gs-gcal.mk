@@ -14,8 +14,8 @@ GS_GCAL_VERSION = 0.1.0
 # local checkout, see GS_GCAL_OVERRIDE_SRCDIR in the README.
 GS_GCAL_SITE = https://git.example.com/pbx/gs-gcal.git
 GS_GCAL_SITE_METHOD = git
-GS_GCAL_LICENSE = MIT or Apache-2.0
-GS_GCAL_LICENSE_FILES = LICENSE-MIT LICENSE-APACHE
+GS_GCAL_LICENSE = MIT or Apache-2.0, MIT (jsmn, vendored in gcalctl)
+GS_GCAL_LICENSE_FILES = LICENSE-MIT LICENSE-APACHE gcalctl/vendor/LICENSE-jsmn
 
 # A static library, header and .pc for the firmware's own programs; the
 # target gets only the optional gcalctl tool.
