@@ -93,23 +93,26 @@ build/$(TRIPLE_aarch64)/%: ffi-tests/c/%.c $(CSRC) build/$(TRIPLE_aarch64)/libgs
 	    build/$(TRIPLE_aarch64)/libgs_gcal.a $(call libs,$(TRIPLE_aarch64))
 
 # --- gcalctl, the admin CLI: public API only, no test harness ---------------
-CLI_FLAGS := $(CSTRICT) -O2 -Iinclude -D_FILE_OFFSET_BITS=64
-build/$(HOST)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(HOST)/libgs_gcal.a
-	gcc $(CLI_FLAGS) -o $@ $< build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
-
-build/asan/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(HOST)/libgs_gcal.a
-	@mkdir -p build/asan
-	gcc $(CSTRICT) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -fno-sanitize-recover=all -Iinclude -D_FILE_OFFSET_BITS=64 -o $@ $< \
-	    build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
-
-build/$(TRIPLE_armv7)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(TRIPLE_armv7)/libgs_gcal.a
-	$(CROSS_armv7)gcc $(CLI_FLAGS) -o $@ $< build/$(TRIPLE_armv7)/libgs_gcal.a \
-	    $(call libs,$(TRIPLE_armv7))
-
-build/$(TRIPLE_aarch64)/gcalctl: ffi-tests/gcalctl.c include/gs_gcal.h build/$(TRIPLE_aarch64)/libgs_gcal.a
-	$(CROSS_aarch64)gcc $(CLI_FLAGS) -o $@ $< build/$(TRIPLE_aarch64)/libgs_gcal.a \
-	    $(call libs,$(TRIPLE_aarch64))
+# Sources in gcalctl/ (one file per command group, cli.h shared, the
+# vendored jsmn tokenizer in gcalctl/vendor/). One rule per build, made by
+# one template: $(call gcalctl_rule,DIR,CC,FLAGS_VARIABLE,LIB_TRIPLE) makes
+# build/DIR/gcalctl with CC and $(FLAGS_VARIABLE), linked with
+# build/LIB_TRIPLE/libgs_gcal.a and that target's pinned link line.
+CLI_SRC        := $(wildcard gcalctl/*.c)
+CLI_DEPS       := $(CLI_SRC) $(wildcard gcalctl/*.h gcalctl/vendor/*.h) include/gs_gcal.h
+CLI_FLAGS      := $(CSTRICT) -O2 -Iinclude -D_FILE_OFFSET_BITS=64
+CLI_ASAN_FLAGS := $(CSTRICT) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+                  -fno-sanitize-recover=all -Iinclude -D_FILE_OFFSET_BITS=64
+define gcalctl_rule
+build/$(1)/gcalctl: $$(CLI_DEPS) build/$(4)/libgs_gcal.a
+	@mkdir -p build/$(1)
+	$(2) $$($(3)) -o $$@ $$(CLI_SRC) build/$(4)/libgs_gcal.a $$(call libs,$(4))
+	$(if $(filter asan,$(1)),@nm $$@ | grep -q __asan_init || { echo "ASan not linked into $$@" >&2; exit 1; })
+endef
+$(eval $(call gcalctl_rule,$(HOST),gcc,CLI_FLAGS,$(HOST)))
+$(eval $(call gcalctl_rule,asan,gcc,CLI_ASAN_FLAGS,$(HOST)))
+$(eval $(call gcalctl_rule,$(TRIPLE_armv7),$(CROSS_armv7)gcc,CLI_FLAGS,$(TRIPLE_armv7)))
+$(eval $(call gcalctl_rule,$(TRIPLE_aarch64),$(CROSS_aarch64)gcc,CLI_FLAGS,$(TRIPLE_aarch64)))
 
 # --- demo ---------------------------------------------------------------------
 setup-host:

@@ -9,8 +9,10 @@ SECTION = "libs"
 # See cross/buildroot/README.md ("Yocto") for the steps.
 
 LICENSE = "MIT | Apache-2.0"
+# gcalctl/vendor/LICENSE-jsmn: the MIT licence of jsmn, vendored in gcalctl.
 LIC_FILES_CHKSUM = "file://LICENSE-MIT;md5=b90a5befd106a1c4464df7cbb3376d41 \
-                    file://LICENSE-APACHE;md5=3b83ef96387f14655fc854ddc3c6bd57"
+                    file://LICENSE-APACHE;md5=3b83ef96387f14655fc854ddc3c6bd57 \
+                    file://gcalctl/vendor/LICENSE-jsmn;md5=5adc94605a1f7a797a9a834adbe335e3"
 
 # Replace with your repository and pin SRCREV to the commit tagged 0.1.0.
 SRC_URI = "git://git.example.com/pbx/gs-gcal.git;protocol=https;branch=main"
@@ -85,8 +87,10 @@ do_compile() {
     fi
 
     if ${@bb.utils.contains('PACKAGECONFIG', 'gcalctl', 'true', 'false', d)}; then
-        ${CC} ${CFLAGS} ${LDFLAGS} -I${S}/include -o ${B}/gcalctl \
-            ${S}/ffi-tests/gcalctl.c \
+        # gcalctl/ is the program's source folder: the binary goes to build/.
+        mkdir -p ${B}/build
+        ${CC} ${CFLAGS} ${LDFLAGS} -I${S}/include -o ${B}/build/gcalctl \
+            ${S}/gcalctl/*.c \
             ${B}/target/${CARGO_TARGET_SUBDIR}/libgs_gcal.a \
             ${GS_GCAL_NATIVE_LIBS} -Wl,--gc-sections
     fi
@@ -97,7 +101,7 @@ do_install() {
     install -D -m 0644 ${S}/include/gs_gcal.h ${D}${includedir}/gs_gcal.h
     install -D -m 0644 ${B}/gs_gcal.pc ${D}${libdir}/pkgconfig/gs_gcal.pc
     if ${@bb.utils.contains('PACKAGECONFIG', 'gcalctl', 'true', 'false', d)}; then
-        install -D -m 0755 ${B}/gcalctl ${D}${bindir}/gcalctl
+        install -D -m 0755 ${B}/build/gcalctl ${D}${bindir}/gcalctl
     fi
 }
 

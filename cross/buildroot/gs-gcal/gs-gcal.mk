@@ -14,8 +14,8 @@ GS_GCAL_VERSION = 0.1.0
 # local checkout, see GS_GCAL_OVERRIDE_SRCDIR in the README.
 GS_GCAL_SITE = https://git.example.com/pbx/gs-gcal.git
 GS_GCAL_SITE_METHOD = git
-GS_GCAL_LICENSE = MIT or Apache-2.0
-GS_GCAL_LICENSE_FILES = LICENSE-MIT LICENSE-APACHE
+GS_GCAL_LICENSE = MIT or Apache-2.0, MIT (jsmn, vendored in gcalctl)
+GS_GCAL_LICENSE_FILES = LICENSE-MIT LICENSE-APACHE gcalctl/vendor/LICENSE-jsmn
 
 # A static library, header and .pc for the firmware's own programs; the
 # target gets only the optional gcalctl tool.
@@ -92,11 +92,14 @@ endef
 GS_GCAL_POST_BUILD_HOOKS += GS_GCAL_WRITE_PC
 
 ifeq ($(BR2_PACKAGE_GS_GCAL_GCALCTL),y)
-# ffi-tests/gcalctl.c: a standalone C program using only gs_gcal.h.
+# gcalctl/*.c: a standalone C program using only gs_gcal.h (its vendored
+# JSON tokenizer is in gcalctl/vendor/). Built into build/, as gcalctl/ is
+# its source folder.
 define GS_GCAL_BUILD_GCALCTL
 	$(GS_GCAL_NATIVE_LIBS_SH); \
+	mkdir -p $(@D)/build; \
 	$(TARGET_CC) $(TARGET_CFLAGS) $(TARGET_LDFLAGS) -I$(@D)/include \
-		-o $(@D)/gcalctl $(@D)/ffi-tests/gcalctl.c \
+		-o $(@D)/build/gcalctl $(@D)/gcalctl/*.c \
 		$(GS_GCAL_LIB) $$libs -Wl,--gc-sections
 endef
 GS_GCAL_POST_BUILD_HOOKS += GS_GCAL_BUILD_GCALCTL
@@ -114,7 +117,7 @@ endef
 # Rust binaries, and the library does not belong on the target.
 define GS_GCAL_INSTALL_TARGET_CMDS
 	$(if $(BR2_PACKAGE_GS_GCAL_GCALCTL),\
-		$(INSTALL) -D -m 0755 $(@D)/gcalctl $(TARGET_DIR)/usr/bin/gcalctl)
+		$(INSTALL) -D -m 0755 $(@D)/build/gcalctl $(TARGET_DIR)/usr/bin/gcalctl)
 endef
 
 $(eval $(cargo-package))
