@@ -1,6 +1,6 @@
 //! Calendar v3 requests and responses, thin over `http`.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use crate::http::{api_error, Http};
 use crate::meeting::{Prepared, MEETING_ID_PROPERTY};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};

@@ -1,7 +1,7 @@
 //! `gs_gcal_set_option` keys: defaults, validation. Options live in memory
 //! only; the firmware sets them after every `gs_gcal_open`.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use crate::secret::Secret;
 
 pub(crate) const DEFAULT_AUTH_ENDPOINT: &str = "https://accounts.google.com/o/oauth2/v2/auth";

@@ -51,14 +51,14 @@ fn known(v: Option<&str>, allowed: &[&str], default: &str) -> String {
 
 /// Unix seconds of an RFC 3339 date-time with offset.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    crate::rfc3339::parse(s).map(|(secs, _)| secs)
+    crate::clock::parse(s).map(|(secs, _)| secs)
 }
 
 /// Unix milliseconds of an RFC 3339 date-time (Google's `updated`),
 /// truncated toward zero.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     // (secs * 10^9 + nanos) / 10^6 without 128-bit arithmetic.
-    crate::rfc3339::parse(s).map(|(secs, nanos)| {
+    crate::clock::parse(s).map(|(secs, nanos)| {
         let ms = i64::from(nanos / 1_000_000);
         if secs >= 0 || nanos == 0 {
             secs * 1000 + ms
@@ -210,7 +210,7 @@ mod rfc3339_ms_tests {
             "9999-12-31T23:59:59.999999999+01:00",
             "1960-06-01T12:00:00.5-03:00",
         ] {
-            let (secs, nanos) = crate::rfc3339::parse(s).unwrap();
+            let (secs, nanos) = crate::clock::parse(s).unwrap();
             let want = ((i128::from(secs) * 1_000_000_000 + i128::from(nanos)) / 1_000_000) as i64;
             assert_eq!(super::parse_rfc3339_ms(s), Some(want), "{s}");
         }

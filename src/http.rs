@@ -3,7 +3,7 @@
 //! turns transport failures and Google API error bodies into `Error`s.
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use crate::log::{log_at, redact_url, Log};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -319,7 +319,7 @@ pub fn retry_after(v: &str, server_now: Option<i64>) -> Option<u64> {
         Ok(s) => s,
         Err(_) => {
             let at = http_date(v.trim())?;
-            let now = server_now.unwrap_or_else(crate::client::now);
+            let now = server_now.unwrap_or_else(crate::clock::now);
             at.saturating_sub(now).max(0) as u64
         }
     };
@@ -361,7 +361,7 @@ pub fn check_clock(now: i64) -> Result<()> {
         return Err(Error::ClockNotSet(format!(
             "time not synchronized: the system clock says {} (before this firmware was built); \
              configure NTP and wait for it before using Google",
-            crate::status::rfc3339(now).unwrap_or_else(|| now.to_string())
+            crate::clock::rfc3339(now).unwrap_or_else(|| now.to_string())
         )));
     }
     Ok(())

@@ -8,9 +8,14 @@
 #![deny(unsafe_code)]
 
 pub mod calendar;
-pub mod client;
+pub(crate) mod clock;
+pub mod auth;
+pub mod backup;
+pub mod handle;
+pub mod reader;
+pub mod writer;
 pub mod config;
-pub mod error;
+pub mod errors;
 pub mod events;
 pub mod ffi;
 pub mod http;
@@ -19,7 +24,6 @@ pub mod log;
 pub mod meeting;
 pub mod oauth;
 pub mod outbox;
-pub(crate) mod rfc3339;
 pub mod secret;
 pub mod state;
 pub mod status;

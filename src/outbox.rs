@@ -2,7 +2,7 @@
 //! failure is classified, when to try again, and the circuit breaker. The
 //! client persists it (store::journal) and drains it (gs_gcal_sync).
 
-use crate::error::Error;
+use crate::errors::{Class, Error};
 use crate::meeting::Meeting;
 use serde::{Deserialize, Serialize};
 
@@ -149,35 +149,39 @@ pub fn enqueue(queue: &mut Vec<Box<Entry>>, mut e: Entry, reached_google: bool) 
     Ok(changes)
 }
 
-/// How a failed send is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
-    /// Network, TLS handshake, timeouts, 5xx: back off and retry.
-    Retry,
-    /// 429 / 403 rate limits: retry after Google's Retry-After or backoff.
-    RateLimited(Option<u64>),
-    /// 403 quotaExceeded: pause all writes for a long while.
-    Quota,
-    /// Authorization or configuration broken: wait until the admin acts.
-    Wait,
-    /// The request itself is wrong: report and park, never retry.
-    Permanent,
+/// Seconds before an operation that failed with `e` (after `attempts`
+/// earlier failures) is tried again; `random` is any random number.
+pub fn delay(e: &Error, attempts: u32, random: u64) -> i64 {
+    match (e.class(), e) {
+        (Class::RateLimited, Error::ApiRateLimited { retry_after: Some(secs), .. }) => (*secs).max(1) as i64,
+        (Class::Quota, _) => QUOTA_PAUSE,
+        (Class::Wait, _) => 60,
+        _ => backoff(attempts, random) as i64,
+    }
 }
 
-pub fn classify(e: &Error) -> Class {
-    use Error::*;
-    match e {
-        Connect(_) | Timeout(_) | NetworkIo(_) | HttpProtocol(_) | Tls(_) | ApiServerError(_)
-        | ApiBadResponse(_) | ResponseTooLarge(_) | ClockNotSet(_) | StorageIo(_) => Class::Retry,
-        ApiRateLimited { retry_after, .. } => Class::RateLimited(*retry_after),
-        ApiQuotaExceeded(_) => Class::Quota,
-        NotConfigured | NotAuthorized | ReauthRequired(_) | InvalidClient(_) | DeletedClient(_)
-        | UnauthorizedClient(_) | AdminPolicyEnforced(_) | OrgInternal(_) | InvalidGrant(_)
-        | ApiUnauthorized(_) | CertUntrusted(_) | InsecureUrl(_) | CaFile(_) | OAuthOther(_)
-        | OAuthInvalidRequest(_) | InvalidScope(_) | ScopeNotGranted(_) | NoRefreshToken
-        | ApiNotEnabled(_) => Class::Wait,
-        _ => Class::Permanent,
+/// Why an operation on `meeting_id` must wait in the outbox instead of
+/// going out now: an earlier change of it waits (order is kept), writes
+/// pause after quotaExceeded, or the circuit breaker is open.
+pub fn must_queue(queue: &[Box<Entry>], meeting_id: &str, quota_pause_until: Option<i64>, circuit: &Circuit, now: i64) -> Option<Error> {
+    if queue.iter().any(|e| same_id(&e.meeting_id, meeting_id)) {
+        return Some(Error::NetworkIo(format!(
+            "an earlier change of meeting {meeting_id} still waits in the outbox; this one follows it"
+        )));
     }
+    if let Some(until) = quota_pause_until.filter(|u| *u > now) {
+        return Some(Error::ApiQuotaExceeded(format!(
+            "writes pause until {} after Google's quotaExceeded",
+            crate::clock::rfc3339(until).unwrap_or_default()
+        )));
+    }
+    if !circuit.allows(now) {
+        return Some(Error::Connect(format!(
+            "Google failed repeatedly; requests pause until {}",
+            crate::clock::rfc3339(circuit.open_until).unwrap_or_default()
+        )));
+    }
+    None
 }
 
 /// Seconds to wait after `attempts` failures: full jitter (AWS
@@ -304,14 +308,29 @@ mod tests {
     }
 
     #[test]
-    fn classes() {
-        assert_eq!(classify(&Error::Timeout("t".into())), Class::Retry);
-        assert_eq!(classify(&Error::ApiServerError("s".into())), Class::Retry);
-        assert_eq!(classify(&Error::ApiRateLimited { text: "r".into(), retry_after: Some(7) }), Class::RateLimited(Some(7)));
-        assert_eq!(classify(&Error::ApiQuotaExceeded("q".into())), Class::Quota);
-        assert_eq!(classify(&Error::ReauthRequired("r".into())), Class::Wait);
-        assert_eq!(classify(&Error::ApiBadRequest("b".into())), Class::Permanent);
-        assert_eq!(classify(&Error::ApiForbidden("f".into())), Class::Permanent);
+    fn delays_follow_the_class() {
+        let rate = Error::ApiRateLimited { text: "r".into(), retry_after: Some(7) };
+        assert_eq!(delay(&rate, 3, 0), 7);
+        assert_eq!(delay(&Error::ApiRateLimited { text: "r".into(), retry_after: Some(0) }, 0, 0), 1);
+        assert!((1..=2).contains(&delay(&Error::ApiRateLimited { text: "r".into(), retry_after: None }, 0, 5)));
+        assert_eq!(delay(&Error::ApiQuotaExceeded("q".into()), 0, 0), QUOTA_PAUSE);
+        assert_eq!(delay(&Error::NotAuthorized, 9, 0), 60);
+        assert!((1..=64).contains(&delay(&Error::Timeout("t".into()), 5, 12345)));
+    }
+
+    #[test]
+    fn what_must_wait() {
+        let q = vec![Box::new(push("a", 1, "v1"))];
+        let closed = Circuit::default();
+        assert!(matches!(must_queue(&q, "a", None, &closed, 100), Some(Error::NetworkIo(_))));
+        assert!(must_queue(&q, "b", None, &closed, 100).is_none());
+        assert!(matches!(must_queue(&q, "b", Some(200), &closed, 100), Some(Error::ApiQuotaExceeded(_))));
+        assert!(must_queue(&q, "b", Some(100), &closed, 100).is_none(), "the pause ended");
+        let mut open = Circuit::default();
+        for _ in 0..5 {
+            open.failure(100);
+        }
+        assert!(matches!(must_queue(&q, "b", None, &open, 100), Some(Error::Connect(_))));
     }
 
     #[test]

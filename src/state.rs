@@ -5,6 +5,15 @@
 //! from Google, so it is stored as it is, under its own version.)
 
 use crate::secret::Secret;
+
+/// Where the handle stands, for the status JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Unconfigured,
+    Configured,
+    Authorized,
+    ReauthRequired,
+}
 use serde::{Deserialize, Serialize};
 
 /// What the admin entered on the "Google Services" page.

@@ -1,7 +1,8 @@
 //! The status JSON shown on the PBX's "Google Services" page. Pure: it takes
 //! what the handle knows and returns the document. Never a secret in it.
 
-use crate::client::Phase;
+use crate::clock::rfc3339;
+use crate::state::Phase;
 use crate::config::Config;
 use crate::state::{SetAside, State};
 use serde_json::{json, Value};
@@ -143,10 +144,6 @@ pub fn status_json(
     now: i64,
 ) -> Value {
     Snapshot::capture(phase, state, config, access_expires_in, now).to_json(last_error)
-}
-
-pub(crate) fn rfc3339(unix: i64) -> Option<String> {
-    crate::rfc3339::format(unix)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! C strings in (checked, bounded, copied) and caller buffers out
 //! (snprintf-style sizes, always NUL-terminated, written only on success).
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use libc::{c_char, size_t};
 
 /// Longest string any argument may be; longer ones are refused before

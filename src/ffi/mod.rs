@@ -7,16 +7,19 @@
 
 pub mod cstr;
 pub mod panic;
-pub mod result;
 
-use crate::client::{Client, DevicePoll, Sent};
-use crate::error::Error;
+
+use crate::auth::device::DevicePoll;
+use crate::handle::Handle;
+use crate::writer::Sent;
+use crate::errors::Error;
 use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
 use crate::meeting::{Meeting, Person};
 use crate::status::LastError;
 use libc::{c_char, size_t};
 use panic::{guard, guard_value};
-use result::gs_gcal_result;
+use crate::errors as result;
+use crate::errors::gs_gcal_result;
 use std::ffi::CStr;
 use std::sync::{Mutex, MutexGuard};
 
@@ -43,7 +46,7 @@ pub const GS_GCAL_VERIFICATION_URL_SIZE: usize = 260;
 /// One Google account's integration. Opaque to C: create with
 /// `gs_gcal_open`, destroy with `gs_gcal_close`.
 pub struct gs_gcal {
-    client: Mutex<Client>,
+    client: Mutex<Handle>,
     // Separate from `client` so reading them never waits for a network call.
     last_error: Mutex<Option<LastError>>,
     /// The status as of the end of the last call, and when it was taken.
@@ -60,7 +63,7 @@ impl gs_gcal {
 
     /// Runs `f` on the client under its lock, bounded by the whole-call
     /// deadline, then refreshes the status snapshot.
-    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, Error>) -> Result<T, Error> {
+    fn with<T>(&self, f: impl FnOnce(&mut Handle) -> Result<T, Error>) -> Result<T, Error> {
         let mut c = lock(&self.client);
         c.begin_call();
         let r = f(&mut c);
@@ -273,7 +276,7 @@ pub unsafe extern "C" fn gs_gcal_open(state_dir: *const c_char, out: *mut *mut g
             return Err(Error::NullArgument("out"));
         }
         let dir = cstr::req(state_dir, "state_dir", 4096)?;
-        let client = Client::open(std::path::Path::new(&dir))?;
+        let client = Handle::open(std::path::Path::new(&dir))?;
         let snapshot = Mutex::new((client.status_doc(), std::time::Instant::now()));
         let h = Box::new(gs_gcal { client: Mutex::new(client), last_error: Mutex::new(None), snapshot });
         *out = Box::into_raw(h);
@@ -426,9 +429,9 @@ pub unsafe extern "C" fn gs_gcal_set_client(
 ) -> gs_gcal_result {
     let h = handle!(h);
     guard(Some(h), || {
-        let id = cstr::req(client_id, "client_id", crate::client::MAX_CLIENT_ID)?;
-        let secret = cstr::req(client_secret, "client_secret", crate::client::MAX_CLIENT_SECRET)?;
-        let uri = cstr::req(redirect_uri, "redirect_uri", crate::client::MAX_REDIRECT_URI)?;
+        let id = cstr::req(client_id, "client_id", crate::auth::MAX_CLIENT_ID)?;
+        let secret = cstr::req(client_secret, "client_secret", crate::auth::MAX_CLIENT_SECRET)?;
+        let uri = cstr::req(redirect_uri, "redirect_uri", crate::auth::MAX_REDIRECT_URI)?;
         h.with(|c| c.set_client(&id, &secret, &uri))
     })
 }

@@ -2,9 +2,9 @@
 //! panic becomes `GS_GCAL_INTERNAL` instead of unwinding into C (undefined
 //! behaviour) or aborting the PBX. Requires `panic = "unwind"`.
 
-use super::result::{code_of, gs_gcal_result, GS_GCAL_OK};
+use crate::errors::{gs_gcal_result, GS_GCAL_OK};
 use super::gs_gcal as Handle;
-use crate::error::Error;
+use crate::errors::Error;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Runs `f`; maps its error (or a panic) to a code and records the detail
@@ -21,7 +21,7 @@ pub(crate) fn guard(handle: Option<&Handle>, f: impl FnOnce() -> Result<(), Erro
     match outcome {
         Ok(()) => GS_GCAL_OK,
         Err(e) => {
-            let code = code_of(&e);
+            let code = e.code();
             if let Some(h) = handle {
                 h.set_last_error(code, &e);
             }

@@ -2,7 +2,7 @@
 //! local wall time plus an IANA `timeZone` (no offset), which stays right
 //! across DST changes; so no offset arithmetic happens here.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use time::{Date, Month, PrimitiveDateTime, Time};
 
 /// Parses `YYYY-MM-DDTHH:MM[:SS]` (a space may replace the `T`).

@@ -5,7 +5,7 @@ pub mod localtime;
 pub mod zone;
 pub mod recurrence;
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use serde::Serialize;
 
 /// Where the PBX meeting id is kept on the event, so an event can always be

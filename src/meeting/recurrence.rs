@@ -12,7 +12,7 @@
 //! Monthly/1 NthWeekday; "Yearly" = Yearly/1; "Custom" = any interval with
 //! Daily/Weekly/Monthly and chosen weekdays.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use time::{Date, Month, PrimitiveDateTime, Weekday};
 
 /// The most occurrences a series may have, however its end is given.

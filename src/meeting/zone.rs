@@ -2,7 +2,7 @@
 //! zone's TZif bytes (read by `store::zoneinfo`) or, for `UTC` and
 //! `Etc/GMT±N`, computed without any file. Pure: no disk, no clock.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use tz::timezone::TransitionRule;
 

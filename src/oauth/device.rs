@@ -5,7 +5,7 @@
 //! dispatch on the `error` field, never on the status.
 
 use super::{classify_token_error, parse_token_response, printable, TokenResponse};
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use crate::secret::Secret;
 use serde::Deserialize;
 

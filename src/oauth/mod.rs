@@ -3,7 +3,7 @@
 //! and turning token-endpoint answers into tokens or specific errors.
 //! No I/O here: randomness and clocks come in as arguments.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

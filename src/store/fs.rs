@@ -4,7 +4,7 @@
 //! files are read or written, every read is bounded, temporaries are
 //! created exclusively with mode 0600.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};

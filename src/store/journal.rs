@@ -16,7 +16,7 @@
 use super::fs::{copy_aside, io_err, open_append, read_bounded, sync_dir, write_atomic};
 use super::records::{EntryRecord, JournalHeader, LineRecord, JOURNAL_FORMAT};
 use super::Store;
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use crate::outbox::{Change, Entry};
 use crate::state::SetAside;
 use std::collections::BTreeMap;

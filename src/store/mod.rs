@@ -12,7 +12,7 @@ pub(crate) mod records;
 pub mod sealed;
 pub mod zoneinfo;
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use crate::state::{Cache, SetAside, State};
 use records::{StateRecord, STATE_FORMAT};
 use std::fs::File;

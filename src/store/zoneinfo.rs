@@ -2,7 +2,7 @@
 //! Parsing and all computing happen in `meeting::zone`; this is the only
 //! zone code that touches disk.
 
-use crate::error::{Error, Result};
+use crate::errors::{Error, Result};
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::io::{ErrorKind, Read};

@@ -1,7 +1,21 @@
-//! RFC 3339 date-times without the `time` crate's formatting and parsing
-//! machinery (its generic format-description code was ~9 KB of the armv7
+//! The clock and its text: wall-clock seconds (`now`) and RFC 3339
+//! date-times, written and read without the `time` crate's formatting and
+//! parsing machinery (its generic format-description code was ~9 KB of the armv7
 //! firmware; issue 7). The results are those of `time`'s
 //! `well_known::Rfc3339`, which the tests compare them with.
+
+/// Unix seconds by the wall clock (0 before 1970: a clock never set).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `format`, for messages and the status.
+pub fn rfc3339(unix: i64) -> Option<String> {
+    format(unix)
+}
 
 /// `YYYY-MM-DDTHH:MM:SSZ` of unix seconds; None outside the years
 /// 0000–9999, which RFC 3339 cannot write.

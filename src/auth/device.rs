@@ -1,0 +1,89 @@
+//! The device flow ("TVs and Limited Input devices" clients): a user code
+//! for the administrator, then polls no faster than Google allows.
+
+use crate::clock::now;
+use crate::errors::{Error, Result};
+use crate::handle::Handle;
+use crate::oauth::device::{self as device_flow, Poll, Started};
+use crate::secret::WipedString;
+use crate::state::DeviceAuth;
+use std::time::Instant;
+
+/// Outcome of one device-flow poll that is not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevicePoll {
+    Approved,
+    Pending,
+}
+
+impl Handle {
+    /// Starts the device flow: Google's user code and verification URL
+    /// for the admin. Replaces any earlier device authorization.
+    pub fn device_start(&mut self) -> Result<Started> {
+        let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
+        self.online()?;
+        self.flush_revocations();
+        let form = device_flow::start_form(&client.client_id, &self.config.scopes);
+        let reply = self.http()?.post_form(&self.config.device_endpoint, &form)?;
+        let started = device_flow::parse_start(reply.status, &reply.body)?;
+        let mut next = self.state.clone();
+        next.device = Some(DeviceAuth {
+            device_code: started.device_code.clone(),
+            user_code: started.user_code.clone(),
+            verification_url: started.verification_url.clone(),
+            expires_at: now() + i64::from(started.expires_in),
+            interval: started.interval,
+        });
+        self.commit(next)?;
+        self.auth.last_device_poll = None;
+        Ok(started)
+    }
+
+    /// At most one poll, never before the interval has passed.
+    pub fn device_poll(&mut self) -> Result<DevicePoll> {
+        let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
+        let dev = self.state.device.clone().ok_or(Error::DeviceNotStarted)?;
+        if now() >= dev.expires_at {
+            self.forget_device()?;
+            return Err(Error::DeviceCodeExpired(
+                "the user code expired before it was approved: start again for a new code".into(),
+            ));
+        }
+        let last = self.auth.last_device_poll.map(|t| self.millis(t));
+        if !device_flow::poll_due(last, dev.interval, self.millis(Instant::now())) {
+            return Ok(DevicePoll::Pending);
+        }
+        self.online()?;
+        let form = WipedString(device_flow::poll_form(&client.client_id, client.client_secret.expose(), dev.device_code.expose()));
+        self.auth.last_device_poll = Some(Instant::now());
+        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
+        match device_flow::parse_poll(reply.status, &reply.body) {
+            Ok(Poll::Approved(t)) => {
+                let next = self.state.clone();
+                self.adopt_grant(next, t, reply.date)?;
+                Ok(DevicePoll::Approved)
+            }
+            Ok(Poll::Pending) => Ok(DevicePoll::Pending),
+            Ok(Poll::SlowDown) => {
+                let mut next = self.state.clone();
+                if let Some(d) = next.device.as_mut() {
+                    d.interval += device_flow::SLOW_DOWN_STEP;
+                }
+                self.commit(next)?;
+                Ok(DevicePoll::Pending)
+            }
+            Err(e @ (Error::AccessDenied(_) | Error::DeviceCodeExpired(_))) => {
+                self.forget_device()?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn forget_device(&mut self) -> Result<()> {
+        let mut next = self.state.clone();
+        next.device = None;
+        self.auth.last_device_poll = None;
+        self.commit(next)
+    }
+}

@@ -1,0 +1,373 @@
+//! Authorization (room `auth`): the OAuth client, the code flow ("Get
+//! Authorization Code" and the pasted code or address), re-authorization
+//! and "Reset" with revocation. The device flow and token refresh are its
+//! two sub-rooms. Decisions (URLs, forms, error diagnosis) are pure, in
+//! `oauth`.
+
+pub mod device;
+pub mod token;
+
+use crate::clock::now;
+use crate::errors::{Error, Result};
+use crate::handle::Handle;
+use crate::oauth::{self, Pasted, TokenResponse};
+use crate::secret::{Secret, WipedString};
+use crate::state::{ClientConfig, PendingAuth, Revocation, State, Tokens};
+use std::time::{Duration, Instant};
+
+
+/// What this room keeps in the handle (not persisted).
+#[derive(Debug, Default)]
+pub struct Auth {
+    /// When the access token obtained in this process expires, by the
+    /// monotonic clock: immune to the wall clock being set (NTP at boot).
+    pub(crate) access_deadline: Option<Instant>,
+    /// When the device flow was last polled, by the monotonic clock.
+    pub(crate) last_device_poll: Option<Instant>,
+}
+
+/// Authorization links kept outstanding; older ones are forgotten.
+pub(crate) const MAX_PENDING: usize = 8;
+/// An authorization link older than this is forgotten (Google's codes live
+/// minutes; an admin may take a while to sign in).
+pub(crate) const PENDING_TTL_SECS: i64 = 3600;
+/// Fingerprints of redeemed codes remembered.
+pub(crate) const MAX_USED_CODES: usize = 16;
+/// Refresh tokens waiting for revocation; the oldest is dropped beyond this
+/// (Google retires it anyway past 100 per account and client).
+pub(crate) const MAX_PENDING_REVOCATIONS: usize = 8;
+pub(crate) const MAX_CLIENT_ID: usize = 512;
+pub(crate) const MAX_CLIENT_SECRET: usize = 512;
+pub(crate) const MAX_REDIRECT_URI: usize = 2048;
+
+/// An authorization link not yet remembered (see `remember_link`).
+pub struct AuthLink {
+    pub url: String,
+    pub(crate) pending: PendingAuth,
+}
+
+impl Handle {
+    /// Stores the admin's OAuth client. An empty redirect URI is allowed
+    /// for a "TVs and Limited Input devices" client (device flow only). A
+    /// different client ID invalidates tokens and links of the old one.
+    pub fn set_client(&mut self, client_id: &str, secret: &str, redirect_uri: &str) -> Result<()> {
+        check_client(client_id, secret, redirect_uri)?;
+        let mut next = self.state.clone();
+        if next.client.as_ref().map(|c| c.client_id.as_str()) != Some(client_id) {
+            // The old tokens are dropped, not revoked: the new client may
+            // belong to the same Google project, and revoking the user's
+            // grant to the project would also undo the coming authorization.
+            next.tokens = None;
+            next.account = None;
+            next.pending.clear();
+            next.device = None;
+            next.reauth_required = None;
+            self.auth.access_deadline = None;
+        }
+        next.client = Some(ClientConfig {
+            client_id: client_id.into(),
+            client_secret: secret.into(),
+            redirect_uri: redirect_uri.into(),
+        });
+        self.commit(next)
+    }
+
+    /// A fresh "Get Authorization Code" link (not yet remembered).
+    pub fn new_auth_link(&self) -> Result<AuthLink> {
+        let client = self.state.client.as_ref().ok_or(Error::NotConfigured)?;
+        if client.redirect_uri.is_empty() {
+            return Err(Error::InvalidArgument(
+                "this client has no redirect URI: a \"TVs and Limited Input devices\" client \
+                 authorizes with the device flow; for Get Authorization Code enter a Web \
+                 application client with its redirect URI"
+                    .into(),
+            ));
+        }
+        let mut v = [0u8; 32];
+        let mut s = [0u8; 16];
+        self.random(&mut v)?;
+        self.random(&mut s)?;
+        let verifier = oauth::pkce_verifier(&v);
+        let state = oauth::state_token(&s);
+        let url = oauth::auth_url(
+            &self.config.auth_endpoint,
+            &client.client_id,
+            &client.redirect_uri,
+            &self.config.scopes,
+            &state,
+            &oauth::pkce_challenge(&verifier),
+            &self.config.login_hint,
+        );
+        Ok(AuthLink { url, pending: PendingAuth { state, code_verifier: verifier.into(), created_at: now() } })
+    }
+
+    /// Remembers a link handed to the admin, so its code can be redeemed.
+    pub fn remember_link(&mut self, link: AuthLink) -> Result<()> {
+        let mut next = self.state.clone();
+        let t = now();
+        next.pending.retain(|p| t - p.created_at < PENDING_TTL_SECS);
+        next.pending.push(link.pending);
+        let excess = next.pending.len().saturating_sub(MAX_PENDING);
+        next.pending.drain(..excess);
+        self.commit(next)
+    }
+
+    /// Redeems what the admin pasted: a code or the whole redirect address.
+    pub fn authorize(&mut self, pasted: &str) -> Result<()> {
+        let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
+        let (code, state) = match oauth::parse_pasted(pasted)? {
+            Pasted::Denied { error, state } => {
+                self.forget_pending(state.as_deref())?;
+                return Err(oauth::oauth_error(0, &error, "returned to the redirect URI", ""));
+            }
+            Pasted::Redirect { code, state } => (code, state),
+            Pasted::Code(code) => (code, None),
+        };
+        let code = WipedString(code);
+        let code = code.0.as_str();
+        let fingerprint = oauth::code_fingerprint(&code);
+        if self.state.used_codes.contains(&fingerprint) {
+            return Err(Error::CodeAlreadyUsed);
+        }
+        let pending = match &state {
+            Some(s) => self.state.pending.iter().find(|p| &p.state == s).cloned().ok_or_else(|| {
+                Error::StateMismatch(
+                    "the pasted address belongs to an older or foreign authorization link: \
+                     click Get Authorization Code again and use the new link"
+                        .into(),
+                )
+            })?,
+            // A bare code: it comes from the newest link.
+            None => self.state.pending.last().cloned().ok_or_else(|| {
+                Error::InvalidArgument(
+                    "no authorization link is outstanding: click Get Authorization Code first".into(),
+                )
+            })?,
+        };
+        self.online()?;
+        let form = WipedString(oauth::code_exchange_form(
+            &client.client_id,
+            client.client_secret.expose(),
+            &client.redirect_uri,
+            &code,
+            pending.code_verifier.expose(),
+        ));
+        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
+        let t = oauth::parse_token_response(reply.status, &reply.body)?;
+        let mut next = self.state.clone();
+        next.pending.retain(|p| p.state != pending.state);
+        next.used_codes.push(fingerprint);
+        let excess = next.used_codes.len().saturating_sub(MAX_USED_CODES);
+        next.used_codes.drain(..excess);
+        self.adopt_grant(next, t, reply.date)
+    }
+
+    /// Takes a new grant (code exchange or device flow): checks it, stores
+    /// it durably, and revokes the grant it replaces.
+    pub(crate) fn adopt_grant(&mut self, mut next: State, t: TokenResponse, google_now: Option<i64>) -> Result<()> {
+        let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
+        oauth::check_granted(&t.scope)?;
+        let account = t.id_token.as_ref().and_then(|t| oauth::email_from_id_token(t.expose()));
+        // Google revokes a user's whole grant to the project: revoking a
+        // replaced token of the same account (or an unknown one) would undo
+        // this authorization. Only another account's old grant is revoked.
+        next.pending_revocations.retain(|r| r.account.is_some() && r.account != account);
+        if let Some(old) = next.tokens.take() {
+            if account.is_some() && next.account.is_some() && next.account != account {
+                queue_revocation(&mut next, old.refresh_token);
+            }
+        }
+        next.account = account;
+        next.tokens = Some(Tokens {
+            access_token: t.access_token,
+            access_expires_at: now() + t.expires_in,
+            refresh_token,
+            scope: t.scope,
+            authorized_at: now(),
+            authorized_at_google: google_now,
+            refreshed_at: None,
+        });
+        next.reauth_required = None;
+        next.device = None;
+        self.commit(next)?;
+        self.auth.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
+        self.flush_revocations();
+        // What waited for authorization can go now.
+        self.retry_now()
+    }
+
+    /// The "Reset" button: revokes the grant at Google and forgets tokens
+    /// and account. Offline, the revocation waits and is retried later; the
+    /// local state is forgotten either way. The client stays configured.
+    pub fn reset(&mut self) -> Result<()> {
+        let mut next = self.state.clone();
+        if let Some(t) = next.tokens.take() {
+            queue_revocation(&mut next, t.refresh_token);
+        }
+        next.account = None;
+        next.pending.clear();
+        next.device = None;
+        next.reauth_required = None;
+        self.commit(next)?;
+        self.auth.access_deadline = None;
+        self.auth.last_device_poll = None;
+        if self.online().is_ok() {
+            self.flush_revocations();
+        }
+        Ok(())
+    }
+
+    /// Tries the waiting revocations, best effort: Google answers 200 for a
+    /// live token and 400 invalid_token for a dead one; both are done.
+    /// Stops at the first transport failure (Google unreachable).
+    pub(crate) fn flush_revocations(&mut self) {
+        if self.state.pending_revocations.is_empty() || self.http.is_none() {
+            return;
+        }
+        let mut done = Vec::new();
+        for r in &self.state.pending_revocations {
+            let Ok(http) = self.http() else { break };
+            let form = WipedString(oauth::revoke_form(r.refresh_token.expose()));
+            match http.post_form(&self.config.revoke_endpoint, &form.0) {
+                Ok(reply) if reply.status == 200 || reply.status == 400 => done.push(r.clone()),
+                _ => break,
+            }
+        }
+        if !done.is_empty() {
+            let mut next = self.state.clone();
+            next.pending_revocations.retain(|r| !done.contains(r));
+            // A failed save only means a repeated revocation later.
+            let _ = self.commit(next);
+        }
+    }
+
+    pub(crate) fn forget_pending(&mut self, state: Option<&str>) -> Result<()> {
+        let Some(s) = state else { return Ok(()) };
+        if !self.state.pending.iter().any(|p| p.state == s) {
+            return Ok(());
+        }
+        let mut next = self.state.clone();
+        next.pending.retain(|p| p.state != s);
+        self.commit(next)
+    }
+}
+
+/// Queues the revocation of a grant of the state's current account.
+fn queue_revocation(state: &mut State, refresh_token: Secret) {
+    if !state.pending_revocations.iter().any(|r| r.refresh_token == refresh_token) {
+        let account = state.account.clone();
+        state.pending_revocations.push(Revocation { refresh_token, account });
+    }
+    let excess = state.pending_revocations.len().saturating_sub(MAX_PENDING_REVOCATIONS);
+    state.pending_revocations.drain(..excess);
+}
+
+/// What `set_client` (and an imported backup) must satisfy.
+pub(crate) fn check_client(client_id: &str, secret: &str, redirect_uri: &str) -> Result<()> {
+    for (field, v, max) in [
+        ("client_id", client_id, MAX_CLIENT_ID),
+        ("client_secret", secret, MAX_CLIENT_SECRET),
+        ("redirect_uri", redirect_uri, MAX_REDIRECT_URI),
+    ] {
+        if v.trim().is_empty() && field != "redirect_uri" {
+            return Err(Error::InvalidArgument(format!("{field} is empty")));
+        }
+        if v.len() > max {
+            return Err(Error::TooLong { field, max });
+        }
+        if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::InvalidArgument(format!(
+                "{field} contains spaces or control characters (copy it again from Google Cloud Console)"
+            )));
+        }
+    }
+    if !redirect_uri.is_empty() {
+        check_redirect_uri(redirect_uri)?;
+    }
+    Ok(())
+}
+
+/// Google requires an exact match with a registered URI; we check only
+/// what is certainly wrong: not http(s), or the removed out-of-band URI.
+fn check_redirect_uri(uri: &str) -> Result<()> {
+    if uri.starts_with("urn:ietf:wg:oauth:2.0:oob") || uri == "oob" {
+        return Err(Error::InvalidArgument(
+            "redirect_uri: Google blocked the out-of-band (OOB) flow in 2023; register an https \
+             redirect URI (or http://127.0.0.1:PORT/...) for a Web application client, or use \
+             the device flow"
+                .into(),
+        ));
+    }
+    // Google's redirect URI validation rules (OAuth web-server guide):
+    // refused at set time with the rule, not later by Google's error page.
+    let bad = |why: &str| Err(Error::InvalidArgument(format!("redirect_uri: {why}")));
+    if uri.contains('#') {
+        return bad("Google does not allow a fragment (#...)");
+    }
+    if uri.contains('*') {
+        return bad("Google does not allow wildcards (*)");
+    }
+    if uri.contains("/..") || uri.contains("\\..") {
+        return bad("Google does not allow path traversal (/..)");
+    }
+    let parsed: ureq::http::Uri = uri.parse().map_err(|_| Error::InvalidArgument("redirect_uri is not a URL".into()))?;
+    let (Some(scheme), Some(host)) = (parsed.scheme_str(), parsed.host()) else {
+        return bad("must be an http(s) URL");
+    };
+    if parsed.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return bad("Google does not allow user information (user@host)");
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match scheme {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return bad("Google requires https, except for localhost / 127.0.0.1"),
+        _ => return bad("must be an http(s) URL"),
+    }
+    if !loopback && host.parse::<std::net::IpAddr>().is_ok() {
+        return bad(
+            "Google does not allow an IP address other than 127.0.0.1: use a public DNS name of \
+             the PBX, or http://127.0.0.1:PORT/... and paste the whole address-bar URL",
+        );
+    }
+    if !loopback && (!host.contains('.') || [".local", ".lan", ".home", ".internal", ".localdomain"].iter().any(|s| host.ends_with(s))) {
+        return bad("Google accepts only host names under a public top-level domain (not .local or a bare name)");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_redirect_uri;
+
+    #[test]
+    fn redirect_uris_follow_googles_rules() {
+        for ok in [
+            "https://pbx.example.com/gcal/oauth2callback",
+            "https://pbx.example.com:8443/cb?x=1",
+            "http://127.0.0.1:8765/oauth2callback",
+            "http://localhost/cb",
+            "http://[::1]:9000/cb",
+        ] {
+            assert!(check_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("urn:ietf:wg:oauth:2.0:oob", "out-of-band"),
+            ("http://pbx.example.com/cb", "https"),
+            ("https://192.168.1.10/cb", "IP address"),
+            ("https://pbx.local/cb", "public top-level"),
+            ("https://pbx/cb", "public top-level"),
+            ("https://pbx.example.com/cb#x", "fragment"),
+            ("https://*.example.com/cb", "wildcards"),
+            ("https://admin@pbx.example.com/cb", "user information"),
+            ("https://pbx.example.com/a/../cb", "traversal"),
+            ("ftp://pbx.example.com/cb", "http(s)"),
+            ("not a url", "URL"),
+        ] {
+            let e = check_redirect_uri(bad).expect_err(bad).to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+}
+

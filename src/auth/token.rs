@@ -1,0 +1,93 @@
+//! Access tokens: a valid one for every API call, refreshed before it
+//! expires (and once more on a 401), with the diagnosis of a refused
+//! refresh (Testing-mode expiry, revocation, ...).
+
+use crate::clock::now;
+use crate::errors::{Error, Result};
+use crate::handle::Handle;
+use crate::log::log_at;
+use crate::oauth::{self};
+use crate::secret::{Secret, WipedString};
+use crate::state::Tokens;
+use std::time::{Duration, Instant};
+
+/// Refresh when the access token has less than this left.
+pub(crate) const REFRESH_MARGIN_SECS: i64 = 300;
+
+impl Handle {
+    /// Runs an API call with a valid access token: refreshed first when it
+    /// is about to expire, and once more (with one retry) on a 401.
+    pub(crate) fn with_token<T>(&mut self, call: impl Fn(&Self, &str) -> Result<T>) -> Result<T> {
+        self.online()?;
+        self.flush_revocations();
+        let token = self.fresh_token(false)?;
+        match call(self, token.expose()) {
+            Err(Error::ApiUnauthorized(_)) => {
+                let token = self.fresh_token(true)?;
+                call(self, token.expose())
+            }
+            other => other,
+        }
+    }
+
+    /// Seconds the access token has left: by the monotonic clock when it was
+    /// obtained in this process, else by the persisted absolute expiry.
+    pub(crate) fn access_remaining(&self, tokens: &Tokens) -> i64 {
+        match self.auth.access_deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()).as_secs() as i64,
+            None => tokens.access_expires_at - now(),
+        }
+    }
+
+    pub(crate) fn fresh_token(&mut self, force: bool) -> Result<Secret> {
+        if let Some(why) = &self.state.reauth_required {
+            return Err(Error::ReauthRequired(why.clone()));
+        }
+        let tokens = self.state.tokens.clone().ok_or(Error::NotAuthorized)?;
+        if !force && self.access_remaining(&tokens) > REFRESH_MARGIN_SECS {
+            return Ok(tokens.access_token);
+        }
+        let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
+        let form = WipedString(oauth::refresh_form(&client.client_id, client.client_secret.expose(), tokens.refresh_token.expose()));
+        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
+        let t = match oauth::parse_token_response(reply.status, &reply.body) {
+            Ok(t) => t,
+            Err(e) => {
+                let age = match (reply.date, tokens.authorized_at_google) {
+                    (Some(g_now), Some(g_then)) => Some(g_now - g_then),
+                    _ => Some(now() - tokens.authorized_at),
+                };
+                let worked_past_day_7 =
+                    tokens.refreshed_at.is_some_and(|r| r - tokens.authorized_at >= 7 * 86_400);
+                let e = oauth::diagnose_refresh_failure(e, age, worked_past_day_7);
+                log_at!(self.log, Error, "token refresh failed: {e}");
+                if let Error::ReauthRequired(why) = &e {
+                    // Terminal: never retried in a loop; the admin must act.
+                    let mut next = self.state.clone();
+                    next.reauth_required = Some(why.clone());
+                    self.commit(next)?;
+                }
+                return Err(e);
+            }
+        };
+        let mut next = self.state.clone();
+        next.tokens = Some(Tokens {
+            access_token: t.access_token.clone(),
+            access_expires_at: now() + t.expires_in,
+            // Google normally sends no new refresh token: keep the old one.
+            refresh_token: t.refresh_token.unwrap_or(tokens.refresh_token),
+            scope: if t.scope.is_empty() { tokens.scope } else { t.scope },
+            refreshed_at: Some(now()),
+            ..tokens
+        });
+        self.commit(next)?;
+        self.auth.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
+        log_at!(self.log, Info, "access token refreshed, valid {} s", t.expires_in);
+        Ok(t.access_token)
+    }
+
+    /// Seconds the access token has left, for the status page.
+    pub fn access_expires_in(&self) -> Option<i64> {
+        self.state.tokens.as_ref().map(|t| self.access_remaining(t).max(0))
+    }
+}

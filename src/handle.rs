@@ -1,0 +1,240 @@
+//! The handle: what every capability shares — configuration, the state and
+//! its durable commit, the store (and its lock), the HTTP agent, the clock
+//! origin, the time zone rules, logging and health — and the rooms' own
+//! parts (`auth`, `writer`, `reader`). The capabilities are `impl Handle`
+//! blocks in their rooms; this file holds only what they all use.
+
+use crate::clock::now;
+use crate::config::{Config, Effect};
+use crate::errors::{Error, Result};
+use crate::http::{self, Http};
+use crate::log::{log_at, Log, Sink};
+use crate::meeting::zone::Zone;
+use crate::meeting::{self};
+use crate::state::{Phase, State};
+use crate::store::{zoneinfo, Store};
+use ring::rand::{SecureRandom, SystemRandom};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Damaged-file notices kept for the status page.
+pub(crate) const MAX_SET_ASIDE: usize = 8;
+
+pub struct Handle {
+    pub(crate) config: Config,
+    pub(crate) store: Store,
+    pub(crate) state: State,
+    /// Built on first use and after TLS or timeout options change.
+    pub(crate) http: Option<Http>,
+    pub(crate) rng: SystemRandom,
+    /// Origin of the monotonic millisecond times handed to pure code.
+    pub(crate) epoch: Instant,
+    /// The end of the current C call, applied to every request.
+    pub(crate) call_deadline: Option<Instant>,
+    /// Time zone rules read so far, by name (None: no zoneinfo for it).
+    /// (A few entries, searched in order: no hash table code for them.)
+    pub(crate) zones: std::cell::RefCell<Vec<(String, Option<Zone>)>>,
+    /// Health for the status page (this process's view).
+    pub(crate) health: Health,
+    pub(crate) log: Log,
+    pub(crate) auth: crate::auth::Auth,
+    pub(crate) writer: crate::writer::Writer,
+    pub(crate) reader: crate::reader::Reader,
+}
+
+/// What the status page shows of the connection to Google.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Health {
+    pub last_success_at: Option<i64>,
+    /// When, class, code and text of the last failure.
+    pub last_failure: Option<(i64, &'static str, i32, String)>,
+}
+
+impl Handle {
+    pub fn open(dir: &Path) -> Result<Handle> {
+        let (mut store, mut state) = Store::open(dir, now())?;
+        let loaded = store.load_outbox(now())?;
+        if let Some(note) = loaded.set_aside {
+            state.set_aside.push(note);
+            let excess = state.set_aside.len().saturating_sub(MAX_SET_ASIDE);
+            state.set_aside.drain(..excess);
+            store.save(&state)?;
+        }
+        let outbox = loaded.entries;
+        let client = Handle {
+            config: Config::default(),
+            store,
+            state,
+            http: None,
+            rng: SystemRandom::new(),
+            epoch: Instant::now(),
+            call_deadline: None,
+            zones: Default::default(),
+            health: Health::default(),
+            log: Log::default(),
+            auth: Default::default(),
+            writer: crate::writer::Writer {
+                outbox: outbox.into_iter().map(Box::new).collect(),
+                next_seq: loaded.next_seq,
+                ..Default::default()
+            },
+            reader: Default::default(),
+        };
+        if loaded.torn_bytes > 0 {
+            log_at!(client.log, Warn, "outbox journal: cut off a torn last line of {} bytes (a crash mid-write; it was never reported)",
+                loaded.torn_bytes);
+        }
+        Ok(client)
+    }
+
+    /// Routes this handle's log lines to `sink` (None: the process-wide sink).
+    pub fn set_log(&mut self, sink: Option<Sink>) {
+        self.log.set(sink);
+        if let Some(h) = &mut self.http {
+            h.log = self.log.clone();
+        }
+    }
+
+    pub fn set_option(&mut self, key: &str, value: &str) -> Result<()> {
+        let mut next = self.config.clone();
+        if key == "zoneinfo_dir" {
+            self.zones.borrow_mut().clear();
+        }
+        if next.set(key, value)? == Effect::RebuildAgent {
+            // A bad CA file is refused now and nothing changes; the agent
+            // itself is rebuilt on the next request.
+            if let Some(path) = &next.ca_file {
+                crate::http::parse_ca_pem(path, &crate::store::read_ca_file(path)?)?;
+            }
+            self.http = None;
+        }
+        self.config = next;
+        Ok(())
+    }
+
+    /// The rules of a time zone: from the system's zoneinfo, or computed
+    /// for `Etc/GMT±N`/`UTC`; None when the PBX has no zoneinfo (then only
+    /// the name's shape is checked and Google judges the rest).
+    pub(crate) fn zone(&self, name: &str) -> Result<Option<Zone>> {
+        meeting::localtime::check_time_zone(name)?;
+        if let Some(z) = Zone::fixed(name) {
+            return Ok(Some(z));
+        }
+        // A PBX uses a handful of zones: read and parse each file once.
+        if let Some((_, z)) = self.zones.borrow().iter().find(|(n, _)| n == name) {
+            return Ok(z.clone());
+        }
+        let zone = match zoneinfo::read_zone(Path::new(&self.config.zoneinfo_dir), name)? {
+            Some(bytes) => Some(Zone::from_tzif(name, &bytes)?),
+            None => None,
+        };
+        let mut zones = self.zones.borrow_mut();
+        if zones.len() >= 32 {
+            zones.clear();
+        }
+        zones.push((name.to_owned(), zone.clone()));
+        Ok(zone)
+    }
+
+    /// The status as of now (without last_error, which the handle keeps):
+    /// plain data, made JSON only when asked (`Snapshot::to_json`).
+    pub fn status_doc(&self) -> crate::status::Snapshot {
+        let now = now();
+        let mut s = crate::status::Snapshot::capture(self.phase(), &self.state, &self.config, self.access_expires_in(), now);
+        s.health = Some(crate::status::Health {
+            outbox_depth: self.writer.outbox.len(),
+            oldest_enqueued_at: self.writer.outbox.iter().map(|e| e.enqueued_at).min(),
+            next_attempt_at: self.writer.outbox.iter().map(|e| e.next_attempt_at).min(),
+            last_success_at: self.health.last_success_at,
+            last_failure: self.health.last_failure.clone(),
+            circuit: self.writer.circuit.state(now),
+            circuit_open_until: self.writer.circuit.open_until,
+            quota_pause_until: self.state.quota_pause_until,
+            parked: self.state.parked.clone(),
+        });
+        s
+    }
+
+    /// Sets the whole-call deadline of the HTTP agent (see "call_timeout_ms").
+    pub fn begin_call(&mut self) {
+        self.call_deadline = Some(Instant::now() + Duration::from_millis(self.config.call_timeout_ms.into()));
+        if let Some(h) = &self.http {
+            h.begin_call(self.call_deadline);
+        }
+    }
+
+    pub fn end_call(&mut self) {
+        self.call_deadline = None;
+        if let Some(h) = &self.http {
+            h.end_call();
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        match (&self.state.client, &self.state.tokens, &self.state.reauth_required) {
+            (None, _, _) => Phase::Unconfigured,
+            (Some(_), _, Some(_)) => Phase::ReauthRequired,
+            (Some(_), Some(_), None) => Phase::Authorized,
+            (Some(_), None, None) => Phase::Configured,
+        }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Persists first, then adopts: memory never runs ahead of disk (but
+    /// for the advisory pushed-meeting records, see `note_write`).
+    pub(crate) fn commit(&mut self, next: State) -> Result<()> {
+        self.store.save(&next)?;
+        self.state = next;
+        self.writer.pushed_dirty = false;
+        Ok(())
+    }
+
+    /// Before any request: a sane clock, and the agent built.
+    pub(crate) fn online(&mut self) -> Result<()> {
+        if let Err(e) = http::check_clock(now()) {
+            log_at!(self.log, Error, "not calling Google: {e}");
+            return Err(e);
+        }
+        if self.http.is_none() {
+            let pem = self.config.ca_file.as_deref().map(crate::store::read_ca_file).transpose()?;
+            let mut h = Http::new(&self.config, pem.as_deref())?;
+            h.begin_call(self.call_deadline);
+            h.log = self.log.clone();
+            self.http = Some(h);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn http(&self) -> Result<&Http> {
+        self.http.as_ref().ok_or_else(|| Error::Internal("HTTP agent missing".into()))
+    }
+
+    pub(crate) fn random(&self, buf: &mut [u8]) -> Result<()> {
+        self.rng.fill(buf).map_err(|_| Error::Internal("the system random generator failed".into()))
+    }
+
+    /// Any random number (backoff jitter); 0 if the generator fails.
+    pub(crate) fn random_u64(&self) -> u64 {
+        let mut b = [0u8; 8];
+        self.rng.fill(&mut b).map(|_| u64::from_le_bytes(b)).unwrap_or(0)
+    }
+
+    pub(crate) fn millis(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.epoch).as_millis() as u64
+    }
+}
+
+impl Drop for Handle {
+    /// Saves what `note_write` kept in memory (best effort: closing must
+    /// not fail).
+    fn drop(&mut self) {
+        let _ = self.save_pushed();
+    }
+}

@@ -1,0 +1,231 @@
+//! The write side (room `writer`): a meeting becomes its event (pure, in
+//! `meeting`), goes to Google now or waits in the durable outbox (pure
+//! decisions in `outbox`), and the outbox is drained by `gs_gcal_sync`
+//! (`drain`).
+
+pub mod drain;
+
+use crate::calendar::{self, Upserted, Written};
+use crate::clock::now;
+use crate::errors::{Class, Error, Result};
+use crate::handle::Handle;
+use crate::log::log_at;
+use crate::meeting::{self, Meeting, Prepared};
+use crate::outbox::{self, Circuit, Entry, Op};
+use crate::state::Pushed;
+
+
+/// What this room keeps in the handle.
+#[derive(Debug, Default)]
+pub struct Writer {
+    /// Operations waiting for Google, oldest first (persisted in a journal).
+    /// Boxed: a sync drains it from the front, and removing an entry then
+    /// moves pointers, not entries (quadratic in callgrind's count before;
+    /// issue 7).
+    pub(crate) outbox: Vec<Box<Entry>>,
+    /// The next outbox sequence number: advanced as soon as an entry is
+    /// durable, never reused (the journal's header keeps it too).
+    pub(crate) next_seq: u64,
+    pub(crate) circuit: Circuit,
+    /// `state.pushed` has records not saved yet (see `note_write`).
+    pub(crate) pushed_dirty: bool,
+}
+
+/// A push or cancel: done now, or stored for `sync` with the reason.
+pub enum Sent<T> {
+    Done(T),
+    Queued(Error),
+}
+
+impl Handle {
+    /// Why an operation must wait in the outbox (see `outbox::must_queue`).
+    fn must_queue(&self, meeting_id: &str) -> Option<Error> {
+        outbox::must_queue(&self.writer.outbox, meeting_id, self.state.quota_pause_until, &self.writer.circuit, now())
+    }
+
+    /// Validates a meeting and builds its event; nothing is sent.
+    pub fn prepare<'m>(&self, m: &'m Meeting) -> Result<Prepared<'m>> {
+        let zone = self.zone(&m.time_zone)?;
+        let generation = self.state.generations.get(&m.meeting_id).copied().unwrap_or(0);
+        meeting::prepare(m, &self.config.instance_id, generation, zone.as_ref())
+    }
+
+    pub(crate) fn target(&self) -> calendar::Target<'_> {
+        calendar::Target {
+            base: &self.config.calendar_api_base,
+            calendar_id: &self.config.calendar_id,
+            send_updates: self.config.send_updates.as_str(),
+        }
+    }
+
+    /// Creates or updates the meeting's event (or one occurrence) in Google
+    /// Calendar. If Google refuses to restore the meeting's event deleted
+    /// in its UI, the meeting moves to a new event id (recorded) once.
+    pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
+        let ours = self.state.pushed.get(&m.meeting_id).is_some_and(|w| w.event_id == p.event_id);
+        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
+        let (w, whole) = match first {
+            Upserted::Done(w) => (w, p.target_id == p.event_id),
+            Upserted::RestoreRefused => {
+                let mut next = self.state.clone();
+                *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
+                self.commit(next)?;
+                let fresh = self.prepare(m)?;
+                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id, false))? {
+                    Upserted::Done(w) => (w, true),
+                    Upserted::RestoreRefused => {
+                        return Err(Error::ApiForbidden(
+                            "Google refuses to restore this meeting's deleted event, even under a new id".into(),
+                        ))
+                    }
+                }
+            }
+        };
+        // Remember when we wrote, so a sync can tell Google-side edits.
+        let written_ms = w.updated_ms.unwrap_or_else(|| now() * 1000);
+        let event_id = if whole { w.event_id.clone() } else { p.event_id.clone() };
+        self.note_write(&m.meeting_id, event_id, written_ms)?;
+        Ok(w)
+    }
+
+    /// Deletes the meeting's event, or one occurrence of it (`occurrence`:
+    /// its original local start, with the meeting's `time_zone`).
+    pub fn cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<()> {
+        let target = self.cancel_target(meeting_id, occurrence, time_zone)?;
+        let date = self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
+        match (occurrence, self.state.pushed.get(meeting_id)) {
+            (None, Some(_)) => {
+                self.state.pushed.remove(meeting_id);
+                self.writer.pushed_dirty = true;
+                Ok(())
+            }
+            (Some(_), Some(p)) => {
+                let event_id = p.event_id.clone();
+                self.note_write(meeting_id, event_id, date.map_or(now(), |d| d) * 1000 + 999)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The event (or occurrence instance) a cancel deletes; validates the
+    /// occurrence time and zone, so a bad one is refused before it is
+    /// queued too.
+    pub(crate) fn cancel_target(&self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<String> {
+        let generation = self.state.generations.get(meeting_id).copied().unwrap_or(0);
+        let event_id = meeting::event_id(&self.config.instance_id, meeting_id, generation);
+        let Some(occ) = occurrence else { return Ok(event_id) };
+        let tz = time_zone.ok_or(Error::NullArgument("time_zone"))?;
+        let original = meeting::localtime::parse_local("occurrence", occ)?;
+        let zone = self.zone(tz)?.ok_or_else(|| {
+            Error::InvalidTimeZone(format!(
+                "occurrence: addressing one occurrence needs the rules of {tz} (no zoneinfo)"
+            ))
+        })?;
+        Ok(meeting::instance_id_of(&event_id, zone.to_utc("occurrence", original)?))
+    }
+
+    /// Records our latest write to a meeting's event (never moving back).
+    /// Kept in memory and saved with the next state write (sync_events,
+    /// sync, close): it only tells our edits from Google-side ones, so a
+    /// crash costs at most a spurious "modified" drift, while saving the
+    /// whole state on every push would cost more than the push itself.
+    pub(crate) fn note_write(&mut self, meeting_id: &str, event_id: String, written_ms: i64) -> Result<()> {
+        let keep = self.state.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
+        self.state.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
+        self.writer.pushed_dirty = true;
+        Ok(())
+    }
+
+    /// Saves pushed-meeting records noted since the last state write.
+    pub fn save_pushed(&mut self) -> Result<()> {
+        if self.writer.pushed_dirty {
+            let next = self.state.clone();
+            self.commit(next)?;
+        }
+        Ok(())
+    }
+
+    /// Pushes now, or stores the push for `sync` when Google cannot take it
+    /// now (network, rate limits, quota, authorization) or an earlier change
+    /// of the meeting still waits. Errors only for what retrying cannot fix.
+    pub fn submit_push(&mut self, p: &Prepared, m: &Meeting) -> Result<Sent<Written>> {
+        // The meeting is copied into an outbox entry only when one is made.
+        let op = || Op::Push(Box::new(m.clone()));
+        if let Some(reason) = self.must_queue(&m.meeting_id) {
+            return self.enqueue(&m.meeting_id, &m.occurrence, op(), reason, false).map(Sent::Queued);
+        }
+        match self.push(p, m) {
+            Ok(w) => {
+                log_at!(self.log, Info, "push {}: done, event {}", m.meeting_id, w.event_id);
+                self.note_success();
+                Ok(Sent::Done(w))
+            }
+            Err(e) => self.after_failure(&m.meeting_id, &m.occurrence, op(), e).map(Sent::Queued),
+        }
+    }
+
+    /// Cancels now, or stores the cancel for `sync` (see `submit_push`).
+    pub fn submit_cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<Sent<()>> {
+        // Validated first: also when it is queued behind an earlier change.
+        self.cancel_target(meeting_id, occurrence, time_zone)?;
+        let occ = occurrence.map(str::to_owned);
+        let op = Op::Cancel { time_zone: time_zone.map(str::to_owned) };
+        if let Some(reason) = self.must_queue(meeting_id) {
+            return self.enqueue(meeting_id, &occ, op, reason, false).map(Sent::Queued);
+        }
+        match self.cancel(meeting_id, occurrence, time_zone) {
+            Ok(()) => {
+                log_at!(self.log, Info, "cancel {meeting_id}: done");
+                self.note_success();
+                Ok(Sent::Done(()))
+            }
+            Err(e) => self.after_failure(meeting_id, &occ, op, e).map(Sent::Queued),
+        }
+    }
+
+    /// A send failed: what retrying cannot fix is returned; the rest waits.
+    pub(crate) fn after_failure(&mut self, meeting_id: &str, occ: &Option<String>, op: Op, e: Error) -> Result<Error> {
+        let class = e.class();
+        self.note_failure(&e, class);
+        if class == Class::Permanent {
+            log_at!(self.log, Error, "{} {meeting_id}: refused for good: {e}", op.name());
+            return Err(e);
+        }
+        let maybe_sent = e.maybe_sent();
+        self.enqueue(meeting_id, occ, op, e, maybe_sent)
+    }
+
+    pub(crate) fn enqueue(&mut self, meeting_id: &str, occ: &Option<String>, op: Op, reason: Error, maybe_sent: bool) -> Result<Error> {
+        let now = now();
+        let entry = Entry {
+            seq: self.writer.next_seq,
+            meeting_id: meeting_id.to_owned(),
+            occurrence: occ.clone(),
+            op,
+            enqueued_at: now,
+            attempts: 0,
+            next_attempt_at: now.saturating_add(outbox::delay(&reason, 0, self.random_u64())),
+            maybe_sent,
+            last_error: Some((reason.code(), reason.to_string())),
+        };
+        log_at!(self.log, Warn, "{} {meeting_id}: queued, next attempt in {} s: {reason}", entry.op.name(),
+            entry.next_attempt_at - now);
+        let reached = self.state.pushed.contains_key(meeting_id);
+        // Merged in memory, then journaled with its sequence number in one
+        // durable append; if either fails, memory is reloaded from the
+        // journal, so it never runs ahead of disk.
+        let next_seq = self.writer.next_seq + 1;
+        let written = outbox::enqueue(&mut self.writer.outbox, entry, reached)
+            .and_then(|changes| self.store.append_outbox(&changes, next_seq));
+        if let Err(e) = written {
+            let loaded = self.store.load_outbox(now)?;
+            self.writer.outbox = loaded.entries.into_iter().map(Box::new).collect();
+            self.writer.next_seq = self.writer.next_seq.max(loaded.next_seq);
+            return Err(e);
+        }
+        // Durable: the number is used, whatever happens next.
+        self.writer.next_seq = next_seq;
+        self.compact_if_dead();
+        Ok(reason)
+    }
+}
