@@ -164,6 +164,30 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             state::lock(shared).toggles.drop_responses = n;
             ok(json!({"drop_next_response": n}))
         }
+        // {"pages":N,"pad_bytes":B}: events.list serves N pages of ~B bytes each
+        // ({"pages":0} turns it off); see list::huge_page.
+        ("POST", "/control/huge_pages") => {
+            let v = body_json(&req.body);
+            let (Some(n), Some(b)) = (
+                v.get("pages").and_then(Value::as_u64),
+                v.get("pad_bytes").and_then(Value::as_u64).or(Some(0)),
+            ) else {
+                return control_error("invalid_request", "body must be {\"pages\":N,\"pad_bytes\":B}");
+            };
+            state::lock(shared).toggles.huge_pages = (n, b as usize);
+            ok(json!({"pages": n, "pad_bytes": b}))
+        }
+        // Forgets every event of every calendar (grants, tokens and counters
+        // stay): tests that loop many rounds start each from an empty calendar.
+        ("POST", "/control/clear_events") => {
+            let mut st = state::lock(shared);
+            let mut n = 0;
+            for c in &mut st.calendars {
+                n += c.events.len();
+                c.events.clear();
+            }
+            ok(json!({"cleared": n}))
+        }
         // {"calendar":"primary"|id,"id":eventId}: the user deletes the event (or one
         // occurrence) in Google's web UI.
         ("POST", "/control/delete_event") => {

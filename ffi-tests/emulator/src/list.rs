@@ -452,6 +452,9 @@ pub fn list(st: &mut State, cal_id: &str, query: &str) -> Result<Response, ApiEr
         }
     };
 
+    if st.toggles.huge_pages.0 > 0 && since.is_none() {
+        return Ok(huge_page(st, cal_id, &p));
+    }
     let hash = tokens::query_hash(cal_id, query);
     let (offset, snapshot) = match &p.page_token {
         None => (0, st.change_seq),
@@ -504,4 +507,55 @@ pub fn list(st: &mut State, cal_id: &str, query: &str) -> Result<Response, ApiEr
         body["nextSyncToken"] = json!(tokens::sync_token(&token, st.tokens_issued));
     }
     Ok(calendar::json_response(200, &body))
+}
+
+/// /control/huge_pages: page `n` of `pages` (token "huge-n"), holding one
+/// confirmed event in 2024-06 whose description pads the page to
+/// `pad_bytes`; the last page carries a sync token, the others a
+/// nextPageToken. Only full listings (no syncToken) are padded.
+fn huge_page(st: &mut State, cal_id: &str, p: &Params) -> Response {
+    let (pages, pad) = st.toggles.huge_pages;
+    let n = p
+        .page_token
+        .as_deref()
+        .and_then(|t| t.strip_prefix("huge-"))
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(0);
+    let ev = json!({
+        "kind": "calendar#event",
+        "etag": format!("\"huge{n}\""),
+        "id": format!("hugepad{n}"),
+        "status": "confirmed",
+        "summary": format!("padding page {n}"),
+        "description": "x".repeat(pad),
+        "created": "2024-01-01T00:00:00.000Z",
+        "updated": "2024-01-01T00:00:00.000Z",
+        "start": {"dateTime": "2024-06-03T10:00:00Z", "timeZone": "UTC"},
+        "end": {"dateTime": "2024-06-03T11:00:00Z", "timeZone": "UTC"},
+        "eventType": "default",
+        "transparency": "opaque",
+        "visibility": "default",
+    });
+    let mut body = json!({
+        "kind": "calendar#events",
+        "etag": format!("\"huge{n}\""),
+        "summary": cal_id,
+        "updated": "2024-01-01T00:00:00.000Z",
+        "timeZone": "UTC",
+        "accessRole": "owner",
+        "defaultReminders": [],
+        "items": [ev],
+    });
+    if n + 1 < pages {
+        body["nextPageToken"] = json!(format!("huge-{}", n + 1));
+    } else {
+        let token = SyncToken {
+            scope: cal_id.to_string(),
+            seq: st.change_seq,
+            params: p.pinned(),
+        };
+        st.tokens_issued += 1;
+        body["nextSyncToken"] = json!(tokens::sync_token(&token, st.tokens_issued));
+    }
+    calendar::json_response(200, &body)
 }

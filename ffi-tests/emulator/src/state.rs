@@ -131,6 +131,10 @@ pub struct Toggles {
     pub api_disabled: bool,
     /// Calendar API requests still to be processed but answered by closing the connection.
     pub drop_responses: u64,
+    /// events.list answers `pages` pages (page tokens "huge-N"), each with
+    /// one extra event whose description pads it to `pad_bytes` (0 = off):
+    /// a calendar too big to hold in memory at once (/control/huge_pages).
+    pub huge_pages: (u64, usize),
     pub proxy: ProxyToggles,
 }
 

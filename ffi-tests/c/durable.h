@@ -1,0 +1,168 @@
+/*
+ * Helpers shared by the durability tests (test_torn, test_fullfs,
+ * test_hostile_dir, test_paging): whole-file copies of state-directory
+ * files, the outbox depth from the status JSON, events counted in the
+ * emulator, and a child's peak memory. Header-only (static inline), so
+ * the build rule stays "one test file + harness.c".
+ */
+#ifndef GS_GCAL_DURABLE_H
+#define GS_GCAL_DURABLE_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gs_gcal.h"
+#include "harness.h"
+
+#define D_STATE "gs_gcal.state.json"
+#define D_JOURNAL "gs_gcal.outbox.jsonl"
+#define D_CACHE "gs_gcal.cache.json"
+#define D_LOCK "gs_gcal.lock"
+
+/* A file's bytes (malloc'ed; *len its size; NULL when absent). */
+static inline char *d_slurp(const char *dir, const char *name, size_t *len) {
+    char path[1024];
+    struct stat st;
+    char *buf = NULL;
+    size_t got = 0;
+    ssize_t n;
+    int fd;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    *len = 0;
+    fd = open(path, O_RDONLY | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        goto out;
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL)
+        goto out;
+    while (got < (size_t)st.st_size && (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+        got += (size_t)n;
+    buf[got] = '\0';
+    *len = got;
+out:
+    close(fd);
+    return buf;
+}
+
+/* Replaces dir/name with len bytes of data (plain write, mode 0600). */
+static inline int d_spit(const char *dir, const char *name, const char *data, size_t len) {
+    char path[1024];
+    size_t done = 0;
+    ssize_t n;
+    int fd;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    unlink(path);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    while (done < len && (n = write(fd, data + done, len - done)) > 0)
+        done += (size_t)n;
+    close(fd);
+    return done == len ? 0 : -1;
+}
+
+static inline long d_size(const char *dir, const char *name) {
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return lstat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Lines (newline-terminated) in a file; -1 when absent. */
+static inline long d_lines(const char *dir, const char *name) {
+    size_t len, i;
+    long n = 0;
+    char *b = d_slurp(dir, name, &len);
+    if (b == NULL)
+        return -1;
+    for (i = 0; i < len; i++)
+        n += b[i] == '\n';
+    free(b);
+    return n;
+}
+
+/* health.outbox_depth of the handle's status; -1 when absent. */
+static inline long d_depth(gs_gcal *h) {
+    static char status[1 << 16];
+    const char *p;
+    if (gs_gcal_status_json(h, status, sizeof status, NULL) != GS_GCAL_OK)
+        return -1;
+    p = strstr(status, "\"outbox_depth\":");
+    return p == NULL ? -1 : atol(p + strlen("\"outbox_depth\":"));
+}
+
+static inline void d_meeting(gs_gcal_meeting *m, const char *id, const char *subject) {
+    memset(m, 0, sizeof *m);
+    m->struct_size = sizeof *m;
+    m->meeting_id = id;
+    m->subject = subject;
+    m->start = "2024-09-02T10:00";
+    m->end = "11:00";
+    m->time_zone = "Etc/GMT-1";
+}
+
+struct d_found {
+    int n;
+    char subject[64];
+};
+
+static inline void d_found_one(const char *ev, void *ctx) {
+    struct d_found *f = ctx;
+    const char *s = strstr(ev, "\"summary\":\"");
+    if (strstr(ev, "\"status\":\"confirmed\"") == NULL)
+        return;
+    f->n++;
+    if (s != NULL) {
+        const char *e;
+        s += strlen("\"summary\":\"");
+        e = strchr(s, '"');
+        snprintf(f->subject, sizeof f->subject, "%.*s", e ? (int)(e - s) : 0, s);
+    }
+}
+
+/* Confirmed events of meeting `id` in an emulator dump; the last one's
+   subject goes to f->subject. */
+static inline struct d_found d_find(const char *dump, const char *id) {
+    char pat[300];
+    struct d_found f;
+    memset(&f, 0, sizeof f);
+    snprintf(pat, sizeof pat, "\"gsGcalMeetingId\":\"%s\"", id);
+    h_each_event(dump, pat, d_found_one, &f);
+    return f;
+}
+
+/* The emulator's refused port as a Calendar API base (startup line). */
+static inline int d_refused(char *out, size_t cap) {
+    const char *line = getenv("GS_GCAL_EMULATOR");
+    if (line == NULL || cap < 32 || h_json_string(line, "refused_base", out, cap - 16) != 0)
+        return -1;
+    strcat(out, "/calendar/v3");
+    return 0;
+}
+
+/* Peak RSS (KiB) of a waited-for child. */
+static inline long d_child_maxrss(pid_t pid, int *status) {
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    if (wait4(pid, status, 0, &ru) != pid)
+        return -1;
+    return ru.ru_maxrss;
+}
+
+/* True when running under valgrind or qemu-user, where strace, unshare
+   and mount cannot work (set by the Makefile for those runs). */
+static inline int d_emulated(void) {
+    const char *v = getenv("GS_GCAL_NO_PTRACE");
+    return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
+#endif
