@@ -65,6 +65,29 @@
 #define GS_GCAL_VERIFICATION_URL_SIZE 260
 
 /**
+ * Log level (`gs_gcal_set_log_callback`; a callback set to a level gets
+ * that level and the more severe ones): something failed that needs the
+ * administrator (refused for good, re-authorization needed).
+ */
+#define GS_GCAL_LOG_ERROR 1
+
+/**
+ * Log level: something failed and the library handles it (queued, retried).
+ */
+#define GS_GCAL_LOG_WARN 2
+
+/**
+ * Log level: one line per Google call (method, URL without query values, status,
+ * Google's error reason, Retry-After, duration) and per outcome.
+ */
+#define GS_GCAL_LOG_INFO 3
+
+/**
+ * Log level: everything (reserved for more detail; today the same as INFO).
+ */
+#define GS_GCAL_LOG_DEBUG 4
+
+/**
  * `gs_gcal_meeting.flags`: write the participant password into the
  * invitation's "how to join" text.
  */
@@ -143,29 +166,6 @@
 #define GS_GCAL_HTML_LINK_SIZE 512
 
 /**
- * Log level (`gs_gcal_set_log_callback`; a callback set to a level gets
- * that level and the more severe ones): something failed that needs the
- * administrator (refused for good, re-authorization needed).
- */
-#define GS_GCAL_LOG_ERROR 1
-
-/**
- * Log level: something failed and the library handles it (queued, retried).
- */
-#define GS_GCAL_LOG_WARN 2
-
-/**
- * Log level: one line per Google call (method, URL without query values, status,
- * Google's error reason, Retry-After, duration) and per outcome.
- */
-#define GS_GCAL_LOG_INFO 3
-
-/**
- * Log level: everything (reserved for more detail; today the same as INFO).
- */
-#define GS_GCAL_LOG_DEBUG 4
-
-/**
  * One Google account's integration. Opaque to C: create with
  * `gs_gcal_open`, destroy with `gs_gcal_close`.
  */
@@ -176,6 +176,36 @@ typedef struct gs_gcal gs_gcal;
  * `-fshort-enums` on ARM).
  */
 typedef int32_t gs_gcal_result;
+
+/**
+ * What the administrator needs to approve a device-flow authorization:
+ * show `user_code` and `verification_url` (e.g. https://www.google.com/device)
+ * with a countdown of `expires_in` seconds. Set `struct_size =
+ * sizeof(gs_gcal_device_code)` before the call; the rest is written only
+ * on success.
+ */
+typedef struct gs_gcal_device_code {
+  /**
+   * `sizeof(gs_gcal_device_code)` as compiled by the caller.
+   */
+  uint32_t struct_size;
+  /**
+   * The code to type at the verification URL (NUL-terminated).
+   */
+  char user_code[GS_GCAL_USER_CODE_SIZE];
+  /**
+   * Where to type it (NUL-terminated).
+   */
+  char verification_url[GS_GCAL_VERIFICATION_URL_SIZE];
+  /**
+   * Seconds until the code expires.
+   */
+  uint32_t expires_in;
+  /**
+   * Seconds to wait between `gs_gcal_device_poll` calls.
+   */
+  uint32_t interval;
+} gs_gcal_device_code;
 
 /**
  * Receives one log line: `level` is a GS_GCAL_LOG_* value, `line` a
@@ -327,36 +357,6 @@ typedef struct gs_gcal_push_result {
    */
   size_t skipped_count;
 } gs_gcal_push_result;
-
-/**
- * What the administrator needs to approve a device-flow authorization:
- * show `user_code` and `verification_url` (e.g. https://www.google.com/device)
- * with a countdown of `expires_in` seconds. Set `struct_size =
- * sizeof(gs_gcal_device_code)` before the call; the rest is written only
- * on success.
- */
-typedef struct gs_gcal_device_code {
-  /**
-   * `sizeof(gs_gcal_device_code)` as compiled by the caller.
-   */
-  uint32_t struct_size;
-  /**
-   * The code to type at the verification URL (NUL-terminated).
-   */
-  char user_code[GS_GCAL_USER_CODE_SIZE];
-  /**
-   * Where to type it (NUL-terminated).
-   */
-  char verification_url[GS_GCAL_VERIFICATION_URL_SIZE];
-  /**
-   * Seconds until the code expires.
-   */
-  uint32_t expires_in;
-  /**
-   * Seconds to wait between `gs_gcal_device_poll` calls.
-   */
-  uint32_t interval;
-} gs_gcal_device_code;
 
 /**
  * Presence at one instant, from the local copy made by
@@ -714,78 +714,6 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Opens the integration whose state lives in `state_dir` (created if
- * missing, mode 0700 recommended) and returns a new handle in `*out`.
- *
- * - `state_dir`: directory for the state file (client, tokens); one handle
- *   per directory at a time, even across processes.
- * - `out`: receives the handle; unchanged on error.
- *
- * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
- * GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_STORAGE_IO,
- * GS_GCAL_STATE_CORRUPT (file left untouched), GS_GCAL_STATE_LOCKED.
- * Blocks only on local disk. Thread-safe (no shared state between handles).
- * Free the handle with `gs_gcal_close`.
- */
-GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_open(const char *state_dir, struct gs_gcal **out);
-
-/**
- * Closes a handle, releasing its state directory. `h` may be NULL (no-op).
- * Closing a handle twice, or while another thread still uses it, is
- * forbidden. Never blocks on the network.
- */
-void gs_gcal_close(struct gs_gcal *h);
-
-/**
- * Sets an option (string key and value; copied). Options are not
- * persisted: set them after every `gs_gcal_open`.
- *
- * Keys: "auth_endpoint", "token_endpoint", "device_endpoint",
- * "revoke_endpoint", "calendar_api_base" (https URLs; http only for
- * loopback hosts; defaults are Google's), "scopes" (space-separated;
- * default "openid email https://www.googleapis.com/auth/calendar.events
- * https://www.googleapis.com/auth/calendar.calendarlist.readonly"),
- * "login_hint" (account e-mail pre-filled at sign-in), "ca_file" (PEM bundle replacing the
- * built-in Mozilla roots; "" restores them), "connect_timeout_ms" (default
- * 10000) and "timeout_ms" (whole request, default 30000; both 1..600000),
- * "calendar_id" (default "primary"), "read_calendars" (comma-separated
- * calendar ids that gs_gcal_sync_events keeps, default "primary"),
- * "zoneinfo_dir" (default "/usr/share/zoneinfo"), "instance_id" (event-id namespace for
- * PBXes sharing a calendar; default ""), "send_updates" ("all" default,
- * "externalOnly", "none").
- *
- * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
- * GS_GCAL_TOO_LONG, GS_GCAL_UNKNOWN_OPTION, GS_GCAL_INVALID_OPTION_VALUE,
- * GS_GCAL_INSECURE_URL, GS_GCAL_CA_FILE. On error nothing changes.
- * Does not block on the network ("ca_file" reads the file).
- */
-GS_GCAL_WARN_UNUSED_RESULT
-gs_gcal_result gs_gcal_set_option(struct gs_gcal *h,
-                                  const char *key,
-                                  const char *value);
-
-/**
- * Routes log lines to `log_fn` (e.g. the firmware's syslog): for one handle,
- * or, with `h` NULL, for every handle that has no callback of its own
- * (process-wide). `level` is the most verbose GS_GCAL_LOG_* wanted; `log_fn`
- * NULL or `level` 0 turns logging off (for a handle: back to the
- * process-wide callback). Nothing is logged by default. Lines never
- * contain a client secret, code, token or passphrase.
- *
- * `log_fn` must be thread-safe when handles are used from several threads.
- * It runs while the handle is locked: it may call gs_gcal_status_json,
- * gs_gcal_last_error and gs_gcal_strerror, but no other function on the
- * same handle (that would deadlock). It should return quickly (syslog).
- *
- * Returns GS_GCAL_OK. Does not block on the network; for a handle, waits
- * for a call in progress on it to finish.
- */
-gs_gcal_result gs_gcal_set_log_callback(struct gs_gcal *h,
-                                        int32_t level,
-                                        gs_gcal_log_fn log_fn,
-                                        void *userdata);
-
-/**
  * Stores the OAuth client the administrator created in Google Cloud
  * Console: client ID, client secret and, for a "Web application" client,
  * the authorized redirect URI exactly as registered ("" for a "TVs and
@@ -844,82 +772,6 @@ gs_gcal_result gs_gcal_auth_url(struct gs_gcal *h,
  * Blocks on the network: at most the "timeout_ms" option (default 30 s).
  */
 GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_authorize(struct gs_gcal *h, const char *code);
-
-/**
- * Creates or updates the Google Calendar event of one PBX meeting (or one
- * occurrence of a repeating meeting, see `occurrence`), in the calendar of
- * option "calendar_id", with invitations per "send_updates". The event id
- * is derived from the meeting id, so pushing the same meeting again
- * updates the one event (full replacement: removed invitees disappear)
- * instead of creating a second; an event deleted in Google is restored,
- * or, if Google refuses, the meeting moves to a new event id (recorded in
- * the state).
- *
- * - `meeting`: see `gs_gcal_meeting`; validated before anything is sent.
- * - `out`: receives the event id, its link and the skipped count.
- * - `skipped`, `skipped_cap`: may be NULL/0; receives the indexes into
- *   `meeting->invitees` of invitees without an e-mail (not invited).
- *
- * Output sizes are checked before any network I/O.
- *
- * When Google cannot take the push now (network, TLS, timeouts, 5xx, rate
- * limits, quota, authorization broken), or an earlier change of the same
- * meeting still waits, the push is stored durably in the outbox and the
- * call returns GS_GCAL_QUEUED (not an error; the reason is in the last
- * error); `out` then holds the event id the meeting will get and an empty
- * link. `gs_gcal_sync` sends it.
- *
- * Returns GS_GCAL_OK; GS_GCAL_QUEUED; GS_GCAL_OUTBOX_FULL; caller errors (GS_GCAL_NULL_ARGUMENT,
- * GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG, GS_GCAL_STRUCT_SIZE,
- * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME (also a local time that
- * does not exist in the zone, in a DST gap), GS_GCAL_INVALID_TIME_ZONE,
- * GS_GCAL_INVALID_EMAIL, GS_GCAL_BUFFER_TOO_SMALL); GS_GCAL_NOT_CONFIGURED,
- * GS_GCAL_NOT_AUTHORIZED, GS_GCAL_REAUTH_REQUIRED and other authorization
- * codes from the token refresh; GS_GCAL_CLOCK_NOT_SET; network and TLS
- * codes; GS_GCAL_API_* (GS_GCAL_API_CONFLICT: the id belongs to an event
- * not created for this meeting; GS_GCAL_API_NOT_FOUND: the occurrence is
- * not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: one
- * request for a new meeting (insert) or an edit of one pushed before
- * (update); at worst 4 (update refused, insert, on 409 get and update) and
- * 3 more after a refused restore, each round repeated once after a token
- * refresh on a 401, each request bounded by "timeout_ms" and all by
- * "call_timeout_ms".
- */
-GS_GCAL_WARN_UNUSED_RESULT
-gs_gcal_result gs_gcal_push_meeting(struct gs_gcal *h,
-                                    const struct gs_gcal_meeting *meeting,
-                                    struct gs_gcal_push_result *out,
-                                    size_t *skipped,
-                                    size_t skipped_cap);
-
-/**
- * Cancels a meeting: deletes its Google Calendar event (guests notified
- * per "send_updates"), or only one occurrence of a repeating meeting.
- * An event already gone counts as done.
- *
- * - `meeting_id`: the PBX meeting id given to `gs_gcal_push_meeting`.
- * - `occurrence`: NULL for the whole meeting, or the original local start
- *   "YYYY-MM-DDTHH:MM" of the one occurrence to cancel.
- * - `time_zone`: the meeting's IANA zone; needed with `occurrence`, else
- *   may be NULL.
- *
- * Like a push, a cancel Google cannot take now is stored in the outbox:
- * GS_GCAL_QUEUED (a queued, never-sent creation of the same meeting is
- * simply dropped).
- *
- * Returns GS_GCAL_OK; GS_GCAL_QUEUED; GS_GCAL_OUTBOX_FULL;
- * GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG,
- * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME,
- * GS_GCAL_INVALID_TIME_ZONE; GS_GCAL_API_* codes Google gives for good.
- * Blocks on the network: one request, repeated once after a token refresh
- * on a 401, bounded by "timeout_ms" and the whole call by
- * "call_timeout_ms".
- */
-GS_GCAL_WARN_UNUSED_RESULT
-gs_gcal_result gs_gcal_cancel_meeting(struct gs_gcal *h,
-                                      const char *meeting_id,
-                                      const char *occurrence,
-                                      const char *time_zone);
 
 /**
  * Starts the device flow ("TVs and Limited Input devices" client): asks
@@ -999,6 +851,211 @@ GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_import(struct gs_gcal *h,
                               const char *passphrase,
                               const char *blob);
+
+/**
+ * Opens the integration whose state lives in `state_dir` (created if
+ * missing, mode 0700 recommended) and returns a new handle in `*out`.
+ *
+ * - `state_dir`: directory for the state file (client, tokens); one handle
+ *   per directory at a time, even across processes.
+ * - `out`: receives the handle; unchanged on error.
+ *
+ * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_STORAGE_IO,
+ * GS_GCAL_STATE_CORRUPT (file left untouched), GS_GCAL_STATE_LOCKED.
+ * Blocks only on local disk. Thread-safe (no shared state between handles).
+ * Free the handle with `gs_gcal_close`.
+ */
+GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_open(const char *state_dir, struct gs_gcal **out);
+
+/**
+ * Closes a handle, releasing its state directory. `h` may be NULL (no-op).
+ * Closing a handle twice, or while another thread still uses it, is
+ * forbidden. Never blocks on the network.
+ */
+void gs_gcal_close(struct gs_gcal *h);
+
+/**
+ * Sets an option (string key and value; copied). Options are not
+ * persisted: set them after every `gs_gcal_open`.
+ *
+ * Keys (README "Options" has each default and value; both come from one
+ * table, `src/options.rs`): "auth_endpoint", "token_endpoint",
+ * "device_endpoint", "revoke_endpoint", "calendar_api_base" (https URLs;
+ * http only for loopback hosts; defaults are Google's), "scopes"
+ * (space-separated), "login_hint" (account e-mail pre-filled at sign-in),
+ * "ca_file" (PEM bundle replacing the built-in Mozilla roots; "" restores
+ * them), "connect_timeout_ms" (default 10000), "timeout_ms" (whole
+ * request, default 30000) and "call_timeout_ms" (whole C call, default
+ * 60000; all 1..600000), "proxy" (CONNECT proxy
+ * "https://[user:password@]host:port"; plain http:// only on loopback),
+ * "no_proxy" (comma-separated hosts reached directly), "calendar_id"
+ * (default "primary"), "instance_id" (event-id namespace for PBXes sharing
+ * a calendar; default ""), "zoneinfo_dir" (default "/usr/share/zoneinfo"),
+ * "read_calendars" (comma-separated calendar ids gs_gcal_sync_events
+ * keeps, default "primary"), "send_updates" ("all" default,
+ * "externalOnly", "none").
+ *
+ * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_TOO_LONG, GS_GCAL_UNKNOWN_OPTION, GS_GCAL_INVALID_OPTION_VALUE,
+ * GS_GCAL_INSECURE_URL, GS_GCAL_CA_FILE. On error nothing changes.
+ * Does not block on the network ("ca_file" reads the file).
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_set_option(struct gs_gcal *h,
+                                  const char *key,
+                                  const char *value);
+
+/**
+ * Routes log lines to `log_fn` (e.g. the firmware's syslog): for one handle,
+ * or, with `h` NULL, for every handle that has no callback of its own
+ * (process-wide). `level` is the most verbose GS_GCAL_LOG_* wanted; `log_fn`
+ * NULL or `level` 0 turns logging off (for a handle: back to the
+ * process-wide callback). Nothing is logged by default. Lines never
+ * contain a client secret, code, token or passphrase.
+ *
+ * `log_fn` must be thread-safe when handles are used from several threads.
+ * It runs while the handle is locked: it may call gs_gcal_status_json,
+ * gs_gcal_last_error and gs_gcal_strerror, but no other function on the
+ * same handle (that would deadlock). It should return quickly (syslog).
+ *
+ * Returns GS_GCAL_OK. Does not block on the network; for a handle, waits
+ * for a call in progress on it to finish.
+ */
+gs_gcal_result gs_gcal_set_log_callback(struct gs_gcal *h,
+                                        int32_t level,
+                                        gs_gcal_log_fn log_fn,
+                                        void *userdata);
+
+/**
+ * Writes the handle's status as a JSON object (UTF-8, NUL-terminated) for
+ * the PBX web page. Fields (never a secret): "state" ("unconfigured" |
+ * "configured" | "authorized" | "reauth_required"), "account" (e-mail or
+ * null), "client_id", "redirect_uri" (or null), "calendar_id",
+ * "access_token_expires_in" (seconds, 0 when expired, null without
+ * tokens; refreshed automatically), "granted_scopes" (array or null),
+ * "authorized_at" (RFC 3339 UTC or null), "last_refresh_at" (RFC 3339 UTC
+ * or null), "reauth_reason" (why re-authorization is needed and what to
+ * do, or null), "pending_revocations" (int), "device" (null, or
+ * {"user_code", "verification_url", "expires_in", "interval"} while a
+ * device authorization is in progress), "last_error" (null or
+ * {"code": int, "message": string}), "health" (outbox depth and oldest
+ * age, next attempt, last success, last failure with its class, circuit
+ * breaker, quota pause, parked operations), "version". Fields may be added.
+ *
+ * `buf`/`len`/`needed` as in `gs_gcal_auth_url`. Returns GS_GCAL_OK,
+ * GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL (not recorded as the
+ * last error, so a size query does not change the size). No I/O and never
+ * waits: it reads a snapshot taken at the end of the handle's last call,
+ * so it answers at once even while another thread is in a network call.
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_status_json(const struct gs_gcal *h,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+/**
+ * Copies the detail of the handle's last failure (admin-readable, never a
+ * secret; "" if none yet) into `buf`, truncated to `len - 1` bytes at a
+ * character boundary and NUL-terminated. A buffer of GS_GCAL_ERROR_SIZE
+ * always holds it whole. Successful calls do not clear it.
+ *
+ * Returns GS_GCAL_OK or GS_GCAL_NULL_ARGUMENT (NULL `h` or `buf`, or
+ * `len` 0). Never blocks: it does not wait for calls in progress.
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_last_error(const struct gs_gcal *h,
+                                  char *buf,
+                                  size_t len);
+
+/**
+ * Static English text for a result code; unknown codes get a generic text.
+ * Never NULL; do not free. Thread-safe, never blocks.
+ */
+const char *gs_gcal_strerror(gs_gcal_result code);
+
+/**
+ * Static version text: "gs-gcal/X.Y.Z rustls/A.B.C ureq/D.E.F". Never
+ * NULL; do not free. Thread-safe, never blocks.
+ */
+const char *gs_gcal_version(void);
+
+/**
+ * Creates or updates the Google Calendar event of one PBX meeting (or one
+ * occurrence of a repeating meeting, see `occurrence`), in the calendar of
+ * option "calendar_id", with invitations per "send_updates". The event id
+ * is derived from the meeting id, so pushing the same meeting again
+ * updates the one event (full replacement: removed invitees disappear)
+ * instead of creating a second; an event deleted in Google is restored,
+ * or, if Google refuses, the meeting moves to a new event id (recorded in
+ * the state).
+ *
+ * - `meeting`: see `gs_gcal_meeting`; validated before anything is sent.
+ * - `out`: receives the event id, its link and the skipped count.
+ * - `skipped`, `skipped_cap`: may be NULL/0; receives the indexes into
+ *   `meeting->invitees` of invitees without an e-mail (not invited).
+ *
+ * Output sizes are checked before any network I/O.
+ *
+ * When Google cannot take the push now (network, TLS, timeouts, 5xx, rate
+ * limits, quota, authorization broken), or an earlier change of the same
+ * meeting still waits, the push is stored durably in the outbox and the
+ * call returns GS_GCAL_QUEUED (not an error; the reason is in the last
+ * error); `out` then holds the event id the meeting will get and an empty
+ * link. `gs_gcal_sync` sends it.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_QUEUED; GS_GCAL_OUTBOX_FULL; caller errors (GS_GCAL_NULL_ARGUMENT,
+ * GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG, GS_GCAL_STRUCT_SIZE,
+ * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME (also a local time that
+ * does not exist in the zone, in a DST gap), GS_GCAL_INVALID_TIME_ZONE,
+ * GS_GCAL_INVALID_EMAIL, GS_GCAL_BUFFER_TOO_SMALL); GS_GCAL_NOT_CONFIGURED,
+ * GS_GCAL_NOT_AUTHORIZED, GS_GCAL_REAUTH_REQUIRED and other authorization
+ * codes from the token refresh; GS_GCAL_CLOCK_NOT_SET; network and TLS
+ * codes; GS_GCAL_API_* (GS_GCAL_API_CONFLICT: the id belongs to an event
+ * not created for this meeting; GS_GCAL_API_NOT_FOUND: the occurrence is
+ * not in the series); GS_GCAL_STORAGE_IO. Blocks on the network: one
+ * request for a new meeting (insert) or an edit of one pushed before
+ * (update); at worst 4 (update refused, insert, on 409 get and update) and
+ * 3 more after a refused restore, each round repeated once after a token
+ * refresh on a 401, each request bounded by "timeout_ms" and all by
+ * "call_timeout_ms".
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_push_meeting(struct gs_gcal *h,
+                                    const struct gs_gcal_meeting *meeting,
+                                    struct gs_gcal_push_result *out,
+                                    size_t *skipped,
+                                    size_t skipped_cap);
+
+/**
+ * Cancels a meeting: deletes its Google Calendar event (guests notified
+ * per "send_updates"), or only one occurrence of a repeating meeting.
+ * An event already gone counts as done.
+ *
+ * - `meeting_id`: the PBX meeting id given to `gs_gcal_push_meeting`.
+ * - `occurrence`: NULL for the whole meeting, or the original local start
+ *   "YYYY-MM-DDTHH:MM" of the one occurrence to cancel.
+ * - `time_zone`: the meeting's IANA zone; needed with `occurrence`, else
+ *   may be NULL.
+ *
+ * Like a push, a cancel Google cannot take now is stored in the outbox:
+ * GS_GCAL_QUEUED (a queued, never-sent creation of the same meeting is
+ * simply dropped).
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_QUEUED; GS_GCAL_OUTBOX_FULL;
+ * GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG,
+ * GS_GCAL_INVALID_ARGUMENT, GS_GCAL_INVALID_TIME,
+ * GS_GCAL_INVALID_TIME_ZONE; GS_GCAL_API_* codes Google gives for good.
+ * Blocks on the network: one request, repeated once after a token refresh
+ * on a 401, bounded by "timeout_ms" and the whole call by
+ * "call_timeout_ms".
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_cancel_meeting(struct gs_gcal *h,
+                                      const char *meeting_id,
+                                      const char *occurrence,
+                                      const char *time_zone);
 
 /**
  * Sends what waits in the outbox (pushes and cancels that returned
@@ -1122,60 +1179,6 @@ gs_gcal_result gs_gcal_list_calendars(struct gs_gcal *h,
                                       char *buf,
                                       size_t len,
                                       size_t *needed);
-
-/**
- * Writes the handle's status as a JSON object (UTF-8, NUL-terminated) for
- * the PBX web page. Fields (never a secret): "state" ("unconfigured" |
- * "configured" | "authorized" | "reauth_required"), "account" (e-mail or
- * null), "client_id", "redirect_uri" (or null), "calendar_id",
- * "access_token_expires_in" (seconds, 0 when expired, null without
- * tokens; refreshed automatically), "granted_scopes" (array or null),
- * "authorized_at" (RFC 3339 UTC or null), "last_refresh_at" (RFC 3339 UTC
- * or null), "reauth_reason" (why re-authorization is needed and what to
- * do, or null), "pending_revocations" (int), "device" (null, or
- * {"user_code", "verification_url", "expires_in", "interval"} while a
- * device authorization is in progress), "last_error" (null or
- * {"code": int, "message": string}), "health" (outbox depth and oldest
- * age, next attempt, last success, last failure with its class, circuit
- * breaker, quota pause, parked operations), "version". Fields may be added.
- *
- * `buf`/`len`/`needed` as in `gs_gcal_auth_url`. Returns GS_GCAL_OK,
- * GS_GCAL_NULL_ARGUMENT, GS_GCAL_BUFFER_TOO_SMALL (not recorded as the
- * last error, so a size query does not change the size). No I/O and never
- * waits: it reads a snapshot taken at the end of the handle's last call,
- * so it answers at once even while another thread is in a network call.
- */
-GS_GCAL_WARN_UNUSED_RESULT
-gs_gcal_result gs_gcal_status_json(const struct gs_gcal *h,
-                                   char *buf,
-                                   size_t len,
-                                   size_t *needed);
-
-/**
- * Copies the detail of the handle's last failure (admin-readable, never a
- * secret; "" if none yet) into `buf`, truncated to `len - 1` bytes at a
- * character boundary and NUL-terminated. A buffer of GS_GCAL_ERROR_SIZE
- * always holds it whole. Successful calls do not clear it.
- *
- * Returns GS_GCAL_OK or GS_GCAL_NULL_ARGUMENT (NULL `h` or `buf`, or
- * `len` 0). Never blocks: it does not wait for calls in progress.
- */
-GS_GCAL_WARN_UNUSED_RESULT
-gs_gcal_result gs_gcal_last_error(const struct gs_gcal *h,
-                                  char *buf,
-                                  size_t len);
-
-/**
- * Static English text for a result code; unknown codes get a generic text.
- * Never NULL; do not free. Thread-safe, never blocks.
- */
-const char *gs_gcal_strerror(gs_gcal_result code);
-
-/**
- * Static version text: "gs-gcal/X.Y.Z rustls/A.B.C ureq/D.E.F". Never
- * NULL; do not free. Thread-safe, never blocks.
- */
-const char *gs_gcal_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -169,7 +169,9 @@ pub enum Error {
     // caller errors
     NullArgument(&'static str),
     InvalidUtf8(&'static str),
-    BufferTooSmall { needed: usize },
+    /// `query`: the caller passed NULL, 0 to ask for the size: an answer,
+    /// not a failure, so it is not recorded as the last error.
+    BufferTooSmall { needed: usize, query: bool },
     InvalidArgument(String),
     TooLong { field: &'static str, max: usize },
     StructSize(String),
@@ -405,7 +407,7 @@ impl fmt::Display for Error {
         match self {
             NullArgument(what) => write!(f, "{what} must not be NULL"),
             InvalidUtf8(what) => write!(f, "{what} is not valid NUL-terminated UTF-8"),
-            BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
+            BufferTooSmall { needed, .. } => write!(f, "buffer too small: {needed} bytes needed"),
             TooLong { field, max } => write!(f, "{field} is longer than {max} bytes"),
             NotConfigured => f.write_str(
                 "no OAuth client configured: enter the client ID, client secret and redirect URI first",

@@ -5,13 +5,16 @@
 //! blocks in their rooms; this file holds only what they all use.
 
 use crate::clock::now;
-use crate::config::{Config, Effect};
+use crate::options::{Config, Effect};
+use crate::oauth;
+use crate::outbox;
+use crate::state::Cache;
 use crate::errors::{Error, Result};
 use crate::http::{self, Http};
 use crate::log::{log_at, Log, Sink};
 use crate::meeting::zone::Zone;
 use crate::meeting::{self};
-use crate::state::{Phase, State};
+use crate::state::{Phase, State, Tokens};
 use crate::store::{zoneinfo, Store};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::path::Path;
@@ -37,9 +40,14 @@ pub struct Handle {
     /// Health for the status page (this process's view).
     pub(crate) health: Health,
     pub(crate) log: Log,
-    pub(crate) auth: crate::auth::Auth,
-    pub(crate) writer: crate::writer::Writer,
-    pub(crate) reader: crate::reader::Reader,
+    /// The authorization's times (monotonic), see `oauth::Session`.
+    pub(crate) auth: oauth::Session,
+    /// The write side's queue and circuit breaker.
+    pub(crate) writer: outbox::Queue,
+    /// The read side's cache, loaded on first use.
+    pub(crate) cache: Option<Cache>,
+    /// `state.pushed` has records not saved yet (see `writer::note_write`).
+    pub(crate) pushed_dirty: bool,
 }
 
 /// What the status page shows of the connection to Google.
@@ -73,12 +81,13 @@ impl Handle {
             health: Health::default(),
             log: Log::default(),
             auth: Default::default(),
-            writer: crate::writer::Writer {
+            writer: outbox::Queue {
                 outbox: outbox.into_iter().map(Box::new).collect(),
                 next_seq: loaded.next_seq,
                 ..Default::default()
             },
-            reader: Default::default(),
+            cache: None,
+            pushed_dirty: false,
         };
         if loaded.torn_bytes > 0 {
             log_at!(client.log, Warn, "outbox journal: cut off a torn last line of {} bytes (a crash mid-write; it was never reported)",
@@ -192,7 +201,7 @@ impl Handle {
     pub(crate) fn commit(&mut self, next: State) -> Result<()> {
         self.store.save(&next)?;
         self.state = next;
-        self.writer.pushed_dirty = false;
+        self.pushed_dirty = false;
         Ok(())
     }
 
@@ -229,12 +238,28 @@ impl Handle {
     pub(crate) fn millis(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.epoch).as_millis() as u64
     }
-}
 
-impl Drop for Handle {
-    /// Saves what `note_write` kept in memory (best effort: closing must
-    /// not fail).
-    fn drop(&mut self) {
-        let _ = self.save_pushed();
+    /// Seconds the access token has left: by the monotonic clock when it was
+    /// obtained in this process, else by the persisted absolute expiry.
+    pub(crate) fn access_remaining(&self, tokens: &Tokens) -> i64 {
+        match self.auth.access_deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()).as_secs() as i64,
+            None => tokens.access_expires_at - now(),
+        }
+    }
+
+    /// Seconds the access token has left, for the status page.
+    pub fn access_expires_in(&self) -> Option<i64> {
+        self.state.tokens.as_ref().map(|t| self.access_remaining(t).max(0))
+    }
+
+    /// Saves pushed-meeting records noted since the last state write.
+    pub fn save_pushed(&mut self) -> Result<()> {
+        if self.pushed_dirty {
+            let next = self.state.clone();
+            self.commit(next)?;
+        }
+        Ok(())
     }
 }
+

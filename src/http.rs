@@ -2,7 +2,7 @@
 //! explicitly (ureq sets no timeouts by default), and the one place that
 //! turns transport failures and Google API error bodies into `Error`s.
 
-use crate::config::Config;
+use crate::options::Config;
 use crate::errors::{Error, Result};
 use crate::log::{log_at, redact_url, Log};
 use serde::Deserialize;
@@ -273,7 +273,7 @@ fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>> {
     if cfg.proxy.is_empty() {
         return Ok(None);
     }
-    let (tls, host, port, user, pass) = crate::config::parse_proxy(cfg.proxy.expose())?;
+    let (tls, host, port, user, pass) = crate::options::parse_proxy(cfg.proxy.expose())?;
     let protocol = if tls { ureq::ProxyProtocol::Https } else { ureq::ProxyProtocol::Http };
     let mut b = ureq::Proxy::builder(protocol).host(&host).port(port);
     if let Some(u) = &user {

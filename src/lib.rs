@@ -14,7 +14,7 @@ pub mod backup;
 pub mod handle;
 pub mod reader;
 pub mod writer;
-pub mod config;
+pub mod options;
 pub mod errors;
 pub mod events;
 pub mod ffi;

@@ -91,6 +91,21 @@ pub(crate) fn same_id(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().rev().zip(b.iter().rev()).all(|(x, y)| x == y)
 }
 
+/// The write side's part of a handle: the queue in memory (persisted by
+/// `store::journal`), its next sequence number and the circuit breaker.
+#[derive(Debug, Default)]
+pub struct Queue {
+    /// Operations waiting for Google, oldest first (persisted in a journal).
+    /// Boxed: a sync drains it from the front, and removing an entry then
+    /// moves pointers, not entries (quadratic in callgrind's count before;
+    /// issue 7).
+    pub(crate) outbox: Vec<Box<Entry>>,
+    /// The next outbox sequence number: advanced as soon as an entry is
+    /// durable, never reused (the journal's header keeps it too).
+    pub(crate) next_seq: u64,
+    pub(crate) circuit: Circuit,
+}
+
 /// A change to persist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {

@@ -3,7 +3,7 @@
 
 use crate::clock::rfc3339;
 use crate::state::Phase;
-use crate::config::Config;
+use crate::options::Config;
 use crate::state::{SetAside, State};
 use serde_json::{json, Value};
 

@@ -424,6 +424,34 @@ static void test_ordering(gs_gcal *h) {
     CHECK(h_counter(&emu, "events.insert") == inserts);
 }
 
+/* Asking for a size (NULL, 0) is an answer, not a failure: after a clean
+   configuration it leaves no last error for the status page to show. */
+static void test_size_query_is_not_an_error(void) {
+    char dir[512], err[GS_GCAL_ERROR_SIZE], status[4096];
+    gs_gcal *h = NULL;
+    size_t needed = 0;
+
+    h_tempdir(dir, sizeof dir);
+    EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
+    if (h == NULL)
+        return;
+    EXPECT_RC(h, gs_gcal_set_client(h, emu.client_id, emu.client_secret, emu.redirect_uri), GS_GCAL_OK);
+    EXPECT_RC(h, gs_gcal_auth_url(h, NULL, 0, &needed), GS_GCAL_BUFFER_TOO_SMALL);
+    CHECK(needed > 1);
+    EXPECT_RC(h, gs_gcal_export(h, "a long passphrase", NULL, 0, &needed), GS_GCAL_BUFFER_TOO_SMALL);
+    CHECK(needed > 1);
+    EXPECT_RC(h, gs_gcal_last_error(h, err, sizeof err), GS_GCAL_OK);
+    CHECK(err[0] == '\0');
+    EXPECT_RC(h, gs_gcal_status_json(h, status, sizeof status, NULL), GS_GCAL_OK);
+    CHECK(strstr(status, "\"last_error\":null") != NULL);
+    /* A real buffer that is too small still is a failure, with its text. */
+    EXPECT_RC(h, gs_gcal_auth_url(h, err, 4, &needed), GS_GCAL_BUFFER_TOO_SMALL);
+    EXPECT_RC(h, gs_gcal_last_error(h, err, sizeof err), GS_GCAL_OK);
+    CHECK(strstr(err, "buffer too small") != NULL);
+    gs_gcal_close(h);
+    h_rmdir(dir);
+}
+
 /* snprintf-style buffers of auth_url: size query, one byte short
    (untouched), exact size; a refused call remembers no link. last_error
    truncates and wants a real buffer. */
@@ -738,6 +766,7 @@ int main(void) {
     test_corrupt_state();
     test_untrusted_ca();
     test_status_buffer();
+    test_size_query_is_not_an_error();
 
     /* One handle walks from unconfigured to pushing, failing on the way. */
     h_tempdir(dir, sizeof dir);

@@ -242,11 +242,12 @@ cleanup:
 /* ---- part 2: SIGKILL at every syscall of one cycle -------------------- */
 
 /* The cycle, in the child: each call's answer goes to fd `out` as
-   "<index> <meeting> <subject|-> <rc>". Starts from a journal of A's 32
-   edits (65 lines), so edit B compacts. */
+   "<index> <meeting> <subject|-> <rc>". Starts from a journal of A's 64
+   edits (66 lines: the header, the first put, one line per edit; the
+   library compacts beyond 2 x live + 64 lines), so edit B compacts. */
 #define CYCLE 5
 static const char *const cyc_id[CYCLE] = {"kill-b", "kill-a", "kill-b", "kill-c", "kill-a"};
-static const char *const cyc_subject[CYCLE] = {"B-v001", "A-v033", "B-v002", "C-v001", NULL};
+static const char *const cyc_subject[CYCLE] = {"B-v001", "A-v065", "B-v002", "C-v001", NULL};
 
 static int cycle_child(const char *dir, int out) {
     gs_gcal *h = NULL;
@@ -325,7 +326,7 @@ static int baseline(const char *dir, char **journal, size_t *jlen, char **state,
     int i;
     if (h == NULL)
         return -1;
-    for (i = 0; i <= 32; i++) {
+    for (i = 0; i <= 64; i++) {
         snprintf(subject, sizeof subject, "A-v%03d", i);
         EXPECT_RC(h, push(h, "kill-a", subject), GS_GCAL_QUEUED);
     }
@@ -341,7 +342,7 @@ static int verify(const char *dir, const int answered[CYCLE], int finished, cons
     const char *ids[3] = {"kill-a", "kill-b", "kill-c"};
     /* Per meeting: last reported subject ("" = none: baseline for A), whether
        a later call was in flight, whether a reported cancel removed it. */
-    char last[3][32] = {"A-v032", "", ""};
+    char last[3][32] = {"A-v064", "", ""};
     int gone[3] = {0, 0, 0}, inflight[3] = {0, 0, 0}, failed[3] = {0, 0, 0};
     int i, m, ok = 1, flying = -1;
     gs_gcal *h = NULL;
@@ -438,7 +439,7 @@ static void kill_loop(const char *self, const char *mode) {
         CHECK(!"baseline");
         goto cleanup;
     }
-    CHECK(d_lines(dir, D_JOURNAL) == 65);
+    CHECK(d_lines(dir, D_JOURNAL) == 66);
     snprintf(count_file, sizeof count_file, "%s/strace-count.txt", dir);
     status = run_cycle(self, dir, NULL, count_file, answered);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);

@@ -16,15 +16,6 @@ use crate::state::{ClientConfig, PendingAuth, Revocation, State, Tokens};
 use std::time::{Duration, Instant};
 
 
-/// What this room keeps in the handle (not persisted).
-#[derive(Debug, Default)]
-pub struct Auth {
-    /// When the access token obtained in this process expires, by the
-    /// monotonic clock: immune to the wall clock being set (NTP at boot).
-    pub(crate) access_deadline: Option<Instant>,
-    /// When the device flow was last polled, by the monotonic clock.
-    pub(crate) last_device_poll: Option<Instant>,
-}
 
 /// Authorization links kept outstanding; older ones are forgotten.
 pub(crate) const MAX_PENDING: usize = 8;
@@ -192,8 +183,7 @@ impl Handle {
         self.commit(next)?;
         self.auth.access_deadline = Some(Instant::now() + Duration::from_secs(t.expires_in as u64));
         self.flush_revocations();
-        // What waited for authorization can go now.
-        self.retry_now()
+        Ok(())
     }
 
     /// The "Reset" button: revokes the grant at Google and forgets tokens

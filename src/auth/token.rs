@@ -30,14 +30,6 @@ impl Handle {
         }
     }
 
-    /// Seconds the access token has left: by the monotonic clock when it was
-    /// obtained in this process, else by the persisted absolute expiry.
-    pub(crate) fn access_remaining(&self, tokens: &Tokens) -> i64 {
-        match self.auth.access_deadline {
-            Some(d) => d.saturating_duration_since(Instant::now()).as_secs() as i64,
-            None => tokens.access_expires_at - now(),
-        }
-    }
 
     pub(crate) fn fresh_token(&mut self, force: bool) -> Result<Secret> {
         if let Some(why) = &self.state.reauth_required {
@@ -86,8 +78,4 @@ impl Handle {
         Ok(t.access_token)
     }
 
-    /// Seconds the access token has left, for the status page.
-    pub fn access_expires_in(&self) -> Option<i64> {
-        self.state.tokens.as_ref().map(|t| self.access_remaining(t).max(0))
-    }
 }

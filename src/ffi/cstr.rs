@@ -14,7 +14,8 @@ pub(crate) const MAX_ARG: usize = 64 * 1024;
 /// `p` is NULL or points to a NUL-terminated string, or to at least `max+1`
 /// readable bytes.
 pub unsafe fn req(p: *const c_char, what: &'static str, max: usize) -> Result<String> {
-    opt(p, what, max)?.ok_or(Error::NullArgument(what))
+    // SAFETY: the argument is NULL or a NUL-terminated string (the header's contract); at most max+1 bytes are read.
+    unsafe { opt(p, what, max) }?.ok_or(Error::NullArgument(what))
 }
 
 /// Like `req`, but NULL means absent.
@@ -27,11 +28,14 @@ pub unsafe fn opt(p: *const c_char, what: &'static str, max: usize) -> Result<Op
     }
     // strnlen never reads past max+1 bytes, so an unterminated or huge
     // string costs at most that.
-    let n = libc::strnlen(p, max + 1);
+    // SAFETY: `p` is non-NULL and, by this function's contract, points to a
+    // NUL-terminated string or to at least max+1 readable bytes.
+    let n = unsafe { libc::strnlen(p, max + 1) };
     if n > max {
         return Err(Error::TooLong { field: what, max });
     }
-    let bytes = std::slice::from_raw_parts(p.cast::<u8>(), n);
+    // SAFETY: strnlen just found `n` readable bytes before a NUL (or max+1).
+    let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) };
     std::str::from_utf8(bytes).map(|s| Some(s.to_owned())).map_err(|_| Error::InvalidUtf8(what))
 }
 
@@ -43,10 +47,11 @@ pub unsafe fn opt(p: *const c_char, what: &'static str, max: usize) -> Result<Op
 /// `needed` is NULL or valid for writing.
 pub unsafe fn fits(buf: *mut c_char, len: size_t, needed: *mut size_t, need: usize) -> Result<()> {
     if !needed.is_null() {
-        *needed = need;
+        // SAFETY: non-NULL, and writable by this function's contract.
+        unsafe { *needed = need };
     }
     if len < need {
-        return Err(Error::BufferTooSmall { needed: need });
+        return Err(Error::BufferTooSmall { needed: need, query: buf.is_null() && len == 0 });
     }
     if buf.is_null() {
         return Err(Error::NullArgument("buf"));
@@ -59,9 +64,13 @@ pub unsafe fn fits(buf: *mut c_char, len: size_t, needed: *mut size_t, need: usi
 /// # Safety
 /// `buf` is NULL or points to `len` writable bytes; `needed` is NULL or valid.
 pub unsafe fn write(buf: *mut c_char, len: size_t, needed: *mut size_t, s: &str) -> Result<()> {
-    fits(buf, len, needed, s.len() + 1)?;
-    std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
-    *buf.add(s.len()) = 0;
+    // SAFETY: `needed` is NULL or writable (this function's contract).
+    unsafe { fits(buf, len, needed, s.len() + 1) }?;
+    // SAFETY: `fits` checked that `buf` is non-NULL and its `len` >= s.len()+1
+    // bytes are writable (this function's contract); `s` cannot overlap it.
+    unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len()) };
+    // SAFETY: index s.len() < len, as checked by `fits`.
+    unsafe { *buf.add(s.len()) = 0 };
     Ok(())
 }
 

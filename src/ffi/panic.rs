@@ -22,7 +22,10 @@ pub(crate) fn guard(handle: Option<&Handle>, f: impl FnOnce() -> Result<(), Erro
         Ok(()) => GS_GCAL_OK,
         Err(e) => {
             let code = e.code();
-            if let Some(h) = handle {
+            // A size query (NULL, 0) is answered, not failed: the status
+            // page must not show an error after a successful call.
+            let size_query = matches!(e, Error::BufferTooSmall { query: true, .. });
+            if let (Some(h), false) = (handle, size_query) {
                 h.set_last_error(code, &e);
             }
             code

@@ -5,9 +5,21 @@
 
 use crate::errors::{Error, Result};
 use crate::secret::Secret;
+use std::time::Instant;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;
+
+/// The authorization's part of a handle that is not persisted: times by
+/// the monotonic clock.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// When the access token obtained in this process expires, by the
+    /// monotonic clock: immune to the wall clock being set (NTP at boot).
+    pub(crate) access_deadline: Option<Instant>,
+    /// When the device flow was last polled, by the monotonic clock.
+    pub(crate) last_device_poll: Option<Instant>,
+}
 
 pub mod device;
 

@@ -14,12 +14,6 @@ use crate::state::Cache;
 use serde_json::{json, Value};
 
 
-/// What this room keeps in the handle.
-#[derive(Debug, Default)]
-pub struct Reader {
-    /// The read-side cache, loaded on first use.
-    pub(crate) cache: Option<Cache>,
-}
 
 /// Pages followed in one listing (250 events each).
 pub(crate) const MAX_PAGES: usize = 40;
@@ -112,10 +106,10 @@ impl Handle {
     }
 
     pub(crate) fn cache(&mut self) -> &mut Cache {
-        if self.reader.cache.is_none() {
-            self.reader.cache = Some(self.store.load_cache());
+        if self.cache.is_none() {
+            self.cache = Some(self.store.load_cache());
         }
-        self.reader.cache.get_or_insert_with(Cache::default)
+        self.cache.get_or_insert_with(Cache::default)
     }
 
     /// The calendars the account can see (calendarList), all pages.

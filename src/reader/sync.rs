@@ -128,7 +128,7 @@ impl Handle {
         }
         self.save_pushed()?;
         let report = json!({"calendars": reports, "drift": cache.undelivered});
-        self.reader.cache = Some(cache);
+        self.cache = Some(cache);
         Ok(report)
     }
 

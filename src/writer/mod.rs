@@ -11,25 +11,10 @@ use crate::errors::{Class, Error, Result};
 use crate::handle::Handle;
 use crate::log::log_at;
 use crate::meeting::{self, Meeting, Prepared};
-use crate::outbox::{self, Circuit, Entry, Op};
+use crate::outbox::{self, Entry, Op};
 use crate::state::Pushed;
 
 
-/// What this room keeps in the handle.
-#[derive(Debug, Default)]
-pub struct Writer {
-    /// Operations waiting for Google, oldest first (persisted in a journal).
-    /// Boxed: a sync drains it from the front, and removing an entry then
-    /// moves pointers, not entries (quadratic in callgrind's count before;
-    /// issue 7).
-    pub(crate) outbox: Vec<Box<Entry>>,
-    /// The next outbox sequence number: advanced as soon as an entry is
-    /// durable, never reused (the journal's header keeps it too).
-    pub(crate) next_seq: u64,
-    pub(crate) circuit: Circuit,
-    /// `state.pushed` has records not saved yet (see `note_write`).
-    pub(crate) pushed_dirty: bool,
-}
 
 /// A push or cancel: done now, or stored for `sync` with the reason.
 pub enum Sent<T> {
@@ -96,7 +81,7 @@ impl Handle {
         match (occurrence, self.state.pushed.get(meeting_id)) {
             (None, Some(_)) => {
                 self.state.pushed.remove(meeting_id);
-                self.writer.pushed_dirty = true;
+                self.pushed_dirty = true;
                 Ok(())
             }
             (Some(_), Some(p)) => {
@@ -132,16 +117,7 @@ impl Handle {
     pub(crate) fn note_write(&mut self, meeting_id: &str, event_id: String, written_ms: i64) -> Result<()> {
         let keep = self.state.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
         self.state.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
-        self.writer.pushed_dirty = true;
-        Ok(())
-    }
-
-    /// Saves pushed-meeting records noted since the last state write.
-    pub fn save_pushed(&mut self) -> Result<()> {
-        if self.writer.pushed_dirty {
-            let next = self.state.clone();
-            self.commit(next)?;
-        }
+        self.pushed_dirty = true;
         Ok(())
     }
 
@@ -227,5 +203,13 @@ impl Handle {
         self.writer.next_seq = next_seq;
         self.compact_if_dead();
         Ok(reason)
+    }
+}
+
+impl Drop for Handle {
+    /// Saves what `note_write` kept in memory (best effort: closing must
+    /// not fail).
+    fn drop(&mut self) {
+        let _ = self.save_pushed();
     }
 }

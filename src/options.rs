@@ -1,4 +1,5 @@
-//! `gs_gcal_set_option` keys: defaults, validation. Options live in memory
+//! `gs_gcal_set_option`: one table of options (key, parser, effect, text),
+//! the configuration they set, and its defaults. Options live in memory
 //! only; the firmware sets them after every `gs_gcal_open`.
 
 use crate::errors::{Error, Result};
@@ -97,116 +98,223 @@ pub enum Effect {
     Nothing,
 }
 
+/// One option: its key, how a value is applied, and its documentation —
+/// the single source of README's "Options" table and of the key list in
+/// `gs_gcal_set_option`'s header text (both checked by the tests below).
+pub struct Opt {
+    pub key: &'static str,
+    /// The default as README shows it.
+    pub default: &'static str,
+    /// The accepted values as README shows them.
+    pub values: &'static str,
+    apply: fn(&mut Config, &str) -> Result<Effect>,
+}
+
+fn set_endpoint(slot: &mut String, key: &str, v: &str) -> Result<Effect> {
+    *slot = endpoint(key, v)?;
+    Ok(Effect::Nothing)
+}
+
+fn list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// Every option, in README's order.
+pub const OPTIONS: &[Opt] = &[
+    Opt {
+        key: "auth_endpoint",
+        default: "`https://accounts.google.com/o/oauth2/v2/auth`",
+        values: "https URL (http only for loopback hosts)",
+        apply: |c, v| set_endpoint(&mut c.auth_endpoint, "auth_endpoint", v),
+    },
+    Opt {
+        key: "token_endpoint",
+        default: "`https://oauth2.googleapis.com/token`",
+        values: "same",
+        apply: |c, v| set_endpoint(&mut c.token_endpoint, "token_endpoint", v),
+    },
+    Opt {
+        key: "device_endpoint",
+        default: "`https://oauth2.googleapis.com/device/code`",
+        values: "same",
+        apply: |c, v| set_endpoint(&mut c.device_endpoint, "device_endpoint", v),
+    },
+    Opt {
+        key: "revoke_endpoint",
+        default: "`https://oauth2.googleapis.com/revoke`",
+        values: "same",
+        apply: |c, v| set_endpoint(&mut c.revoke_endpoint, "revoke_endpoint", v),
+    },
+    Opt {
+        key: "scopes",
+        default: "`openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly`",
+        values: "space-separated scopes; one of `calendar.events`, `calendar.events.owned` or `calendar` must be granted",
+        apply: |c, v| {
+            let scopes: Vec<&str> = v.split_whitespace().collect();
+            if scopes.is_empty() || scopes.iter().any(|s| !s.bytes().all(|b| b.is_ascii_graphic() && b != b'"')) {
+                return Err(Error::InvalidOptionValue("scopes: one or more space-separated OAuth scopes expected".into()));
+            }
+            c.scopes = scopes.join(" ");
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "login_hint",
+        default: "`\"\"`",
+        values: "account e-mail pre-filled on Google's sign-in page",
+        apply: |c, v| {
+            if v.len() > 320 || v.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+                return Err(Error::InvalidOptionValue("login_hint: an e-mail address or Google account id expected".into()));
+            }
+            c.login_hint = v.into();
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "calendar_api_base",
+        default: "`https://www.googleapis.com/calendar/v3`",
+        values: "same",
+        apply: |c, v| {
+            c.calendar_api_base = endpoint("calendar_api_base", v)?.trim_end_matches('/').into();
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "ca_file",
+        default: "built-in Mozilla roots (none in the lean build)",
+        values: "PEM bundle that **replaces** the roots; `\"\"` restores the built-in ones",
+        // Read and checked by the caller (it builds the agent).
+        apply: |c, v| {
+            c.ca_file = if v.is_empty() { None } else { Some(v.into()) };
+            Ok(Effect::RebuildAgent)
+        },
+    },
+    Opt {
+        key: "connect_timeout_ms",
+        default: "`10000`",
+        values: "1–600000",
+        apply: |c, v| {
+            c.connect_timeout_ms = millis("connect_timeout_ms", v)?;
+            Ok(Effect::RebuildAgent)
+        },
+    },
+    Opt {
+        key: "timeout_ms",
+        default: "`30000`",
+        values: "1–600000, per whole request",
+        apply: |c, v| {
+            c.timeout_ms = millis("timeout_ms", v)?;
+            Ok(Effect::RebuildAgent)
+        },
+    },
+    Opt {
+        key: "call_timeout_ms",
+        default: "`60000`",
+        values: "1–600000: no C call runs longer on the network, however many requests it makes",
+        apply: |c, v| {
+            c.call_timeout_ms = millis("call_timeout_ms", v)?;
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "proxy",
+        default: "`\"\"`",
+        values: "CONNECT proxy `https://[user:password@]host:port`; plain `http://` only on loopback (over http the proxy password would cross the network in clear: GS_GCAL_INSECURE_URL). Never read from the environment; the password is never shown",
+        apply: |c, v| {
+            if !v.is_empty() {
+                parse_proxy(v)?;
+            }
+            c.proxy = v.into();
+            Ok(Effect::RebuildAgent)
+        },
+    },
+    Opt {
+        key: "no_proxy",
+        default: "`\"\"`",
+        values: "comma-separated hosts reached directly: `host`, `.domain`, `*`",
+        apply: |c, v| {
+            c.no_proxy = list(v);
+            Ok(Effect::RebuildAgent)
+        },
+    },
+    Opt {
+        key: "calendar_id",
+        default: "`primary`",
+        values: "a calendar id (e.g. a shared or room calendar's address)",
+        apply: |c, v| {
+            if v.is_empty() || v.chars().any(|ch| ch.is_control() || ch == '/') {
+                return Err(Error::InvalidOptionValue("calendar_id must be non-empty, without '/' or control characters".into()));
+            }
+            c.calendar_id = v.into();
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "instance_id",
+        default: "`\"\"`",
+        values: "event-id namespace: set the PBX serial when several PBXes share one calendar",
+        apply: |c, v| {
+            if v.len() > 128 || v.chars().any(|ch| ch.is_control()) {
+                return Err(Error::InvalidOptionValue("instance_id must be at most 128 bytes without control characters".into()));
+            }
+            c.instance_id = v.into();
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "zoneinfo_dir",
+        default: "`/usr/share/zoneinfo`",
+        values: "where the system's time zone rules are",
+        apply: |c, v| {
+            if !v.starts_with('/') {
+                return Err(Error::InvalidOptionValue("zoneinfo_dir must be an absolute directory path".into()));
+            }
+            c.zoneinfo_dir = v.into();
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "read_calendars",
+        default: "`primary`",
+        values: "comma-separated calendar ids that `gs_gcal_sync_events` keeps (e.g. primary, a shared and a room calendar)",
+        apply: |c, v| {
+            let ids = list(v);
+            if ids.is_empty() || ids.len() > 16 || ids.iter().any(|id| id.contains('/') || id.chars().any(char::is_control)) {
+                return Err(Error::InvalidOptionValue("read_calendars: 1 to 16 comma-separated calendar ids expected".into()));
+            }
+            c.read_calendars = ids;
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "send_updates",
+        default: "`all`",
+        values: "`all`, `externalOnly`, `none` (Google's own default is none: guests would not be e-mailed)",
+        apply: |c, v| {
+            c.send_updates = match v {
+                "all" => SendUpdates::All,
+                "externalOnly" => SendUpdates::ExternalOnly,
+                "none" => SendUpdates::None,
+                _ => return Err(Error::InvalidOptionValue("send_updates must be all, externalOnly or none".into())),
+            };
+            Ok(Effect::Nothing)
+        },
+    },
+];
+
 impl Config {
-    /// Applies one option. On error the config is unchanged.
+    /// Applies one option (looked up in `OPTIONS`). On error the config is
+    /// unchanged (the caller applies it to a copy).
     pub fn set(&mut self, key: &str, value: &str) -> Result<Effect> {
         if value.len() > MAX_OPTION_LEN {
             return Err(Error::InvalidOptionValue(format!(
                 "option {key}: value longer than {MAX_OPTION_LEN} bytes"
             )));
         }
-        match key {
-            "auth_endpoint" => self.auth_endpoint = endpoint(key, value)?,
-            "token_endpoint" => self.token_endpoint = endpoint(key, value)?,
-            "calendar_api_base" => {
-                self.calendar_api_base = endpoint(key, value)?.trim_end_matches('/').into()
-            }
-            "device_endpoint" => self.device_endpoint = endpoint(key, value)?,
-            "revoke_endpoint" => self.revoke_endpoint = endpoint(key, value)?,
-            "scopes" => {
-                let scopes: Vec<&str> = value.split_whitespace().collect();
-                if scopes.is_empty()
-                    || scopes.iter().any(|s| !s.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
-                {
-                    return Err(Error::InvalidOptionValue(
-                        "scopes: one or more space-separated OAuth scopes expected".into(),
-                    ));
-                }
-                self.scopes = scopes.join(" ");
-            }
-            "login_hint" => {
-                if value.len() > 320 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(Error::InvalidOptionValue(
-                        "login_hint: an e-mail address or Google account id expected".into(),
-                    ));
-                }
-                self.login_hint = value.into();
-            }
-            "ca_file" => {
-                // Checked for readability by the caller (it builds the agent).
-                self.ca_file = if value.is_empty() { None } else { Some(value.into()) };
-                return Ok(Effect::RebuildAgent);
-            }
-            "connect_timeout_ms" => {
-                self.connect_timeout_ms = millis(key, value)?;
-                return Ok(Effect::RebuildAgent);
-            }
-            "timeout_ms" => {
-                self.timeout_ms = millis(key, value)?;
-                return Ok(Effect::RebuildAgent);
-            }
-            "call_timeout_ms" => self.call_timeout_ms = millis(key, value)?,
-            "proxy" => {
-                if !value.is_empty() {
-                    parse_proxy(value)?;
-                }
-                self.proxy = value.into();
-                return Ok(Effect::RebuildAgent);
-            }
-            "no_proxy" => {
-                self.no_proxy =
-                    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-                return Ok(Effect::RebuildAgent);
-            }
-            "calendar_id" => {
-                if value.is_empty() || value.chars().any(|c| c.is_control() || c == '/') {
-                    return Err(Error::InvalidOptionValue(
-                        "calendar_id must be non-empty, without '/' or control characters".into(),
-                    ));
-                }
-                self.calendar_id = value.into();
-            }
-            "read_calendars" => {
-                let ids: Vec<String> =
-                    value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-                if ids.is_empty() || ids.len() > 16 || ids.iter().any(|c| c.contains('/') || c.chars().any(char::is_control)) {
-                    return Err(Error::InvalidOptionValue(
-                        "read_calendars: 1 to 16 comma-separated calendar ids expected".into(),
-                    ));
-                }
-                self.read_calendars = ids;
-            }
-            "zoneinfo_dir" => {
-                if !value.starts_with('/') {
-                    return Err(Error::InvalidOptionValue(
-                        "zoneinfo_dir must be an absolute directory path".into(),
-                    ));
-                }
-                self.zoneinfo_dir = value.into();
-            }
-            "instance_id" => {
-                if value.len() > 128 || value.chars().any(|c| c.is_control()) {
-                    return Err(Error::InvalidOptionValue(
-                        "instance_id must be at most 128 bytes without control characters".into(),
-                    ));
-                }
-                self.instance_id = value.into();
-            }
-            "send_updates" => {
-                self.send_updates = match value {
-                    "all" => SendUpdates::All,
-                    "externalOnly" => SendUpdates::ExternalOnly,
-                    "none" => SendUpdates::None,
-                    _ => {
-                        return Err(Error::InvalidOptionValue(
-                            "send_updates must be all, externalOnly or none".into(),
-                        ))
-                    }
-                }
-            }
-            _ => return Err(Error::UnknownOption(format!("unknown option key \"{}\"", printable(key)))),
+        match OPTIONS.iter().find(|o| o.key == key) {
+            Some(o) => (o.apply)(self, value),
+            None => Err(Error::UnknownOption(format!("unknown option key \"{}\"", printable(key)))),
         }
-        Ok(Effect::Nothing)
     }
 }
 
@@ -300,6 +408,27 @@ fn printable(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// README's "Options" table is this table, row for row, and the
+    /// header's text of gs_gcal_set_option names every key.
+    #[test]
+    fn readme_and_header_document_every_option() {
+        let readme = include_str!("../README.md");
+        for o in OPTIONS {
+            let row = format!("| `{}` | {} | {} |", o.key, o.default, o.values);
+            assert!(readme.contains(&row), "README.md lacks the row\n{row}");
+        }
+        let section = &readme[readme.find("\n## Options\n").expect("README has ## Options")..];
+        let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+        let rows = section.lines().filter(|l| l.starts_with("| `")).count();
+        assert_eq!(rows, OPTIONS.len(), "README's Options table has a row this table lacks");
+        let header = include_str!("../include/gs_gcal.h");
+        let doc = &header[..header.find("gs_gcal_result gs_gcal_set_option(").expect("set_option in the header")];
+        let doc = &doc[doc.rfind("/**").unwrap()..];
+        for o in OPTIONS {
+            assert!(doc.contains(&format!("\"{}\"", o.key)), "gs_gcal_set_option's header text lacks \"{}\"", o.key);
+        }
+    }
 
     #[test]
     fn endpoints_must_be_https_unless_loopback() {
