@@ -1,31 +1,50 @@
 //! gs-gcal: the Google Calendar integration of IP-PBX firmware, as a C
 //! static library (`include/gs_gcal.h`).
 //!
-//! Data flows one way: `ffi` (checks, copies, panic boundary) → `client`
-//! (the handle's operations) → pure `oauth` / `meeting` / `status` →
-//! `http` (the only network code) and `store` (the only disk code).
-//! Only `ffi` may use `unsafe`.
+//! One room per capability; dependencies point down this list and never
+//! back up (no two modules import each other, no room calls into a room
+//! above it):
+//!
+//! 1. `ffi` — the C boundary, split like the rooms; the only `unsafe`.
+//! 2. the rooms, each an `impl Handle` over the shared handle:
+//!    `writer` (push, cancel, the outbox drained) and `reader` (list,
+//!    sync, busy) use `auth` (code flow, device flow, tokens, revocation);
+//!    `backup` (export, import) stands alone.
+//! 3. `handle` — what every room shares: configuration, the state and its
+//!    durable commit, the store, the HTTP agent, zones, log, health.
+//! 4. pure modules, values in and out, unit-tested with tables: `oauth`,
+//!    `meeting`, `outbox` (coalescing, backoff, circuit, when to queue),
+//!    `events`, `calendar`'s request shapes, `status`, `state` (the
+//!    domain model), `options` (the one option table), `errors` (the one
+//!    error table), `json`, `secret`, `log`.
+//! 5. edges: `http` (+ `tls`, the only network code), `store` (the only
+//!    disk code: versioned records ↔ domain types), `clock` (wall time and
+//!    RFC 3339).
 #![deny(unsafe_code)]
 
-pub mod calendar;
-pub(crate) mod clock;
+pub mod ffi;
+
 pub mod auth;
 pub mod backup;
-pub mod handle;
 pub mod reader;
 pub mod writer;
-pub mod options;
+
+pub mod handle;
+
+pub mod calendar;
 pub mod errors;
 pub mod events;
-pub mod ffi;
-pub mod http;
 pub(crate) mod json;
 pub mod log;
 pub mod meeting;
 pub mod oauth;
+pub mod options;
 pub mod outbox;
 pub mod secret;
 pub mod state;
 pub mod status;
+
+pub(crate) mod clock;
+pub mod http;
 pub mod store;
 pub mod tls;
