@@ -122,7 +122,7 @@ fi
 say "building the C programs"
 mkdir -p $B/include
 ln -sfn /usr/include/valgrind $B/include/valgrind   # callgrind.h for the cross builds too
-CF="-std=c11 -Wall -Wextra -O2 -Iinclude -Iffi-tests/bench -I$B/include"
+CF="-std=c11 -Wall -Wextra -O2 -Iinclude -Iffi-tests/bench -Iffi-tests/c -I$B/include"
 build() { # triple cc sysroot-arch
     local t=$1 cc=$2 arch=$3 out=$B/$1 libs
     libs="$(cat cross/$t.libs) -Wl,--gc-sections"

@@ -11,6 +11,7 @@
 
 #include "gs_gcal.h"
 #include "harness.h"
+#include "seed_meeting.h"
 
 /* Prints a call's failure the way the PBX page would, and says whether it failed. */
 static int failed(gs_gcal *h, gs_gcal_result rc, const char *action) {
@@ -78,12 +79,6 @@ int main(void) {
     char event_id[GS_GCAL_EVENT_ID_SIZE];
     size_t skipped[4], nskipped = 0, i;
     int rc = 1;
-    gs_gcal_person invitees[4] = {
-        {"1001", "john.doe@mycompanyabc.com", 0},
-        {"1002", NULL, 0},
-        {"1003", "jane.roe@partner.example", 0},
-        {"1004", NULL, 0},
-    };
     gs_gcal_meeting m;
 
     h_emulator(&emu);
@@ -127,20 +122,7 @@ int main(void) {
     printf("Status: %s\n", status);
 
     printf("\n== Schedule Meeting ==\n");
-    memset(&m, 0, sizeof m);
-    m.struct_size = sizeof m;
-    m.meeting_id = "6300-0001";
-    m.subject = "Weekly_Meeting";
-    m.start = "2024-04-29T10:00";
-    m.end = "11:00";
-    m.time_zone = "Etc/GMT-1";
-    m.room = "6300";
-    m.agenda = "Status of all projects";
-    m.host.name = "1000";
-    m.host.email = "host1000@mycompanyabc.com";
-    m.invitees = invitees;
-    m.invitee_count = 4;
-    m.email_reminder_minutes = 60;
+    seed_meeting(&m, "6300-0001");
     printf("Subject:          %s\n", m.subject);
     printf("Date:             2024-04-29  10:00 - 11:00   Time zone: %s (UTC+01:00)\n",
            m.time_zone);
@@ -148,8 +130,8 @@ int main(void) {
     printf("Host:             %s <%s>\n", m.host.name, m.host.email);
     printf("Invitees:        ");
     for (i = 0; i < m.invitee_count; i++)
-        printf(" %s%s%s%s", invitees[i].name, invitees[i].email ? " <" : " (no e-mail)",
-               invitees[i].email ? invitees[i].email : "", invitees[i].email ? ">" : "");
+        printf(" %s%s%s%s", m.invitees[i].name, m.invitees[i].email ? " <" : " (no e-mail)",
+               m.invitees[i].email ? m.invitees[i].email : "", m.invitees[i].email ? ">" : "");
     printf("\nE-mail reminder:  %u minutes before\nAgenda:           %s\n",
            (unsigned)m.email_reminder_minutes, m.agenda);
     printf("Sync to Google Calendar: yes\n");
@@ -161,7 +143,7 @@ int main(void) {
     if (nskipped > 0) {
         printf("Not invited (no e-mail address):");
         for (i = 0; i < nskipped; i++)
-            printf(" %s", invitees[skipped[i]].name);
+            printf(" %s", m.invitees[skipped[i]].name);
         printf("\n");
     }
 

@@ -9,6 +9,7 @@
 
 #include "gs_gcal.h"
 #include "harness.h"
+#include "seed_meeting.h"
 
 static char events[1 << 16];
 
@@ -70,20 +71,8 @@ int main(void) {
     CHECK(strstr(status, "\"access_token_expires_in\":359") != NULL);
 
     /* The seed meeting. */
-    memset(&m, 0, sizeof m);
-    m.struct_size = sizeof m;
-    m.meeting_id = "6300-0001";
-    m.subject = "Weekly_Meeting";
-    m.start = "2024-04-29T10:00";
-    m.end = "11:00";
-    m.time_zone = "Etc/GMT-1";
-    m.room = "6300";
-    m.agenda = "Status of all projects";
-    m.host.name = "1000";
-    m.host.email = "host1000@mycompanyabc.com";
-    m.invitees = invitees;
-    m.invitee_count = 4;
-    m.email_reminder_minutes = 60;
+    seed_meeting(&m, "6300-0001");
+    m.invitees = invitees; /* the seed's, with "" for no e-mail */
 
     EXPECT_RC(h, h_push(h, &m, event_id, skipped, 4, &nskipped),
               GS_GCAL_OK);

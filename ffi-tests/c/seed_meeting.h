@@ -1,6 +1,7 @@
 /*
- * The demo's seed meeting under meeting id `id`, shared by the bench
- * programs so that every row pushes the same event. Include it after
+ * The seed meeting (the UCM's "Weekly_Meeting" in Etc/GMT-1) under meeting
+ * id `id`: written once, used by the demo, the C tests and the bench
+ * programs, so that every one pushes the same event. Include it after
  * gs_gcal.h (or push_one.c's stand-in types).
  */
 #ifndef GS_BENCH_SEED_MEETING_H
