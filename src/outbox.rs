@@ -4,7 +4,6 @@
 
 use crate::errors::{Class, Error};
 use crate::meeting::Meeting;
-use serde::{Deserialize, Serialize};
 
 /// Most operations waiting at once; beyond, a call fails with
 /// GS_GCAL_OUTBOX_FULL rather than drop anything.
@@ -24,7 +23,7 @@ const CIRCUIT_THRESHOLD: u32 = 5;
 const CIRCUIT_OPEN: i64 = 30;
 const CIRCUIT_OPEN_CAP: i64 = 900;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Push(Box<Meeting>),
     Cancel { time_zone: Option<String> },
@@ -40,7 +39,7 @@ impl Op {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Arrival order: entries are sent oldest first.
     pub seq: u64,

@@ -21,14 +21,14 @@ pub(crate) const MAX_INVITEES: usize = 1000;
 pub(crate) const MAX_REMINDER_MINUTES: u32 = 40_320;
 
 /// A participant: name (extension or display name) and e-mail if known.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Person {
     pub name: String,
     pub email: Option<String>,
 }
 
 /// A meeting as scheduled on the PBX.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Meeting {
     pub meeting_id: String,
     pub subject: String,

@@ -25,7 +25,7 @@ pub(crate) const WEEKDAYS_MON_FRI: u8 = 0b001_1111;
 
 const BYDAY: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freq {
     Daily,
     Weekly,
@@ -33,7 +33,7 @@ pub enum Freq {
     Yearly,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MonthlyBy {
     /// On the start's day of the month (`BYMONTHDAY`).
     DayOfMonth,
@@ -41,7 +41,7 @@ pub enum MonthlyBy {
     NthWeekday,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
     Never,
     /// The number of occurrences, the first included (1..=1000).
@@ -50,7 +50,7 @@ pub enum End {
     Until(Date),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Repeat {
     pub freq: Freq,
     /// Every N units, 1..=99.
