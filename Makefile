@@ -8,15 +8,18 @@ CARGO    ?= cargo
 HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
 # Large-file interfaces: 32-bit ARM readdir() fails on 64-bit inode numbers without them.
-CINC     := -Iinclude -Iffi-tests/c -D_FILE_OFFSET_BITS=64
+CINC     := -Iinclude -Iffi-tests/c -Igcalctl -D_FILE_OFFSET_BITS=64
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
 CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults test_log \
             test_hostile_dir test_paging
 # Need strace (ptrace) or a mount namespace: host only, `make ctest-durability`.
 DTESTS   := test_torn test_fullfs
-HARNESS  := ffi-tests/c/harness.c
-CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c)
+# The tests' harness and their JSON reader: gcalctl's (json.c on the
+# vendored jsmn; util.c has its arena and xrealloc).
+HARNESS  := ffi-tests/c/harness.c gcalctl/json.c gcalctl/util.c
+CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c) $(HARNESS) gcalctl/json.h \
+            gcalctl/cli.h gcalctl/vendor/jsmn.h
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
             --suppressions=ffi-tests/valgrind.supp -q
 
