@@ -8,15 +8,18 @@ CARGO    ?= cargo
 HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
 # Large-file interfaces: 32-bit ARM readdir() fails on 64-bit inode numbers without them.
-CINC     := -Iinclude -Iffi-tests/c -D_FILE_OFFSET_BITS=64
+CINC     := -Iinclude -Iffi-tests/c -Igcalctl -D_FILE_OFFSET_BITS=64
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
 CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults test_log \
             test_hostile_dir test_paging
 # Need strace (ptrace) or a mount namespace: host only, `make ctest-durability`.
 DTESTS   := test_torn test_fullfs
-HARNESS  := ffi-tests/c/harness.c
-CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c)
+# The tests' harness and their JSON reader: gcalctl's (json.c on the
+# vendored jsmn; util.c has its arena and xrealloc).
+HARNESS  := ffi-tests/c/harness.c gcalctl/json.c gcalctl/util.c
+CSRC     := $(wildcard ffi-tests/c/*.c ffi-tests/c/*.h ffi-tests/*.c) $(HARNESS) gcalctl/json.h \
+            gcalctl/cli.h gcalctl/vendor/jsmn.h
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
             --suppressions=ffi-tests/valgrind.supp -q
 
@@ -76,24 +79,27 @@ emulator: $(EMU)
 $(EMU): FORCE
 	$(CARGO) build --release -p gcal-emulator
 
-# --- C programs: build/<triple>/<prog> (plain), build/asan/<prog> ------------
-build/$(HOST)/%: ffi-tests/c/%.c $(CSRC) build/$(HOST)/libgs_gcal.a
-	gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
-
-build/asan/%: ffi-tests/c/%.c $(CSRC) build/$(HOST)/libgs_gcal.a
-	@mkdir -p build/asan
-	gcc $(CSTRICT) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -fno-sanitize-recover=all $(CINC) -o $@ $< $(HARNESS) build/$(HOST)/libgs_gcal.a \
-	    $(call libs,$(HOST))
-	@nm $@ | grep -q __asan_init || { echo "ASan not linked into $@" >&2; exit 1; }
-
-build/$(TRIPLE_armv7)/%: ffi-tests/c/%.c $(CSRC) build/$(TRIPLE_armv7)/libgs_gcal.a
-	$(CROSS_armv7)gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) \
-	    build/$(TRIPLE_armv7)/libgs_gcal.a $(call libs,$(TRIPLE_armv7))
-
-build/$(TRIPLE_aarch64)/%: ffi-tests/c/%.c $(CSRC) build/$(TRIPLE_aarch64)/libgs_gcal.a
-	$(CROSS_aarch64)gcc $(CSTRICT) -O2 $(CINC) -o $@ $< $(HARNESS) \
-	    build/$(TRIPLE_aarch64)/libgs_gcal.a $(call libs,$(TRIPLE_aarch64))
+# --- C programs: build/<triple>/<prog> (plain), build/asan|tsan/<prog> ----
+# One rule per build, made by one template (as gcalctl's below):
+# $(call cprog_rule,DIR,CC,FLAGS_VARIABLE,LIB_TRIPLE) makes build/DIR/<prog>
+# from ffi-tests/c/<prog>.c and $(HARNESS) with CC and $(FLAGS_VARIABLE),
+# linked with build/LIB_TRIPLE/libgs_gcal.a and that target's pinned link line.
+C_FLAGS      := $(CSTRICT) -O2 $(CINC)
+C_ASAN_FLAGS := $(CSTRICT) -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=all $(CINC)
+C_TSAN_FLAGS := $(CSTRICT) -g -O1 -fsanitize=thread $(CINC)
+define cprog_rule
+build/$(1)/%: ffi-tests/c/%.c $$(CSRC) build/$(4)/libgs_gcal.a
+	@mkdir -p build/$(1)
+	$(2) $$($(3)) -o $$@ $$< $$(HARNESS) build/$(4)/libgs_gcal.a $$(call libs,$(4))
+	$(if $(filter asan,$(1)),@nm $$@ | grep -q __asan_init || { echo "ASan not linked into $$@" >&2; exit 1; })
+endef
+$(eval $(call cprog_rule,$(HOST),gcc,C_FLAGS,$(HOST)))
+$(eval $(call cprog_rule,asan,gcc,C_ASAN_FLAGS,$(HOST)))
+# Several threads on one handle under ThreadSanitizer (`make ctest-tsan`).
+$(eval $(call cprog_rule,tsan,gcc,C_TSAN_FLAGS,$(HOST)))
+$(eval $(call cprog_rule,$(TRIPLE_armv7),$(CROSS_armv7)gcc,C_FLAGS,$(TRIPLE_armv7)))
+$(eval $(call cprog_rule,$(TRIPLE_aarch64),$(CROSS_aarch64)gcc,C_FLAGS,$(TRIPLE_aarch64)))
 
 # --- gcalctl, the admin CLI: public API only, no test harness ---------------
 # Sources in gcalctl/ (one file per command group, cli.h shared, the
@@ -167,11 +173,6 @@ ctest-clock: lib emulator build/$(HOST)/test_clock
 
 # Several threads on one handle under ThreadSanitizer (the C side; the
 # library's own locking is Rust's std Mutex).
-build/tsan/%: ffi-tests/c/%.c $(CSRC) build/$(HOST)/libgs_gcal.a
-	@mkdir -p build/tsan
-	gcc $(CSTRICT) -g -O1 -fsanitize=thread $(CINC) -o $@ $< $(HARNESS) \
-	    build/$(HOST)/libgs_gcal.a $(call libs,$(HOST))
-
 ctest-tsan: lib emulator build/tsan/test_threads
 	GS_GCAL_THREAD_ROUNDS=40 TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/ffi-tests/tsan.supp" \
 	    $(RUN) build/tsan/test_threads

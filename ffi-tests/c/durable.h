@@ -3,7 +3,7 @@
  * test_hostile_dir, test_paging): whole-file copies of state-directory
  * files, the outbox depth from the status JSON, events counted in the
  * emulator, and a child's peak memory. Header-only (static inline), so
- * the build rule stays "one test file + harness.c".
+ * the build rule stays "one test file + $(HARNESS)".
  */
 #ifndef GS_GCAL_DURABLE_H
 #define GS_GCAL_DURABLE_H
@@ -92,12 +92,12 @@ static inline long d_lines(const char *dir, const char *name) {
 
 /* health.outbox_depth of the handle's status; -1 when absent. */
 static inline long d_depth(gs_gcal *h) {
-    static char status[1 << 16];
-    const char *p;
-    if (gs_gcal_status_json(h, status, sizeof status, NULL) != GS_GCAL_OK)
-        return -1;
-    p = strstr(status, "\"outbox_depth\":");
-    return p == NULL ? -1 : atol(p + strlen("\"outbox_depth\":"));
+    arena a = {0};
+    long long depth = -1;
+    if (h_json_int(h_status(h, &a), "health.outbox_depth", &depth) != 0)
+        depth = -1;
+    arena_free(&a);
+    return (long)depth;
 }
 
 static inline void d_meeting(gs_gcal_meeting *m, const char *id, const char *subject) {
@@ -115,28 +115,22 @@ struct d_found {
     char subject[64];
 };
 
-static inline void d_found_one(const char *ev, void *ctx) {
+static inline void d_found_one(const json *ev, void *ctx) {
     struct d_found *f = ctx;
-    const char *s = strstr(ev, "\"summary\":\"");
-    if (strstr(ev, "\"status\":\"confirmed\"") == NULL)
+    const char *s = json_str(ev, "summary");
+    if (!h_json_str_is(ev, "status", "confirmed"))
         return;
     f->n++;
-    if (s != NULL) {
-        const char *e;
-        s += strlen("\"summary\":\"");
-        e = strchr(s, '"');
-        snprintf(f->subject, sizeof f->subject, "%.*s", e ? (int)(e - s) : 0, s);
-    }
+    if (s != NULL)
+        snprintf(f->subject, sizeof f->subject, "%s", s);
 }
 
 /* Confirmed events of meeting `id` in an emulator dump; the last one's
    subject goes to f->subject. */
 static inline struct d_found d_find(const char *dump, const char *id) {
-    char pat[300];
     struct d_found f;
     memset(&f, 0, sizeof f);
-    snprintf(pat, sizeof pat, "\"gsGcalMeetingId\":\"%s\"", id);
-    h_each_event(dump, pat, d_found_one, &f);
+    h_each_event(dump, id, d_found_one, &f);
     return f;
 }
 

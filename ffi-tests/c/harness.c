@@ -40,41 +40,218 @@ int h_finish(const char *suite) {
     return h_failures == 0 ? 0 : 1;
 }
 
-int h_json_string(const char *json, const char *key, char *out, size_t cap) {
-    char pat[128];
-    const char *p;
-    size_t n = 0;
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    p = strstr(json, pat);
-    if (p == NULL || cap == 0)
-        return -1;
-    p += strlen(pat);
-    while (*p == ' ')
-        p++;
-    if (*p != '"')
-        return -1;
-    for (p++; *p != '\0' && *p != '"'; p++) {
-        char c = *p;
-        if (c == '\\') {
-            p++;
-            if (*p == '\0')
-                return -1;
-            c = (*p == 'n') ? '\n' : *p;
-        }
-        if (n + 1 >= cap)
-            return -1;
-        out[n++] = c;
+const json *h_json_parse(arena *a, const char *text) {
+    char err[200];
+    const json *root;
+    if (text == NULL) {
+        printf("# h_json_parse: no text\n");
+        return NULL;
     }
-    out[n] = '\0';
-    return *p == '"' ? 0 : -1;
+    root = json_parse(a, text, strlen(text), err, sizeof err);
+    if (root == NULL)
+        printf("# h_json_parse: not JSON: %s: %.200s\n", err, text);
+    return root;
 }
 
-static int json_int(const char *json, const char *key) {
-    char pat[128];
-    const char *p;
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    p = strstr(json, pat);
-    return p == NULL ? -1 : atoi(p + strlen(pat));
+/* One step of a path: a member name (".name", "name" first, or
+   "[\"name\"]") or an index ("[N]"). Returns the rest of the path, or NULL
+   (printing why) when the path is malformed. */
+static const char *path_step(const json *v, const char *p, const json **next) {
+    char key[256];
+    size_t n = 0;
+    *next = NULL;
+    if (p[0] == '[' && p[1] != '"') {
+        char *end;
+        unsigned long i = strtoul(p + 1, &end, 10);
+        const json *e;
+        if (end == p + 1 || *end != ']')
+            return NULL;
+        if (v != NULL && v->type == JSON_ARRAY)
+            for (e = v->child; e != NULL; e = e->next)
+                if (i-- == 0) {
+                    *next = e;
+                    break;
+                }
+        return end + 1;
+    }
+    if (p[0] == '[') { /* ["quoted name"] */
+        for (p += 2; *p != '\0' && *p != '"'; p++)
+            if (n + 1 < sizeof key)
+                key[n++] = *p;
+        if (p[0] != '"' || p[1] != ']')
+            return NULL;
+        p += 2;
+    } else {
+        if (*p == '.')
+            p++;
+        for (; *p != '\0' && *p != '.' && *p != '['; p++)
+            if (n + 1 < sizeof key)
+                key[n++] = *p;
+        if (n == 0)
+            return NULL;
+    }
+    key[n] = '\0';
+    *next = json_get(v, key);
+    return p;
+}
+
+const json *h_json_at(const json *v, const char *path) {
+    const char *p = path;
+    while (v != NULL && *p != '\0') {
+        const json *next;
+        if ((p = path_step(v, p, &next)) == NULL) {
+            printf("# h_json_at: malformed path \"%s\"\n", path);
+            return NULL;
+        }
+        v = next;
+    }
+    return v;
+}
+
+int h_json_str(const json *v, const char *path, char *buf, size_t cap) {
+    const json *s = h_json_at(v, path);
+    if (s == NULL || s->type != JSON_STRING || cap == 0 || strlen(s->text) >= cap)
+        return -1;
+    memcpy(buf, s->text, strlen(s->text) + 1);
+    return 0;
+}
+
+int h_json_int(const json *v, const char *path, long long *out) {
+    return json_as_int(h_json_at(v, path), out) ? 0 : -1;
+}
+
+int h_json_bool(const json *v, const char *path, int *out) {
+    const json *b = h_json_at(v, path);
+    if (b == NULL || b->type != JSON_BOOL)
+        return -1;
+    *out = b->boolean ? 1 : 0;
+    return 0;
+}
+
+int h_json_is_null(const json *v, const char *path) {
+    const json *n = h_json_at(v, path);
+    return n != NULL && n->type == JSON_NULL;
+}
+
+long h_json_len(const json *v, const char *path) {
+    const json *c = h_json_at(v, path);
+    if (c == NULL || (c->type != JSON_ARRAY && c->type != JSON_OBJECT))
+        return -1;
+    return (long)c->count;
+}
+
+int h_json_str_is(const json *v, const char *path, const char *want) {
+    const json *s = h_json_at(v, path);
+    return s != NULL && s->type == JSON_STRING && strcmp(s->text, want) == 0;
+}
+
+int h_json_int_is(const json *v, const char *path, long long want) {
+    long long n;
+    return h_json_int(v, path, &n) == 0 && n == want;
+}
+
+int h_json_bool_is(const json *v, const char *path, int want) {
+    int b;
+    return h_json_bool(v, path, &b) == 0 && b == !!want;
+}
+
+const json *h_json_find(const json *v, const char *path, const char *key, const char *want) {
+    const json *arr = h_json_at(v, path), *e;
+    if (arr == NULL || arr->type != JSON_ARRAY)
+        return NULL;
+    for (e = arr->child; e != NULL; e = e->next)
+        if (h_json_str_is(e, key, want))
+            return e;
+    return NULL;
+}
+
+const json *h_status(gs_gcal *h, arena *a) {
+    size_t needed = 0;
+    char *text;
+    if (gs_gcal_status_json(h, NULL, 0, &needed) != GS_GCAL_BUFFER_TOO_SMALL || needed == 0)
+        return NULL;
+    text = arena_alloc(a, needed + 64); /* room for a second that changes a number */
+    if (gs_gcal_status_json(h, text, needed + 64, NULL) != GS_GCAL_OK)
+        return NULL;
+    return h_json_parse(a, text);
+}
+
+int h_status_str_is(gs_gcal *h, const char *path, const char *want) {
+    arena a = {0};
+    int ok = h_json_str_is(h_status(h, &a), path, want);
+    arena_free(&a);
+    return ok;
+}
+
+int h_status_str_has(gs_gcal *h, const char *path, const char *part) {
+    arena a = {0};
+    const json *s = h_json_at(h_status(h, &a), path);
+    int ok = s != NULL && s->type == JSON_STRING && strstr(s->text, part) != NULL;
+    arena_free(&a);
+    return ok;
+}
+
+int h_status_int_is(gs_gcal *h, const char *path, long long want) {
+    arena a = {0};
+    int ok = h_json_int_is(h_status(h, &a), path, want);
+    arena_free(&a);
+    return ok;
+}
+
+int h_status_is_null(gs_gcal *h, const char *path) {
+    arena a = {0};
+    int ok = h_json_is_null(h_status(h, &a), path);
+    arena_free(&a);
+    return ok;
+}
+
+long h_json_count(const json *v, const char *path, const char *key, const char *want) {
+    const json *arr = h_json_at(v, path), *e;
+    long n = 0;
+    if (arr == NULL || arr->type != JSON_ARRAY)
+        return -1;
+    for (e = arr->child; e != NULL; e = e->next)
+        n += h_json_str_is(e, key, want);
+    return n;
+}
+
+const json *h_json_find_has(const json *v, const char *path, const char *key, const char *part) {
+    const json *arr = h_json_at(v, path), *e, *s;
+    if (arr == NULL || arr->type != JSON_ARRAY)
+        return NULL;
+    for (e = arr->child; e != NULL; e = e->next)
+        if ((s = h_json_at(e, key)) != NULL && s->type == JSON_STRING && strstr(s->text, part))
+            return e;
+    return NULL;
+}
+
+int h_text_str_is(const char *text, const char *path, const char *want) {
+    arena a = {0};
+    int ok = h_json_str_is(h_json_parse(&a, text), path, want);
+    arena_free(&a);
+    return ok;
+}
+
+int h_text_int_is(const char *text, const char *path, long long want) {
+    arena a = {0};
+    int ok = h_json_int_is(h_json_parse(&a, text), path, want);
+    arena_free(&a);
+    return ok;
+}
+
+int h_text_is_null(const char *text, const char *path) {
+    arena a = {0};
+    int ok = h_json_is_null(h_json_parse(&a, text), path);
+    arena_free(&a);
+    return ok;
+}
+
+int h_json_string(const char *text, const char *key, char *out, size_t cap) {
+    arena a = {0};
+    const json *root = h_json_parse(&a, text);
+    int rc = root != NULL ? h_json_str(json_get(root, key), "", out, cap) : -1;
+    arena_free(&a);
+    return rc;
 }
 
 /* Every library log line goes to $GS_GCAL_LOG_FILE (set by run.sh), so
@@ -120,7 +297,14 @@ void h_emulator(emulator *e) {
         fprintf(stderr, "GS_GCAL_EMULATOR is not the emulator's startup line\n");
         exit(2);
     }
-    e->control_port = json_int(line, "control_port");
+    {
+        arena a = {0};
+        long long port = -1;
+        if (h_json_int(h_json_parse(&a, line), "control_port", &port) != 0)
+            port = -1;
+        arena_free(&a);
+        e->control_port = (int)port;
+    }
 }
 
 int h_control(const emulator *e, const char *method, const char *path, const char *body,
@@ -231,13 +415,20 @@ void h_post(const emulator *e, const char *path, const char *json, const char *f
 
 long h_counter(const emulator *e, const char *name) {
     static char body[1 << 16];
-    char pat[128];
-    const char *p;
-    snprintf(pat, sizeof pat, "\"%s\":", name);
+    arena a = {0};
+    const json *root;
+    long long n = 0;
+    long rc = -1;
     if (h_control(e, "GET", "/control/requests", NULL, body, sizeof body) != 200)
-        return -1;
-    p = strstr(body, pat);
-    return p == NULL ? 0 : atol(p + strlen(pat));
+        goto out;
+    if ((root = h_json_parse(&a, body)) == NULL)
+        goto out;
+    if (json_get(root, name) != NULL && h_json_int(json_get(root, name), "", &n) != 0)
+        goto out;
+    rc = (long)n; /* 0 when absent */
+out:
+    arena_free(&a);
+    return rc;
 }
 
 gs_gcal *h_open_authorized(const emulator *e, char *dir, size_t cap) {
@@ -256,35 +447,28 @@ gs_gcal *h_open_authorized(const emulator *e, char *dir, size_t cap) {
     return h;
 }
 
-int h_each_event(const char *dump, const char *needle, void (*each)(const char *event, void *ctx),
-                 void *ctx) {
-    static char one[1 << 16];
-    const char *p, *ev = NULL;
-    int depth = 0, in_str = 0, n = 0;
-    for (p = dump; *p; p++) {
-        if (in_str) {
-            if (*p == '\\' && p[1])
-                p++;
-            else if (*p == '"')
-                in_str = 0;
+int h_each_event(const char *dump, const char *meeting_id,
+                 void (*each)(const json *event, void *ctx), void *ctx) {
+    arena a = {0};
+    const json *root = h_json_parse(&a, dump), *cal, *ev;
+    int n = 0;
+    if (root == NULL || root->type != JSON_OBJECT) {
+        n = -1;
+        goto out;
+    }
+    for (cal = root->child; cal != NULL; cal = cal->next) {
+        if (cal->type != JSON_ARRAY)
             continue;
-        }
-        if (*p == '"') {
-            in_str = 1;
-        } else if (*p == '{' || *p == '[') {
-            if (++depth == 3)
-                ev = p;
-        } else if (*p == '}' || *p == ']') {
-            if (depth-- == 3 && ev != NULL) {
-                snprintf(one, sizeof one, "%.*s", (int)(p - ev + 1), ev);
-                if (strstr(one, needle) != NULL) {
-                    n++;
-                    if (each != NULL)
-                        each(one, ctx);
-                }
-                ev = NULL;
-            }
+        for (ev = cal->child; ev != NULL; ev = ev->next) {
+            if (meeting_id != NULL &&
+                !h_json_str_is(ev, "extendedProperties.private.gsGcalMeetingId", meeting_id))
+                continue;
+            n++;
+            if (each != NULL)
+                each(ev, ctx);
         }
     }
+out:
+    arena_free(&a);
     return n;
 }

@@ -1,13 +1,17 @@
 /*
  * Shared helpers of the C tests: expectations, the emulator's description
  * (from GS_GCAL_EMULATOR, set by ffi-tests/run.sh), a tiny HTTP client for
- * the emulator's plain-HTTP control port, and temporary state directories.
+ * the emulator's plain-HTTP control port, temporary state directories, and
+ * path accessors for JSON answers (status, listings, reports, dumps).
  */
 #ifndef GS_GCAL_HARNESS_H
 #define GS_GCAL_HARNESS_H
 
 #include <stddef.h>
 #include "gs_gcal.h"
+/* JSON: gcalctl's strict reader (gcalctl/json.{c,h}, on the vendored jsmn),
+   compiled into every test; the accessors below read its tree. */
+#include "json.h"
 
 /* The emulator's endpoints and test project, read from its startup line. */
 typedef struct emulator {
@@ -57,13 +61,65 @@ long h_counter(const emulator *e, const char *name);
    emulator, configured with its web client and authorized through consent.
    Returns NULL (with failed checks recorded) if any step fails. */
 gs_gcal *h_open_authorized(const emulator *e, char *dir, size_t cap);
-/* Calls `each` for every event object of an emulator /control/events dump
-   ({"calendar":[{event},...],...}) that contains `needle` (master events
-   and exceptions alike); returns how many there were. `each` may be NULL. */
-int h_each_event(const char *dump, const char *needle, void (*each)(const char *event, void *ctx),
-                 void *ctx);
-/* Extracts the string value of "key" from flat JSON (handles \" \\ \/ escapes). */
-int h_json_string(const char *json, const char *key, char *out, size_t cap);
+/* Parses a whole JSON document into a tree allocated from `a` (free it
+   with arena_free). Returns NULL, printing why ("line L, column C: ..."),
+   when text is NULL or not valid JSON. */
+const json *h_json_parse(arena *a, const char *text);
+/* The value at `path` below v, or NULL when any step is missing (or v is
+   NULL). A path is member names and array indexes: "state",
+   "health.last_failure.class", "events[0].summary", "[2]" (v an array);
+   a member name with dots or brackets is quoted: "[\"events.insert\"]".
+   "" is v itself. */
+const json *h_json_at(const json *v, const char *path);
+/* The string at path, copied into buf: 0, or -1 when absent, not a string
+   or longer than cap-1. */
+int h_json_str(const json *v, const char *path, char *buf, size_t cap);
+/* The whole number at path: 0, or -1 when absent or not a whole number. */
+int h_json_int(const json *v, const char *path, long long *out);
+/* The boolean at path (1 or 0): 0, or -1 when absent or not a boolean. */
+int h_json_bool(const json *v, const char *path, int *out);
+/* Whether the value at path is present and null. */
+int h_json_is_null(const json *v, const char *path);
+/* Elements of the array (members of the object) at path; -1 when absent
+   or neither. */
+long h_json_len(const json *v, const char *path);
+/* Whether the value at path is the string `want` / the whole number `want`
+   / the boolean `want`. */
+int h_json_str_is(const json *v, const char *path, const char *want);
+int h_json_int_is(const json *v, const char *path, long long want);
+int h_json_bool_is(const json *v, const char *path, int want);
+/* The first element of the array at path whose string at `key` (a path
+   inside the element) is `want`; NULL when none. */
+const json *h_json_find(const json *v, const char *path, const char *key, const char *want);
+/* How many elements of the array at path have the string `want` at `key`. */
+long h_json_count(const json *v, const char *path, const char *key, const char *want);
+/* The same as h_json_find, for the first element whose string at `key`
+   contains `part`. */
+const json *h_json_find_has(const json *v, const char *path, const char *key, const char *part);
+/* The handle's status document (gs_gcal_status_json), parsed into `a`;
+   NULL when the call fails or the answer is not JSON. */
+const json *h_status(gs_gcal *h, arena *a);
+/* Whether the status's string at path is `want` / contains `part`, its
+   whole number at path is `want`, the value at path is null. */
+int h_status_str_is(gs_gcal *h, const char *path, const char *want);
+int h_status_str_has(gs_gcal *h, const char *path, const char *part);
+int h_status_int_is(gs_gcal *h, const char *path, long long want);
+int h_status_is_null(gs_gcal *h, const char *path);
+/* The same on a JSON text at hand (parsed, checked, freed). */
+int h_text_str_is(const char *text, const char *path, const char *want);
+int h_text_int_is(const char *text, const char *path, long long want);
+int h_text_is_null(const char *text, const char *path);
+/* Calls `each` for every event of an emulator /control/events dump
+   ({"calendar":[{event},...],...}) whose extendedProperties.private.
+   gsGcalMeetingId is `meeting_id` (every event when NULL), master events
+   and exceptions alike; returns how many there were (-1 when the dump is
+   not JSON). `each` may be NULL. */
+int h_each_event(const char *dump, const char *meeting_id,
+                 void (*each)(const json *event, void *ctx), void *ctx);
+/* The string value of the top-level member `key` of a JSON object (the
+   emulator's startup line, control answers): 0, or -1 when absent, not a
+   string or too long. */
+int h_json_string(const char *text, const char *key, char *out, size_t cap);
 /* Creates a fresh private directory under $TMPDIR or /tmp. */
 void h_tempdir(char *out, size_t cap);
 /* Removes what h_tempdir created (files one level deep). */

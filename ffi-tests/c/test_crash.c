@@ -64,11 +64,11 @@ static void child(const char *dir, int round, int out) {
     _exit(0);
 }
 
-static void summary_of(const char *ev, void *ctx) {
+static void summary_of(const json *ev, void *ctx) {
     char *out = ctx;
-    const char *s = strstr(ev, "\"summary\":\"");
+    const char *s = json_str(ev, "summary");
     if (s != NULL)
-        snprintf(out, 16, "%.12s", s + strlen("\"summary\":\""));
+        snprintf(out, 16, "%.12s", s);
 }
 
 int main(void) {
@@ -147,11 +147,11 @@ int main(void) {
     }
     CHECK(h_control(&emu, "GET", "/control/events", NULL, events, sizeof events) == 200);
     for (i = 0; i < MEETINGS; i++) {
-        char pat[64], stored[16] = "";
+        char id[64], stored[16] = "";
         if (last[i][0] == '\0')
             continue;
-        snprintf(pat, sizeof pat, "\"gsGcalMeetingId\":\"crash-%d\"", i);
-        CHECK(h_each_event(events, pat, summary_of, stored) == 1);
+        snprintf(id, sizeof id, "crash-%d", i);
+        CHECK(h_each_event(events, id, summary_of, stored) == 1);
         /* The last reported version, or a later one (the call in flight
            when the child died): the subjects sort by time. */
         h_check(strcmp(stored, last[i]) >= 0, "stored version >= last reported", __FILE__,

@@ -61,23 +61,21 @@ struct want {
     int n;
 };
 
-static void count_confirmed(const char *ev, void *ctx) {
+static void count_confirmed(const json *ev, void *ctx) {
     struct want *w = ctx;
-    if (strstr(ev, "\"status\":\"confirmed\"") != NULL &&
-        strstr(ev, "\"recurringEventId\"") == NULL &&
-        (w->subject == NULL || strstr(ev, w->subject) != NULL))
+    if (h_json_str_is(ev, "status", "confirmed") && json_get(ev, "recurringEventId") == NULL &&
+        (w->subject == NULL || h_json_str_is(ev, "summary", w->subject)))
         w->n++;
 }
 
-/* How many stored events of a meeting are confirmed (and carry `subject`
-   when given). */
+/* How many stored events (not exceptions) of a meeting are confirmed (and
+   carry the summary `subject` when given). */
 static int confirmed_with(const char *meeting_id, const char *subject) {
-    char pat[256];
     struct want w = {subject, 0};
     if (h_control(&emu, "GET", "/control/events", NULL, buf, sizeof buf) != 200)
         return -1;
-    snprintf(pat, sizeof pat, "\"gsGcalMeetingId\":\"%s\"", meeting_id);
-    h_each_event(buf, pat, count_confirmed, &w);
+    if (h_each_event(buf, meeting_id, count_confirmed, &w) < 0)
+        return -1;
     return w.n;
 }
 
@@ -197,7 +195,7 @@ static void permanent_and_quota(gs_gcal *h) {
     EXPECT_RC(h, gs_gcal_sync(h, 5000, &sent, &left), GS_GCAL_OK);
     CHECK(gs_gcal_status_json(h, buf, sizeof buf, NULL) == GS_GCAL_OK);
     /* The direct push gave the quota class; sync keeps it waiting. */
-    CHECK(strstr(buf, "\"outbox_depth\":1") != NULL);
+    CHECK(h_text_int_is(buf, "health.outbox_depth", 1));
 }
 
 /* The Calendar API not enabled in the client's project: queued with the
@@ -348,7 +346,7 @@ static void survives_restart(const char *dir) {
             return;
         h_use_emulator(h, &emu);
         CHECK(gs_gcal_status_json(h, buf, sizeof buf, NULL) == GS_GCAL_OK &&
-              strstr(buf, "\"outbox_depth\":1") != NULL);
+              h_text_int_is(buf, "health.outbox_depth", 1));
         EXPECT_RC(h, gs_gcal_retry_now(h), GS_GCAL_OK);
         EXPECT_RC(h, gs_gcal_sync(h, 20000, &sent, &left), GS_GCAL_OK);
         CHECK(sent == 1 && left == 0);

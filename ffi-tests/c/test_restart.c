@@ -54,13 +54,13 @@ static int second_process(const emulator *emu, const char *dir) {
         return h_finish("test_restart (second process)");
     h_use_emulator(h, emu);
     EXPECT_RC(h, gs_gcal_status_json(h, status, sizeof status, NULL), GS_GCAL_OK);
-    CHECK(strstr(status, "\"state\":\"authorized\"") != NULL);
-    CHECK(strstr(status, emu->account) != NULL);
+    CHECK(h_text_str_is(status, "state", "authorized"));
+    CHECK(h_text_str_is(status, "account", emu->account));
     meeting(&m, "After the reboot");
     EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
     /* One code exchange in all: the second process did not re-authorize. */
     CHECK(h_control(emu, "GET", "/control/requests", NULL, counters, sizeof counters) == 200);
-    CHECK(strstr(counters, "\"token.authorization_code\":1") != NULL);
+    CHECK(h_text_int_is(counters, "[\"token.authorization_code\"]", 1));
     gs_gcal_close(h);
     return h_finish("test_restart (second process)");
 }
