@@ -23,6 +23,20 @@ pub enum Sent<T> {
 }
 
 impl Handle {
+    /// A read-only grant (issue 16 A2) refuses writes with its own code
+    /// rather than queueing them for a write Google would refuse.
+    fn check_writable(&self) -> Result<()> {
+        match &self.state.tokens {
+            Some(t) if self.state.reauth_required.is_none() && crate::oauth::is_read_only(&t.scope) => Err(Error::ReadOnlyGrant(format!(
+                "Google granted read-only access ({}): reading, sync and busy work, but pushing \
+                 meetings needs https://www.googleapis.com/auth/calendar.events; authorize again \
+                 with a client and scopes that grant it (a Web application client)",
+                t.scope.split(' ').filter(|s| s.contains("calendar")).collect::<Vec<_>>().join(" ")
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Why an operation must wait in the outbox (see `outbox::must_queue`).
     fn must_queue(&self, meeting_id: &str) -> Option<Error> {
         outbox::must_queue(&self.writer.outbox, meeting_id, self.state.quota_pause_until, &self.writer.circuit, now())
@@ -77,7 +91,14 @@ impl Handle {
     /// its original local start, with the meeting's `time_zone`).
     pub fn cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<()> {
         let target = self.cancel_target(meeting_id, occurrence, time_zone)?;
-        let date = self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
+        let master = self.cancel_target(meeting_id, None, None)?;
+        let date = self.with_token(|c, token| {
+            if target == master {
+                calendar::delete(c.http()?, &c.target(), token, &target)
+            } else {
+                calendar::delete_occurrence(c.http()?, &c.target(), token, &master, &target)
+            }
+        })?;
         match (occurrence, self.state.pushed.get(meeting_id)) {
             (None, Some(_)) => {
                 self.state.pushed.remove(meeting_id);
@@ -125,6 +146,7 @@ impl Handle {
     /// now (network, rate limits, quota, authorization) or an earlier change
     /// of the meeting still waits. Errors only for what retrying cannot fix.
     pub fn submit_push(&mut self, p: &Prepared, m: &Meeting) -> Result<Sent<Written>> {
+        self.check_writable()?;
         // The meeting is copied into an outbox entry only when one is made.
         let op = || Op::Push(Box::new(m.clone()));
         if let Some(reason) = self.must_queue(&m.meeting_id) {
@@ -144,6 +166,7 @@ impl Handle {
     pub fn submit_cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<Sent<()>> {
         // Validated first: also when it is queued behind an earlier change.
         self.cancel_target(meeting_id, occurrence, time_zone)?;
+        self.check_writable()?;
         let occ = occurrence.map(str::to_owned);
         let op = Op::Cancel { time_zone: time_zone.map(str::to_owned) };
         if let Some(reason) = self.must_queue(meeting_id) {
