@@ -23,6 +23,12 @@ pub fn event_url(base: &str, calendar_id: &str, event_id: &str) -> String {
     format!("{}/{}", events_url(base, calendar_id), utf8_percent_encode(event_id, SEGMENT))
 }
 
+/// Google's 400 for a time zone it does not accept ("Invalid time zone
+/// definition for start time." / "... end time.").
+pub fn is_zone_refusal(e: &Error) -> bool {
+    matches!(e, Error::ApiBadRequest(s) if s.contains("Invalid time zone definition"))
+}
+
 /// Which calendar to write to, and how to notify guests.
 pub struct Target<'a> {
     pub base: &'a str,

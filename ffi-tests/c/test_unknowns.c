@@ -358,6 +358,63 @@ static void test_occurrence_ids(void) {
     POST_OK(&emu, "/control/instance_ids", "{\"format\":\"google\"}");
 }
 
+/* A1: a zone Google refuses is sent once more as an equivalent one, remembered. */
+static void test_refused_zones(void) {
+    char dir[512] = "", series[GS_GCAL_EVENT_ID_SIZE], id[GS_GCAL_EVENT_ID_SIZE];
+    gs_gcal_meeting m;
+    gs_gcal *h;
+    long inserts;
+    POST_OK(&emu, "/control/reset", "");
+    h = h_open_authorized(&emu, dir, sizeof dir);
+    if (h == NULL)
+        return;
+    /* Switch off: Etc/GMT-1 goes as it is. */
+    weekly(&m, "tz-0", "Etc/GMT-1");
+    EXPECT_RC(h, h_push(h, &m, series, NULL, 0, NULL), GS_GCAL_OK);
+    CHECK(strstr(event_json(series), "\"timeZone\":\"Etc/GMT-1\"") != NULL);
+    CHECK(status_has(h, "\"zone_substitutions\":{}"));
+
+    /* Switch on: Google's exact 400, then the same-offset zone without DST. */
+    POST_OK(&emu, "/control/refuse_time_zones", "{\"zones\":[\"Etc/GMT-1\",\"Europe/Kyiv\"]}");
+    inserts = h_counter(&emu, "events.insert");
+    weekly(&m, "tz-1", "Etc/GMT-1");
+    EXPECT_RC(h, h_push(h, &m, series, NULL, 0, NULL), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "events.insert") - inserts == 2);
+    CHECK(strstr(event_json(series), "\"timeZone\":\"Africa/Lagos\"") != NULL);
+    CHECK(strstr(event_json(series), "\"dateTime\":\"2024-03-18T10:00:00") != NULL);
+    CHECK(status_has(h, "\"zone_substitutions\":{\"Etc/GMT-1\":\"Africa/Lagos\"}"));
+    /* Remembered: the next meeting in that zone costs one request. */
+    inserts = h_counter(&emu, "events.insert");
+    weekly(&m, "tz-2", "Etc/GMT-1");
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "events.insert") - inserts == 1);
+    /* One occurrence of the substituted series, by its original time (UTC+1). */
+    m.occurrence = "2024-03-25T10:00";
+    m.start = "2024-03-25T12:00";
+    m.end = "13:00";
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
+    /* A renamed zone: its other name. */
+    single(&m, "tz-3");
+    m.time_zone = "Europe/Kyiv";
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_OK);
+    CHECK(strstr(event_json(id), "\"timeZone\":\"Europe/Kiev\"") != NULL);
+    CHECK(strstr(event_json(id), "\"dateTime\":\"2024-07-01T09:00:00") != NULL);
+    /* A zone with no equivalent (UTC-12): Google's refusal stands, nothing stored. */
+    POST_OK(&emu, "/control/refuse_time_zones", "{\"zones\":[\"Etc/GMT+12\"]}");
+    single(&m, "tz-4");
+    m.time_zone = "Etc/GMT+12";
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_API_BAD_REQUEST);
+    CHECK(last_error_has(h, "Invalid time zone definition for start time."));
+    /* Persisted: a reopened handle still knows. */
+    gs_gcal_close(h);
+    h = NULL;
+    EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
+    if (h != NULL)
+        CHECK(status_has(h, "\"Europe/Kyiv\":\"Europe/Kiev\""));
+    POST_OK(&emu, "/control/refuse_time_zones", "{\"zones\":[]}");
+    done(h, dir);
+}
+
 int main(void) {
     h_emulator(&emu);
     test_email_dots();
@@ -368,5 +425,6 @@ int main(void) {
     test_null_calendar_is_primary();
     test_device_scopes();
     test_occurrence_ids();
+    test_refused_zones();
     return h_finish("test_unknowns");
 }

@@ -1,6 +1,7 @@
 //! Pure meetings: the PBX's meeting as the firmware hands it over, its
 //! validation, and its mapping to a Google Calendar event.
 
+pub mod equivalent;
 pub mod localtime;
 pub mod zone;
 pub mod recurrence;
@@ -337,6 +338,29 @@ pub fn prepare<'m>(m: &'m Meeting, instance_id: &str, generation: u32, zone: Opt
     };
     Ok(Prepared { event_id, target_id, event, skipped_invitees: skipped })
 }
+
+/// The UTC span a meeting covers, unix seconds: its first start to the end
+/// of its last occurrence (plus a day), `None` for a series that never
+/// ends. For choosing a zone that keeps the same offset all that time.
+pub fn utc_span(m: &Meeting, zone: &zone::Zone) -> Result<(i64, Option<i64>)> {
+    let start = localtime::parse_local("start", &m.start)?;
+    let end = localtime::parse_end(&m.end, start)?;
+    let s = zone.to_utc("start", start)?.unix_timestamp();
+    let e = zone.to_utc("end", end)?.unix_timestamp();
+    match &m.repeat {
+        None => Ok((s, Some(e))),
+        Some(r) if matches!(r.end, recurrence::End::Never) => Ok((s, None)),
+        Some(r) => {
+            let last = r.occurrences(start.date(), MAX_COUNT_SPAN).last().copied().unwrap_or(start.date());
+            let last = time::PrimitiveDateTime::new(last, start.time());
+            let ls = zone.to_utc("start", last).map_or(s, |t| t.unix_timestamp());
+            Ok((s, Some(ls + (e - s) + 86_400)))
+        }
+    }
+}
+
+/// More than any series may have (COUNT ≤ 1000).
+const MAX_COUNT_SPAN: usize = 1001;
 
 /// Google's id of one occurrence: the series id, `_`, and the occurrence's
 /// original start in UTC.
