@@ -11,7 +11,7 @@ CSTRICT  := -std=c11 -Wall -Wextra -Wpedantic -Werror
 CINC     := -Iinclude -Iffi-tests/c -Igcalctl -D_FILE_OFFSET_BITS=64
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
-CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults test_log \
+CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults test_log test_unknowns \
             test_hostile_dir test_paging
 # Need strace (ptrace) or a mount namespace: host only, `make ctest-durability`.
 DTESTS   := test_torn test_fullfs

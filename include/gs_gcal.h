@@ -246,12 +246,13 @@ typedef struct gs_gcal_meeting {
    */
   uint32_t struct_size;
   /**
-   * Stable PBX meeting id (required, ≤ 256 bytes); the same id always
-   * maps to the same Google event.
+   * Stable PBX meeting id (required, ≤ 256 bytes, no control
+   * characters); the same id always maps to the same Google event.
    */
   const char *meeting_id;
   /**
-   * Subject, becomes the event title (≤ 1024 bytes).
+   * Subject, becomes the event title (≤ 1024 bytes). One line: control
+   * characters (newline, tab, …) answer GS_GCAL_INVALID_ARGUMENT.
    */
   const char *subject;
   /**
@@ -269,7 +270,8 @@ typedef struct gs_gcal_meeting {
   const char *time_zone;
   /**
    * Meeting room number or name; NULL for none. Becomes the location and
-   * the "how to join" line.
+   * the "how to join" line. One line: control characters answer
+   * GS_GCAL_INVALID_ARGUMENT.
    */
   const char *room;
   /**
@@ -287,6 +289,9 @@ typedef struct gs_gcal_meeting {
   size_t invitee_count;
   /**
    * E-mail reminder before the start, in minutes; 0 = none; ≤ 40320.
+   * Google sends it to the authorized account only (the calendar that
+   * holds the event): invitees keep their own default reminders, which
+   * no API call can set for them.
    */
   uint32_t email_reminder_minutes;
   /**
@@ -322,7 +327,9 @@ typedef struct gs_gcal_meeting {
   uint32_t repeat_end;
   uint32_t repeat_count;
   /**
-   * Last date "YYYY-MM-DD" (local) that may hold an occurrence.
+   * Last date "YYYY-MM-DD" (local) that may hold an occurrence. Not a
+   * date: GS_GCAL_INVALID_TIME; before the start (like every repeat
+   * field that does not fit): GS_GCAL_INVALID_ARGUMENT.
    */
   const char *repeat_until;
   /**
@@ -572,6 +579,12 @@ typedef struct gs_gcal_busy {
  * `gs_gcal_device_poll` without a device authorization in progress.
  */
 #define GS_GCAL_DEVICE_NOT_STARTED 318
+
+/**
+ * The authorization is read-only (e.g. calendar.readonly from the device
+ * flow): reading, sync and busy work; a push or cancel needs write access.
+ */
+#define GS_GCAL_READ_ONLY_GRANT 319
 
 /**
  * DNS lookup or TCP connect failed.
@@ -936,9 +949,13 @@ gs_gcal_result gs_gcal_set_log_callback(struct gs_gcal *h,
  * tokens; refreshed automatically), "granted_scopes" (array or null),
  * "authorized_at" (RFC 3339 UTC or null), "last_refresh_at" (RFC 3339 UTC
  * or null), "reauth_reason" (why re-authorization is needed and what to
- * do, or null), "pending_revocations" (int), "device" (null, or
- * {"user_code", "verification_url", "expires_in", "interval"} while a
- * device authorization is in progress), "last_error" (null or
+ * do, or null), "pending_revocations" (int: revocations Google has not
+ * confirmed yet, including ones it refused), "device" (null, or
+ * {"user_code", "verification_url", "expires_in", "interval", "scopes"}
+ * while a device authorization is in progress; "scopes" is the scope set
+ * Google accepted), "read_only" (bool: the grant can read but not write),
+ * "zone_substitutions" ({"refused zone": "zone sent instead"}),
+ * "last_error" (null or
  * {"code": int, "message": string}), "health" (outbox depth and oldest
  * age, next attempt, last success, last failure with its class, circuit
  * breaker, quota pause, parked operations), "version". Fields may be added.
@@ -1098,7 +1115,9 @@ GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_retry_now(struct gs_gcal *h);
  * "event_type" (unknown types are "other"), "pbx_meeting_id" (the PBX
  * meeting it was pushed for, or null) and "recurring_event_id".
  *
- * - `calendar_id`: NULL for option "calendar_id".
+ * - `calendar_id`: NULL for "primary" (the authorized account's own
+ *   calendar), as in every function that takes a calendar id; pass the
+ *   option "calendar_id"'s value to read the calendar meetings go to.
  * - `time_min`, `time_max`: RFC 3339 with offset, e.g.
  *   "2024-05-06T00:00:00+02:00"; events ending after `time_min` and
  *   starting before `time_max`.
@@ -1148,7 +1167,8 @@ gs_gcal_result gs_gcal_sync_events(struct gs_gcal *h,
 
 /**
  * Fills `*out` with the presence at `unix_time` in `calendar_id` (NULL
- * for "primary"), answered from the local copy.
+ * for "primary", as in every function that takes a calendar id),
+ * answered from the local copy.
  *
  * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
  * GS_GCAL_STRUCT_SIZE; GS_GCAL_NOT_SYNCED (not in "read_calendars" or no

@@ -23,6 +23,12 @@ pub fn event_url(base: &str, calendar_id: &str, event_id: &str) -> String {
     format!("{}/{}", events_url(base, calendar_id), utf8_percent_encode(event_id, SEGMENT))
 }
 
+/// Google's 400 for a time zone it does not accept ("Invalid time zone
+/// definition for start time." / "... end time.").
+pub fn is_zone_refusal(e: &Error) -> bool {
+    matches!(e, Error::ApiBadRequest(s) if s.contains("Invalid time zone definition"))
+}
+
 /// Which calendar to write to, and how to notify guests.
 pub struct Target<'a> {
     pub base: &'a str,
@@ -63,7 +69,13 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
     let (base, calendar_id, send_updates) = (to.base, to.calendar_id, to.send_updates);
     if p.target_id != p.event_id {
         // One occurrence: it exists as long as the series does.
-        let r = replace(http, to, token, p, &p.target_id)?;
+        let mut r = replace(http, to, token, p, &p.target_id)?;
+        if r.status == 404 {
+            // Google documents no format for occurrence ids: ask it.
+            if let Some(id) = find_instance(http, to, token, &p.event_id, &p.target_id)? {
+                r = replace(http, to, token, p, &id)?;
+            }
+        }
         return match r.status {
             200 => written(&r.body, true).map(Upserted::Done),
             404 | 410 => Err(Error::ApiNotFound(format!(
@@ -129,15 +141,106 @@ fn replace(http: &Http, to: &Target, token: &str, p: &Prepared, id: &str) -> Res
     http.api("PUT", &url, token, Some(&body.to_json()?))
 }
 
-/// Deletes an event or one occurrence. Gone already (404, 410) is done.
-/// Returns Google's clock at the deletion (its `Date`), when given.
-pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<Option<i64>> {
+/// The id Google gave the occurrence of series `master_id` whose original
+/// start is the one in our computed id `<master>_YYYYMMDDTHHMMSSZ`, found
+/// with events.instances (`originalStart`, matched on `originalStartTime`);
+/// None when the series has no such (live) occurrence. Issue 16 A3: Google
+/// documents no format for occurrence ids, so a 404 for the computed one is
+/// checked this way before it is believed.
+pub fn find_instance(http: &Http, to: &Target, token: &str, master_id: &str, computed_id: &str) -> Result<Option<String>> {
+    let Some(original) = computed_id
+        .strip_prefix(master_id)
+        .and_then(|s| s.strip_prefix('_'))
+        .and_then(basic_utc_to_rfc3339)
+    else {
+        return Ok(None);
+    };
+    let Some(want) = crate::events::parse_rfc3339(&original) else { return Ok(None) };
+    let base = format!("{}/instances", event_url(to.base, to.calendar_id, master_id));
+    let mut page_token: Option<String> = None;
+    // originalStart names one occurrence; pages are followed in case a
+    // server ignores it (bounded).
+    for _ in 0..8 {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("originalStart", &original);
+        if let Some(t) = &page_token {
+            q.append_pair("pageToken", t);
+        }
+        let r = http.api("GET", &format!("{base}?{}", q.finish()), token, None)?;
+        match r.status {
+            200 => {}
+            404 | 410 => return Ok(None),
+            _ => return Err(api_error(&r)),
+        }
+        let page = page(&r.body)?;
+        let found = page.items.iter().find(|i| {
+            i["status"].as_str() != Some("cancelled")
+                && i.pointer("/originalStartTime/dateTime")
+                    .and_then(Value::as_str)
+                    .and_then(crate::events::parse_rfc3339)
+                    == Some(want)
+        });
+        if let Some(id) = found.and_then(|i| i["id"].as_str()) {
+            return Ok(Some(id.to_owned()));
+        }
+        match page.next_page {
+            Some(t) => page_token = Some(t),
+            None => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// `20240318T090000Z` → `2024-03-18T09:00:00Z`.
+fn basic_utc_to_rfc3339(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r.clone()).filter(|d| d.iter().all(u8::is_ascii_digit)).map(|_| &s[r]);
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        digits(0..4)?,
+        digits(4..6)?,
+        digits(6..8)?,
+        digits(9..11)?,
+        digits(11..13)?,
+        digits(13..15)?
+    ))
+}
+
+fn send_delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<crate::http::Reply> {
     let url = format!(
         "{}?sendUpdates={}",
         event_url(to.base, to.calendar_id, target_id),
         to.send_updates
     );
-    let r = http.api("DELETE", &url, token, None)?;
+    http.api("DELETE", &url, token, None)
+}
+
+/// Deletes one occurrence of series `master_id`: a 404 for the computed id
+/// is checked with events.instances (`find_instance`), and Google's own id
+/// deleted; gone already (410, or no such live occurrence) is done.
+pub fn delete_occurrence(http: &Http, to: &Target, token: &str, master_id: &str, target_id: &str) -> Result<Option<i64>> {
+    let r = send_delete(http, to, token, target_id)?;
+    if r.status == 404 {
+        if let Some(id) = find_instance(http, to, token, master_id, target_id)? {
+            if id != target_id {
+                return delete(http, to, token, &id);
+            }
+        }
+    }
+    delete_outcome(to, r)
+}
+
+/// Deletes an event or one occurrence. Gone already (404, 410) is done.
+/// Returns Google's clock at the deletion (its `Date`), when given.
+pub fn delete(http: &Http, to: &Target, token: &str, target_id: &str) -> Result<Option<i64>> {
+    let r = send_delete(http, to, token, target_id)?;
+    delete_outcome(to, r)
+}
+
+fn delete_outcome(to: &Target, r: crate::http::Reply) -> Result<Option<i64>> {
     match r.status {
         // Google answers 204 No Content; a 200 with a body is someone else
         // (a captive portal's "sign in" page), not a deletion.
@@ -232,6 +335,14 @@ fn page(body: &[u8]) -> Result<Page> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn computed_occurrence_ids_become_original_starts() {
+        assert_eq!(basic_utc_to_rfc3339("20240318T090000Z").as_deref(), Some("2024-03-18T09:00:00Z"));
+        for bad in ["20240318T090000", "2024031xT090000Z", "t1710752400", ""] {
+            assert_eq!(basic_utc_to_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn urls_escape_calendar_ids() {

@@ -100,6 +100,9 @@ pub const GS_GCAL_CODE_ALREADY_USED: gs_gcal_result = 316;
 pub const GS_GCAL_DEVICE_CODE_EXPIRED: gs_gcal_result = 317;
 /// `gs_gcal_device_poll` without a device authorization in progress.
 pub const GS_GCAL_DEVICE_NOT_STARTED: gs_gcal_result = 318;
+/// The authorization is read-only (e.g. calendar.readonly from the device
+/// flow): reading, sync and busy work; a push or cancel needs write access.
+pub const GS_GCAL_READ_ONLY_GRANT: gs_gcal_result = 319;
 /// DNS lookup or TCP connect failed.
 pub const GS_GCAL_CONNECT_FAILED: gs_gcal_result = 400;
 /// A timeout expired (connect or whole call).
@@ -205,6 +208,7 @@ pub enum Error {
     CodeAlreadyUsed,
     DeviceCodeExpired(String),
     DeviceNotStarted,
+    ReadOnlyGrant(String),
     // network
     Connect(String),
     Timeout(String),
@@ -348,6 +352,7 @@ table! {
     GS_GCAL_CODE_ALREADY_USED = Error::CodeAlreadyUsed, Permanent, false, c"this authorization code was already used";
     GS_GCAL_DEVICE_CODE_EXPIRED = Error::DeviceCodeExpired(_), Permanent, false, c"the device code expired: start again";
     GS_GCAL_DEVICE_NOT_STARTED = Error::DeviceNotStarted, Permanent, false, c"no device authorization in progress";
+    GS_GCAL_READ_ONLY_GRANT = Error::ReadOnlyGrant(_), Permanent, false, c"the authorization is read-only: pushing needs write access";
     GS_GCAL_CONNECT_FAILED = Error::Connect(_), Retry, false, c"could not connect";
     GS_GCAL_TIMEOUT = Error::Timeout(_), Retry, true, c"timed out";
     GS_GCAL_NETWORK_IO = Error::NetworkIo(_), Retry, true, c"network error";
@@ -438,7 +443,7 @@ impl fmt::Display for Error {
             | RedirectUriMismatch(s) | OAuthInvalidRequest(s) | AdminPolicyEnforced(s)
             | OrgInternal(s) | InvalidScope(s) | ScopeNotGranted(s) | OAuthOther(s)
             | Connect(s) | Timeout(s) | NetworkIo(s) | HttpProtocol(s) | ResponseTooLarge(s)
-            | Tls(s) | CertUntrusted(s) | ClockNotSet(s) | DeviceCodeExpired(s)
+            | Tls(s) | CertUntrusted(s) | ClockNotSet(s) | DeviceCodeExpired(s) | ReadOnlyGrant(s)
             | BackupMalformed(s) | OutboxFull(s) | ApiBadRequest(s) | ApiUnauthorized(s)
             | ApiForbidden(s) | ApiRateLimited { text: s, .. } | ApiQuotaExceeded(s)
             | ApiNotEnabled(s) | ApiNotFound(s) | ApiConflict(s)

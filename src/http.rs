@@ -17,22 +17,62 @@ pub(crate) const MAX_BODY: u64 = 1 << 20;
 /// ARM and handles our bodies no better (build-notes.md).
 const BUFFER: usize = 16 * 1024;
 
-/// Resolves host names on the calling thread. ureq's default resolver
-/// spawns a thread per lookup when a timeout is set, and the library must
-/// not start threads inside the PBX process. A lookup is therefore bounded
-/// by the system resolver (resolv.conf `timeout`/`attempts`), not by
-/// `timeout_ms`; IP-literal hosts need no lookup at all.
-/// (ureq's own resolver is not linked at all: its thread code is ~10 KB on
-/// armv7, issue 7.)
+/// Resolves host names, bounded like curl's threaded resolver: the lookup
+/// runs on a short-lived helper thread and the caller waits at most the
+/// connect timeout (or what is left of the request's and call's budget,
+/// whichever is less), so a resolver that never answers cannot block a
+/// call past `connect_timeout_ms`/`timeout_ms` (issue 16 A5). A lookup
+/// that times out leaves its thread to finish on its own (it only holds the
+/// channel it answers on and exits when the system resolver gives up);
+/// IP-literal hosts and answers kept from the last `DNS_KEEP` seconds need
+/// no thread. (ureq's own resolver is not linked: its thread code is ~10 KB
+/// on armv7, issue 7; this one is smaller and has no pool.)
 ///
 /// Answers are kept for `DNS_KEEP`: ureq resolves before every request,
 /// even one that reuses a kept-alive connection, and a lookup per push
-/// would cost a resolver round trip (and block) each time.
-#[derive(Default)]
+/// would cost a resolver round trip (and a thread) each time.
 struct InlineResolver {
     /// The last answer: "host:port", when, addresses. One slot is enough:
     /// between hourly token refreshes every request goes to one host.
     last: std::sync::Mutex<Option<(String, std::time::Instant, ureq::unversioned::resolver::ResolvedSocketAddrs)>>,
+    /// The name lookup itself (the system's getaddrinfo; tests inject one
+    /// that never answers).
+    lookup: Lookup,
+    /// At most this long per lookup (`connect_timeout_ms`).
+    bound: Duration,
+}
+
+/// A host name lookup: "host:port" to addresses.
+pub(crate) type Lookup = fn(&str) -> std::io::Result<Vec<std::net::SocketAddr>>;
+
+fn system_lookup(addr: &str) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    use std::net::ToSocketAddrs;
+    addr.to_socket_addrs().map(Iterator::collect)
+}
+
+/// Stack of the helper thread: getaddrinfo (NSS, DNS) needs some, not MBs.
+const RESOLVER_STACK: usize = 256 * 1024;
+
+/// Runs `lookup(addr)` on a helper thread and waits at most `bound`.
+fn lookup_bounded(lookup: Lookup, addr: &str, bound: Duration) -> std::result::Result<Vec<std::net::SocketAddr>, ureq::Error> {
+    if let Ok(a) = addr.parse::<std::net::SocketAddr>() {
+        return Ok(vec![a]);
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let owned = addr.to_owned();
+    std::thread::Builder::new()
+        .name("gs-gcal-resolve".into())
+        .stack_size(RESOLVER_STACK)
+        .spawn(move || {
+            // The caller may have stopped waiting: then nobody reads this.
+            let _ = tx.send(lookup(&owned));
+        })
+        .map_err(ureq::Error::Io)?;
+    match rx.recv_timeout(bound) {
+        Ok(r) => r.map_err(ureq::Error::Io),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(ureq::Error::Timeout(ureq::Timeout::Resolve)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(ureq::Error::HostNotFound),
+    }
 }
 
 impl std::fmt::Debug for InlineResolver {
@@ -53,9 +93,8 @@ impl ureq::unversioned::resolver::Resolver for InlineResolver {
         &self,
         uri: &ureq::http::Uri,
         config: &ureq::config::Config,
-        _timeout: ureq::unversioned::transport::NextTimeout,
+        timeout: ureq::unversioned::transport::NextTimeout,
     ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        use std::net::ToSocketAddrs;
         let addr = uri
             .scheme()
             .zip(uri.authority())
@@ -68,7 +107,9 @@ impl ureq::unversioned::resolver::Resolver for InlineResolver {
             }
         }
         let mut found = self.empty();
-        for a in config.ip_family().keep_wanted(addr.to_socket_addrs()?) {
+        // ureq's remaining budget (whole request, call) or ours, the lesser.
+        let bound = if timeout.after.is_not_happening() { self.bound } else { self.bound.min(*timeout.after) };
+        for a in config.ip_family().keep_wanted(lookup_bounded(self.lookup, &addr, bound)?.into_iter()) {
             if found.try_push(a).is_err() {
                 break; // ureq keeps at most 16
             }
@@ -160,7 +201,7 @@ impl Http {
         let agent = ureq::Agent::with_parts(
             config,
             ureq::unversioned::transport::DefaultConnector::new(),
-            InlineResolver::default(),
+            InlineResolver { last: Default::default(), lookup: system_lookup, bound: Duration::from_millis(cfg.connect_timeout_ms.into()) },
         );
         Ok(Http { agent, timeout: Duration::from_millis(cfg.timeout_ms.into()), deadline: Default::default(), log: Log::default() })
     }
@@ -521,6 +562,46 @@ pub fn api_error(r: &Reply) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A resolver that never answers (a dead DNS server, without touching
+    /// the machine's configuration): the lookup's thread parks for ever.
+    fn never(_: &str) -> std::io::Result<Vec<std::net::SocketAddr>> {
+        loop {
+            std::thread::park();
+        }
+    }
+
+    #[test]
+    fn a_resolver_that_never_answers_is_bounded() {
+        let t0 = std::time::Instant::now();
+        let e = lookup_bounded(never, "oauth2.googleapis.com:443", Duration::from_millis(200)).unwrap_err();
+        assert!(matches!(e, ureq::Error::Timeout(ureq::Timeout::Resolve)), "{e}");
+        let took = t0.elapsed();
+        assert!(took >= Duration::from_millis(200) && took < Duration::from_secs(5), "{took:?}");
+        // IP literals need no lookup (and no thread).
+        assert_eq!(lookup_bounded(never, "127.0.0.1:443", Duration::ZERO).unwrap(), vec!["127.0.0.1:443".parse().unwrap()]);
+    }
+
+    /// The whole request through ureq: a never-answering resolver ends in
+    /// GS_GCAL_TIMEOUT within connect_timeout_ms, not never.
+    #[test]
+    fn a_request_behind_a_dead_resolver_times_out() {
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_millis(300)))
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            InlineResolver { last: Default::default(), lookup: never, bound: Duration::from_millis(300) },
+        );
+        let t0 = std::time::Instant::now();
+        let e = agent.get("http://dns.never.invalid/").call().unwrap_err();
+        let took = t0.elapsed();
+        assert_eq!(transport("http://dns.never.invalid/", e).code(), crate::errors::GS_GCAL_TIMEOUT);
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+
 
     fn reply(status: u16, body: &str, retry_after: Option<u64>) -> Reply {
         Reply { status, body: body.as_bytes().to_vec(), date: None, retry_after }

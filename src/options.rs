@@ -148,7 +148,7 @@ pub const OPTIONS: &[Opt] = &[
     Opt {
         key: "scopes",
         default: "`openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly`",
-        values: "space-separated scopes; one of `calendar.events`, `calendar.events.owned` or `calendar` must be granted",
+        values: "space-separated scopes; one of `calendar.events`, `calendar.events.owned` or `calendar` must be granted to write (`calendar.readonly` or `calendar.events.readonly` alone: read-only mode)",
         apply: |c, v| {
             let scopes: Vec<&str> = v.split_whitespace().collect();
             if scopes.is_empty() || scopes.iter().any(|s| !s.bytes().all(|b| b.is_ascii_graphic() && b != b'"')) {

@@ -80,6 +80,8 @@ pub struct DeviceAuth {
     pub expires_at: i64,
     /// Seconds to wait between polls (grows by 5 on each slow_down).
     pub interval: u32,
+    /// The scope set the device endpoint accepted (issue 16 A2).
+    pub scopes: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,6 +114,9 @@ pub struct State {
     /// Damaged files moved aside by the store (state file, journal), for
     /// the status page: nothing is ever deleted, the admin is told.
     pub set_aside: Vec<SetAside>,
+    /// Time zones Google refused, with the equivalent zone used instead
+    /// (same UTC offset over the meetings, or the zone's other name).
+    pub zone_substitutions: std::collections::BTreeMap<String, String>,
 }
 
 /// A damaged file the store kept aside instead of deleting.

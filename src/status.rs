@@ -30,8 +30,12 @@ pub struct Snapshot {
     tokens: Option<(String, i64, Option<i64>)>,
     reauth_reason: Option<String>,
     pending_revocations: usize,
-    /// user_code, verification_url, expires_at, interval.
-    device: Option<(String, String, i64, u32)>,
+    /// user_code, verification_url, expires_at, interval, scopes.
+    device: Option<(String, String, i64, u32, String)>,
+    /// The grant can read but not write (issue 16 A2).
+    read_only: bool,
+    /// Refused time zone → the equivalent zone sent instead (issue 16 A1).
+    zone_substitutions: std::collections::BTreeMap<String, String>,
     /// Damaged files kept aside (never deleted), newest last.
     set_aside: Vec<SetAside>,
     pub(crate) health: Option<Health>,
@@ -70,7 +74,9 @@ impl Snapshot {
                 .device
                 .as_ref()
                 .filter(|d| d.expires_at > now)
-                .map(|d| (d.user_code.clone(), d.verification_url.clone(), d.expires_at, d.interval)),
+                .map(|d| (d.user_code.clone(), d.verification_url.clone(), d.expires_at, d.interval, d.scopes.clone())),
+            read_only: state.tokens.as_ref().is_some_and(|t| crate::oauth::is_read_only(&t.scope)),
+            zone_substitutions: state.zone_substitutions.clone(),
             set_aside: state.set_aside.clone(),
             health: None,
             now,
@@ -105,7 +111,10 @@ impl Snapshot {
                 "verification_url": d.1,
                 "expires_in": d.2 - now,
                 "interval": d.3,
+                "scopes": d.4,
             })),
+            "read_only": self.read_only,
+            "zone_substitutions": self.zone_substitutions,
             "last_error": last_error.map(|e| json!({"code": e.code, "message": e.message})),
             "set_aside": self.set_aside.iter().map(|a| json!({
                 "file": a.file, "what": a.what, "at": rfc3339(a.at),

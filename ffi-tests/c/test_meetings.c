@@ -198,7 +198,10 @@ int main(void) {
     m.repeat_weekdays = GS_GCAL_TUESDAY | GS_GCAL_THURSDAY; /* start is a Monday */
     EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_INVALID_ARGUMENT);
     weekly(&m, two, 2);
-    m.repeat_until = "2024-03-01";
+    m.repeat_until = "2024-03-01"; /* before the start: a repeat error, like all of them */
+    EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_INVALID_ARGUMENT);
+    weekly(&m, two, 2);
+    m.repeat_until = "2024-02-30"; /* not a date: a time error */
     EXPECT_RC(h, h_push(h, &m, id, NULL, 0, NULL), GS_GCAL_INVALID_TIME);
     weekly(&m, two, 2);
     m.repeat = 99;

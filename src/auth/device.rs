@@ -4,6 +4,7 @@
 use crate::clock::now;
 use crate::errors::{Error, Result};
 use crate::handle::Handle;
+use crate::log::log_at;
 use crate::oauth::device::{self as device_flow, Poll, Started};
 use crate::secret::WipedString;
 use crate::state::DeviceAuth;
@@ -23,9 +24,38 @@ impl Handle {
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
         self.online()?;
         self.flush_revocations();
-        let form = device_flow::start_form(&client.client_id, &self.config.scopes);
-        let reply = self.http()?.post_form(&self.config.device_endpoint, &form)?;
-        let started = device_flow::parse_start(reply.status, &reply.body)?;
+        // Issue 16 A2: on invalid_scope, the next scope set (documented
+        // order, `device_flow::scope_sets`); the one accepted is logged and
+        // shown in the status (device.scopes), the granted one after approval
+        // (granted_scopes).
+        let configured = self.config.scopes.clone();
+        let sets = device_flow::scope_sets(&configured);
+        let mut refused = Vec::new();
+        let mut accepted = None;
+        for scopes in &sets {
+            let form = device_flow::start_form(&client.client_id, scopes);
+            let reply = self.http()?.post_form(&self.config.device_endpoint, &form)?;
+            match device_flow::parse_start(reply.status, &reply.body) {
+                Ok(started) => {
+                    accepted = Some((started, scopes.to_string()));
+                    break;
+                }
+                Err(Error::InvalidScope(why)) => {
+                    log_at!(self.log, Warn, "device flow: Google refused the scope set \"{scopes}\": {why}");
+                    refused.push(scopes.to_string());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let Some((started, scopes)) = accepted else {
+            return Err(Error::InvalidScope(format!(
+                "Google refused every Calendar scope set for the device flow ({} tried): use a Web \
+                 application client and Get Authorization Code instead (the log names each set)",
+                refused.len()
+            )));
+        };
+        log_at!(self.log, Info, "device flow: Google accepted the scope set \"{scopes}\"{}",
+            if crate::oauth::is_read_only(&scopes) { " (read-only mode: pushes answer GS_GCAL_READ_ONLY_GRANT)" } else { "" });
         let mut next = self.state.clone();
         next.device = Some(DeviceAuth {
             device_code: started.device_code.clone(),
@@ -33,6 +63,7 @@ impl Handle {
             verification_url: started.verification_url.clone(),
             expires_at: now() + i64::from(started.expires_in),
             interval: started.interval,
+            scopes,
         });
         self.commit(next)?;
         self.auth.last_device_poll = None;

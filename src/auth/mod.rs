@@ -10,6 +10,7 @@ pub mod token;
 use crate::clock::now;
 use crate::errors::{Error, Result};
 use crate::handle::Handle;
+use crate::log::log_at;
 use crate::oauth::{self, Pasted, TokenResponse};
 use crate::secret::{Secret, WipedString};
 use crate::state::{ClientConfig, PendingAuth, Revocation, State, Tokens};
@@ -27,6 +28,9 @@ pub(crate) const MAX_USED_CODES: usize = 16;
 /// Refresh tokens waiting for revocation; the oldest is dropped beyond this
 /// (Google retires it anyway past 100 per account and client).
 pub(crate) const MAX_PENDING_REVOCATIONS: usize = 8;
+/// A revocation Google refused (not "already invalid") is tried again
+/// after this long, not before every request.
+pub(crate) const REVOKE_RETRY: Duration = Duration::from_secs(3600);
 pub(crate) const MAX_CLIENT_ID: usize = 512;
 pub(crate) const MAX_CLIENT_SECRET: usize = 512;
 pub(crate) const MAX_REDIRECT_URI: usize = 2048;
@@ -157,8 +161,17 @@ impl Handle {
     /// it durably, and revokes the grant it replaces.
     pub(crate) fn adopt_grant(&mut self, mut next: State, t: TokenResponse, google_now: Option<i64>) -> Result<()> {
         let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
-        oauth::check_granted(&t.scope)?;
-        let account = t.id_token.as_ref().and_then(|t| oauth::email_from_id_token(t.expose()));
+        let mut account = t.id_token.as_ref().and_then(|t| oauth::email_from_id_token(t.expose()));
+        if let Err(e) = oauth::check_granted(&t.scope) {
+            self.revoke_partial_grant(refresh_token, account);
+            return Err(e);
+        }
+        if account.is_none() {
+            // No `email` in the ID token (scope `email` not requested or
+            // not granted, or no ID token at all): the primary calendar's
+            // id is the account's address (calendarList, best effort).
+            account = self.account_from_calendar_list(t.access_token.expose());
+        }
         // Google revokes a user's whole grant to the project: revoking a
         // replaced token of the same account (or an unknown one) would undo
         // this authorization. Only another account's old grant is revoked.
@@ -186,6 +199,45 @@ impl Handle {
         Ok(())
     }
 
+    /// A grant without the calendar permission is not kept: it is revoked
+    /// (so the next consent screen asks for everything again), unless the
+    /// handle holds a working authorization of the same or an unknown
+    /// account, which revoking would undo too (Google revokes a user's
+    /// whole grant to the project).
+    fn revoke_partial_grant(&mut self, token: Secret, account: Option<String>) {
+        let same = self.state.tokens.is_some()
+            && (account.is_none() || self.state.account.is_none() || account == self.state.account);
+        if same {
+            log_at!(self.log, Warn, "partial grant not revoked: it would also revoke the working authorization of the same account");
+            return;
+        }
+        let mut next = self.state.clone();
+        next.pending_revocations.push(Revocation { refresh_token: token, account });
+        let excess = next.pending_revocations.len().saturating_sub(MAX_PENDING_REVOCATIONS);
+        next.pending_revocations.drain(..excess);
+        if self.commit(next).is_ok() {
+            self.auth.revocation_refused_at = None;
+            self.flush_revocations();
+        }
+    }
+
+    /// The account's address from the primary calendar's id (needs the
+    /// calendarlist scope, part of the defaults); None when unknown.
+    fn account_from_calendar_list(&mut self, access_token: &str) -> Option<String> {
+        let http = self.http().ok()?;
+        let mut page_token: Option<String> = None;
+        for _ in 0..4 {
+            let page = crate::calendar::calendar_list(http, &self.config.calendar_api_base, access_token, page_token.as_deref()).ok()?;
+            if let Some(id) = page.items.iter().find(|c| c["primary"].as_bool() == Some(true)).and_then(|c| c["id"].as_str()) {
+                let id = oauth::printable(id);
+                return (id.len() <= 320 && id.contains('@')).then_some(id);
+            }
+            page_token = page.next_page;
+            page_token.as_ref()?;
+        }
+        None
+    }
+
     /// The "Reset" button: revokes the grant at Google and forgets tokens
     /// and account. Offline, the revocation waits and is retried later; the
     /// local state is forgotten either way. The client stays configured.
@@ -201,28 +253,44 @@ impl Handle {
         self.commit(next)?;
         self.auth.access_deadline = None;
         self.auth.last_device_poll = None;
+        // The admin's explicit Reset tries again now, refused earlier or not.
+        self.auth.revocation_refused_at = None;
         if self.online().is_ok() {
             self.flush_revocations();
         }
         Ok(())
     }
 
-    /// Tries the waiting revocations, best effort: Google answers 200 for a
-    /// live token and 400 invalid_token for a dead one; both are done.
-    /// Stops at the first transport failure (Google unreachable).
+    /// Tries the waiting revocations. One counts as done only when Google
+    /// says so (200) or says the token is already dead (400
+    /// `invalid_token`); any other answer (400 `invalid_request`, 401
+    /// `invalid_client`, 5xx, ...) keeps it waiting, is logged, and is
+    /// tried again after `REVOKE_RETRY` (not before every request). Stops
+    /// at the first transport failure (Google unreachable).
     pub(crate) fn flush_revocations(&mut self) {
         if self.state.pending_revocations.is_empty() || self.http.is_none() {
             return;
         }
+        if self.auth.revocation_refused_at.is_some_and(|t| t.elapsed() < REVOKE_RETRY) {
+            return;
+        }
         let mut done = Vec::new();
+        let mut refused = false;
         for r in &self.state.pending_revocations {
             let Ok(http) = self.http() else { break };
             let form = WipedString(oauth::revoke_form(r.refresh_token.expose()));
             match http.post_form(&self.config.revoke_endpoint, &form.0) {
-                Ok(reply) if reply.status == 200 || reply.status == 400 => done.push(r.clone()),
-                _ => break,
+                Ok(reply) => match oauth::revocation_outcome(reply.status, &reply.body) {
+                    Ok(()) => done.push(r.clone()),
+                    Err(why) => {
+                        log_at!(self.log, Warn, "revocation refused, kept waiting (pending_revocations): {why}");
+                        refused = true;
+                    }
+                },
+                Err(_) => break,
             }
         }
+        self.auth.revocation_refused_at = refused.then(Instant::now);
         if !done.is_empty() {
             let mut next = self.state.clone();
             next.pending_revocations.retain(|r| !done.contains(r));

@@ -184,9 +184,13 @@ pub unsafe extern "C" fn gs_gcal_set_log_callback(
 /// tokens; refreshed automatically), "granted_scopes" (array or null),
 /// "authorized_at" (RFC 3339 UTC or null), "last_refresh_at" (RFC 3339 UTC
 /// or null), "reauth_reason" (why re-authorization is needed and what to
-/// do, or null), "pending_revocations" (int), "device" (null, or
-/// {"user_code", "verification_url", "expires_in", "interval"} while a
-/// device authorization is in progress), "last_error" (null or
+/// do, or null), "pending_revocations" (int: revocations Google has not
+/// confirmed yet, including ones it refused), "device" (null, or
+/// {"user_code", "verification_url", "expires_in", "interval", "scopes"}
+/// while a device authorization is in progress; "scopes" is the scope set
+/// Google accepted), "read_only" (bool: the grant can read but not write),
+/// "zone_substitutions" ({"refused zone": "zone sent instead"}),
+/// "last_error" (null or
 /// {"code": int, "message": string}), "health" (outbox depth and oldest
 /// age, next attempt, last success, last failure with its class, circuit
 /// breaker, quota pause, parked operations), "version". Fields may be added.

@@ -31,10 +31,11 @@ pub struct gs_gcal_person {
 pub struct gs_gcal_meeting {
     /// `sizeof(gs_gcal_meeting)` as compiled by the caller.
     pub struct_size: u32,
-    /// Stable PBX meeting id (required, ≤ 256 bytes); the same id always
-    /// maps to the same Google event.
+    /// Stable PBX meeting id (required, ≤ 256 bytes, no control
+    /// characters); the same id always maps to the same Google event.
     pub meeting_id: *const c_char,
-    /// Subject, becomes the event title (≤ 1024 bytes).
+    /// Subject, becomes the event title (≤ 1024 bytes). One line: control
+    /// characters (newline, tab, …) answer GS_GCAL_INVALID_ARGUMENT.
     pub subject: *const c_char,
     /// Start as local wall time in `time_zone`: "YYYY-MM-DDTHH:MM[:SS]".
     pub start: *const c_char,
@@ -44,7 +45,8 @@ pub struct gs_gcal_meeting {
     /// IANA time zone name, e.g. "Etc/GMT-1" (= UTC+01:00) or "Europe/Berlin".
     pub time_zone: *const c_char,
     /// Meeting room number or name; NULL for none. Becomes the location and
-    /// the "how to join" line.
+    /// the "how to join" line. One line: control characters answer
+    /// GS_GCAL_INVALID_ARGUMENT.
     pub room: *const c_char,
     /// Agenda, becomes the description (≤ 8192 bytes); NULL for none.
     pub agenda: *const c_char,
@@ -54,6 +56,9 @@ pub struct gs_gcal_meeting {
     pub invitees: *const gs_gcal_person,
     pub invitee_count: size_t,
     /// E-mail reminder before the start, in minutes; 0 = none; ≤ 40320.
+    /// Google sends it to the authorized account only (the calendar that
+    /// holds the event): invitees keep their own default reminders, which
+    /// no API call can set for them.
     pub email_reminder_minutes: u32,
     /// The participants' password (≤ 64 bytes; NULL for none); written into
     /// the invitation only with GS_GCAL_MEETING_SHARE_PASSWORD. Never pass
@@ -75,7 +80,9 @@ pub struct gs_gcal_meeting {
     /// 1–1000) or _ON_DATE (`repeat_until`, inclusive).
     pub repeat_end: u32,
     pub repeat_count: u32,
-    /// Last date "YYYY-MM-DD" (local) that may hold an occurrence.
+    /// Last date "YYYY-MM-DD" (local) that may hold an occurrence. Not a
+    /// date: GS_GCAL_INVALID_TIME; before the start (like every repeat
+    /// field that does not fit): GS_GCAL_INVALID_ARGUMENT.
     pub repeat_until: *const c_char,
     /// To edit one occurrence of a repeating meeting: its original local
     /// start "YYYY-MM-DDTHH:MM" (`start`/`end` then give its new times and

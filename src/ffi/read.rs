@@ -15,7 +15,9 @@ use libc::{c_char, size_t};
 /// "event_type" (unknown types are "other"), "pbx_meeting_id" (the PBX
 /// meeting it was pushed for, or null) and "recurring_event_id".
 ///
-/// - `calendar_id`: NULL for option "calendar_id".
+/// - `calendar_id`: NULL for "primary" (the authorized account's own
+///   calendar), as in every function that takes a calendar id; pass the
+///   option "calendar_id"'s value to read the calendar meetings go to.
 /// - `time_min`, `time_max`: RFC 3339 with offset, e.g.
 ///   "2024-05-06T00:00:00+02:00"; events ending after `time_min` and
 ///   starting before `time_max`.
@@ -103,7 +105,8 @@ pub struct gs_gcal_busy {
 const BUSY_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_busy>()];
 
 /// Fills `*out` with the presence at `unix_time` in `calendar_id` (NULL
-/// for "primary"), answered from the local copy.
+/// for "primary", as in every function that takes a calendar id),
+/// answered from the local copy.
 ///
 /// Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
 /// GS_GCAL_STRUCT_SIZE; GS_GCAL_NOT_SYNCED (not in "read_calendars" or no

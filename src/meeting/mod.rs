@@ -1,6 +1,7 @@
 //! Pure meetings: the PBX's meeting as the firmware hands it over, its
 //! validation, and its mapping to a Google Calendar event.
 
+pub mod equivalent;
 pub mod localtime;
 pub mod zone;
 pub mod recurrence;
@@ -243,12 +244,16 @@ pub fn prepare<'m>(m: &'m Meeting, instance_id: &str, generation: u32, zone: Opt
     }
     limit("meeting_id", &m.meeting_id, MAX_MEETING_ID)?;
     limit("subject", &m.subject, MAX_SUBJECT)?;
-    if m.meeting_id.chars().chain(m.subject.chars()).any(char::is_control) {
-        return Err(Error::InvalidArgument(
-            "meeting_id and subject must not contain control characters".into(),
-        ));
-    }
     limit("room", m.room.as_deref().unwrap_or(""), MAX_NAME)?;
+    // One-line fields (a newline would break the event's title or place;
+    // documented in README "The meeting"). The agenda may hold newlines.
+    for (field, v) in [("meeting_id", m.meeting_id.as_str()), ("subject", &m.subject), ("room", m.room.as_deref().unwrap_or(""))] {
+        if v.chars().any(char::is_control) {
+            return Err(Error::InvalidArgument(format!(
+                "{field} must not contain control characters (newline, tab, ...)"
+            )));
+        }
+    }
     limit("agenda", m.agenda.as_deref().unwrap_or(""), MAX_TEXT)?;
     localtime::check_time_zone(&m.time_zone)?;
     let start = localtime::parse_local("start", &m.start)?;
@@ -334,6 +339,29 @@ pub fn prepare<'m>(m: &'m Meeting, instance_id: &str, generation: u32, zone: Opt
     Ok(Prepared { event_id, target_id, event, skipped_invitees: skipped })
 }
 
+/// The UTC span a meeting covers, unix seconds: its first start to the end
+/// of its last occurrence (plus a day), `None` for a series that never
+/// ends. For choosing a zone that keeps the same offset all that time.
+pub fn utc_span(m: &Meeting, zone: &zone::Zone) -> Result<(i64, Option<i64>)> {
+    let start = localtime::parse_local("start", &m.start)?;
+    let end = localtime::parse_end(&m.end, start)?;
+    let s = zone.to_utc("start", start)?.unix_timestamp();
+    let e = zone.to_utc("end", end)?.unix_timestamp();
+    match &m.repeat {
+        None => Ok((s, Some(e))),
+        Some(r) if matches!(r.end, recurrence::End::Never) => Ok((s, None)),
+        Some(r) => {
+            let last = r.occurrences(start.date(), MAX_COUNT_SPAN).last().copied().unwrap_or(start.date());
+            let last = time::PrimitiveDateTime::new(last, start.time());
+            let ls = zone.to_utc("start", last).map_or(s, |t| t.unix_timestamp());
+            Ok((s, Some(ls + (e - s) + 86_400)))
+        }
+    }
+}
+
+/// More than any series may have (COUNT ≤ 1000).
+const MAX_COUNT_SPAN: usize = 1001;
+
 /// Google's id of one occurrence: the series id, `_`, and the occurrence's
 /// original start in UTC.
 pub fn instance_id_of(event_id: &str, original_start: time::OffsetDateTime) -> String {
@@ -375,8 +403,8 @@ fn attendee(invitee: Option<usize>, p: &Person) -> Result<Option<Attendee<'_>>> 
 }
 
 /// A deliberately simple address check (RFC 5321 lengths, one `@`, a dot in
-/// the domain, no spaces): catches typos before Google does, rejects nothing
-/// real.
+/// the domain, no spaces, dots only between characters): catches typos
+/// before Google does, rejects nothing real.
 pub fn check_email(field: &str, e: &str) -> Result<()> {
     if is_email(e) {
         Ok(())
@@ -388,12 +416,18 @@ pub fn check_email(field: &str, e: &str) -> Result<()> {
 fn is_email(e: &str) -> bool {
     e.len() <= 254
         && e.split_once('@').is_some_and(|(local, domain)| {
+            // Dots (RFC 5322 dot-atom, which Google enforces): never first
+            // or last in the local part, never two in a row on either side
+            // (john.@x.com, .john@x.com, john@example..com).
             !local.is_empty()
                 && local.len() <= 64
+                && !local.starts_with('.')
+                && !local.ends_with('.')
                 && !domain.contains('@')
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
+                && !e.contains("..")
         })
         && !e.chars().any(|c| match c {
             // ASCII at a table lookup's cost: every ASCII whitespace and
@@ -531,6 +565,32 @@ mod tests {
         m.invitees[0].email = Some("john at example".into());
         let e = prepare(&m, "", 0, None).unwrap_err();
         assert!(matches!(&e, Error::InvalidEmail(s) if s.starts_with("invitees[0].email")), "{e}");
+        // Issue 16 B5: one-line fields refuse control characters (agenda may not).
+        for (field, set) in [("subject", 0), ("room", 1), ("meeting_id", 2)] {
+            let mut m = seed();
+            match set {
+                0 => m.subject = "a\nb".into(),
+                1 => m.room = Some("63\t00".into()),
+                _ => m.meeting_id = "x\ry".into(),
+            }
+            let e = prepare(&m, "", 0, None).unwrap_err();
+            assert!(matches!(&e, Error::InvalidArgument(s) if s.starts_with(field)), "{field}: {e}");
+        }
+        let mut m = seed();
+        m.agenda = Some("line 1\nline 2".into());
+        assert!(prepare(&m, "", 0, None).is_ok());
+        // Issue 16 B1: dots Google refuses for good.
+        for bad in ["john@example..com", ".john@example.com", "john.@example.com", "jo..hn@example.com"] {
+            let mut m = seed();
+            m.invitees[0].email = Some(bad.into());
+            let e = prepare(&m, "", 0, None).unwrap_err();
+            assert!(matches!(&e, Error::InvalidEmail(s) if s.contains(bad)), "{bad}: {e}");
+        }
+        for good in ["john.doe@example.com", "j.o.h.n@sub.example.co.uk", "john+tag@example.com"] {
+            let mut m = seed();
+            m.invitees[0].email = Some(good.into());
+            assert!(prepare(&m, "", 0, None).is_ok(), "{good}");
+        }
 
         let mut m = seed();
         m.time_zone = "GMT+1".into();

@@ -204,8 +204,10 @@ impl Repeat {
 
     /// The occurrences on or before `until` (validated rule), as COUNT.
     fn count_until(&self, start: Date, until: Date) -> Result<u32> {
+        // A repeat that does not fit its start is a repeat error (103),
+        // like every repeat combination; 106 is for malformed dates.
         if until < start {
-            return Err(Error::InvalidTime(format!(
+            return Err(Error::InvalidArgument(format!(
                 "repeat_until: {until} is before the start ({start})"
             )));
         }
@@ -743,7 +745,6 @@ mod tests {
         let sat = dt(2024, 4, 27, 10, 0);
         type Check = fn(&Error) -> bool;
         let arg: Check = |e| matches!(e, Error::InvalidArgument(_));
-        let time_err: Check = |e| matches!(e, Error::InvalidTime(_));
         let cases: &[(Repeat, PrimitiveDateTime, Check, &str)] = &[
             (
                 rep(Daily, 0, 0, DayOfMonth, Never),
@@ -802,7 +803,7 @@ mod tests {
             (
                 rep(Daily, 1, 0, DayOfMonth, Until(d(2024, 4, 28))),
                 mon,
-                time_err,
+                arg,
                 "repeat_until: 2024-04-28 is before the start (2024-04-29)",
             ),
             (

@@ -103,6 +103,35 @@ impl Zone {
         &self.name
     }
 
+    /// The UTC offset (seconds) in force over the whole of `[from, to]`
+    /// (unix seconds; `to` None: for ever), if it never changes there: no
+    /// transition to another offset inside, and past the file's last
+    /// transition a footer rule without DST at that offset.
+    pub fn constant_offset(&self, from: i64, to: Option<i64>) -> Option<i32> {
+        let tz = match &self.rules {
+            Rules::Fixed(o) => return Some(o.whole_seconds()),
+            Rules::Tz(tz) => tz,
+        };
+        let o = offset_at(tz, from)?;
+        let r = tz.as_ref();
+        let end = to.unwrap_or(i64::MAX);
+        for t in r.transitions() {
+            let at = t.unix_leap_time();
+            if at > from && at <= end && r.local_time_types().get(t.local_time_type_index())?.ut_offset() != o {
+                return None;
+            }
+        }
+        let last = r.transitions().last().map_or(i64::MIN, |t| t.unix_leap_time());
+        if end > last {
+            match r.extra_rule() {
+                None => {}
+                Some(TransitionRule::Fixed(t)) if t.ut_offset() == o => {}
+                Some(_) => return None,
+            }
+        }
+        Some(o)
+    }
+
     /// How a local wall time maps to UTC in this zone.
     ///
     /// Each offset in force around the wall time (a day either side, and

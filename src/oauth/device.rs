@@ -38,6 +38,28 @@ struct StartBody {
     interval: Option<i64>,
 }
 
+/// The scope sets the device flow tries, in order, each after the previous
+/// one was refused with `invalid_scope` (Google documents no Calendar scope
+/// for "TVs and Limited Input devices" clients, yet some are let through):
+/// the configured `scopes`; full `calendar` (what Home Assistant runs);
+/// Mitel's documented read-only pair; `calendar.readonly` alone. The last
+/// two give the read-only mode. Duplicates are skipped.
+pub const FALLBACK_SCOPE_SETS: [&str; 3] = [
+    "openid email https://www.googleapis.com/auth/calendar",
+    "openid email https://www.googleapis.com/auth/calendar.readonly https://www.googleapis.com/auth/calendar.events.readonly",
+    "openid email https://www.googleapis.com/auth/calendar.readonly",
+];
+
+pub fn scope_sets(configured: &str) -> Vec<&str> {
+    let mut sets = vec![configured];
+    for s in FALLBACK_SCOPE_SETS {
+        if !sets.contains(&s) {
+            sets.push(s);
+        }
+    }
+    sets
+}
+
 pub fn start_form(client_id: &str, scopes: &str) -> String {
     form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", client_id)
@@ -159,6 +181,16 @@ mod tests {
         assert!(matches!(parse_poll(400, br#"{"error":"expired_token","error_description":"Bad Request"}"#), Err(Error::DeviceCodeExpired(_))));
         assert!(matches!(parse_poll(401, br#"{"error":"deleted_client","error_description":"The OAuth client was deleted."}"#), Err(Error::DeletedClient(_))));
         assert!(matches!(parse_poll(200, br#"{"access_token":"a","expires_in":3599,"refresh_token":"r","scope":"s","token_type":"Bearer"}"#), Ok(Poll::Approved(_))));
+    }
+
+    #[test]
+    fn scope_sets_step_from_the_configured_one() {
+        let sets = scope_sets(crate::oauth::DEFAULT_SCOPES);
+        assert_eq!(sets.len(), 4);
+        assert_eq!(sets[0], crate::oauth::DEFAULT_SCOPES);
+        assert!(sets[1].ends_with("/auth/calendar"));
+        assert!(crate::oauth::is_read_only(sets[2]) && crate::oauth::is_read_only(sets[3]));
+        assert_eq!(scope_sets(FALLBACK_SCOPE_SETS[0]).len(), 3, "no duplicates");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Session {
     pub(crate) access_deadline: Option<Instant>,
     /// When the device flow was last polled, by the monotonic clock.
     pub(crate) last_device_poll: Option<Instant>,
+    /// When Google last refused a revocation (not "already invalid").
+    pub(crate) revocation_refused_at: Option<Instant>,
 }
 
 pub mod device;
@@ -272,9 +274,23 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
     Ok(t)
 }
 
-/// Checks that the user left the write permission ticked.
+/// Read-only Calendar scopes: a grant with one of these and no write
+/// scope is the supported read-only mode (list, sync, busy; a push answers
+/// GS_GCAL_READ_ONLY_GRANT), e.g. the Mitel device-flow set.
+pub(crate) const READ_SCOPES: [&str; 2] = [
+    "https://www.googleapis.com/auth/calendar.readonly",
+    "https://www.googleapis.com/auth/calendar.events.readonly",
+];
+
+/// A grant that can read but not write events.
+pub fn is_read_only(scope: &str) -> bool {
+    !scope.split(' ').any(|s| WRITE_SCOPES.contains(&s)) && scope.split(' ').any(|s| READ_SCOPES.contains(&s))
+}
+
+/// Checks that the user left a calendar permission ticked (write, or
+/// read-only for the read-only mode).
 pub fn check_granted(scope: &str) -> Result<()> {
-    if scope.split(' ').any(|s| WRITE_SCOPES.contains(&s)) {
+    if scope.split(' ').any(|s| WRITE_SCOPES.contains(&s) || READ_SCOPES.contains(&s)) {
         Ok(())
     } else {
         Err(Error::ScopeNotGranted(
@@ -384,6 +400,19 @@ pub fn refresh_form(client_id: &str, client_secret: &str, refresh_token: &str) -
         .append_pair("client_id", client_id)
         .append_pair("client_secret", client_secret)
         .finish()
+}
+
+/// Whether a revocation is done: Google revoked it (200), or the token is
+/// already dead (400 `invalid_token`, "Token expired or revoked"). Anything
+/// else is a refusal, with Google's words for the log.
+pub fn revocation_outcome(status: u16, body: &[u8]) -> std::result::Result<(), String> {
+    let e = serde_json::from_slice::<OAuthErrorBody>(body).ok();
+    match (status, &e) {
+        (200, _) => Ok(()),
+        (400, Some(b)) if b.error == "invalid_token" => Ok(()),
+        (_, Some(b)) => Err(format!("Google answered HTTP {status} {}: {}", printable(&b.error), printable(&b.error_description))),
+        (_, None) => Err(format!("Google answered HTTP {status}")),
+    }
 }
 
 /// Form body of a revocation.
@@ -501,6 +530,26 @@ mod tests {
         assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("1//r"));
         assert!(check_granted(&t.scope).is_ok());
         assert!(matches!(check_granted("openid email"), Err(Error::ScopeNotGranted(_))));
+        // Issue 16 A2: a read-only grant is a mode, not a failure.
+        let ro = "openid https://www.googleapis.com/auth/calendar.readonly https://www.googleapis.com/auth/calendar.events.readonly";
+        assert!(check_granted(ro).is_ok() && is_read_only(ro));
+        assert!(!is_read_only(&t.scope));
+        assert!(!is_read_only("https://www.googleapis.com/auth/calendar https://www.googleapis.com/auth/calendar.readonly"));
+    }
+
+    #[test]
+    fn revocation_is_done_only_when_google_says_so() {
+        assert_eq!(revocation_outcome(200, b"{}"), Ok(()));
+        assert_eq!(revocation_outcome(400, br#"{"error":"invalid_token","error_description":"Token expired or revoked"}"#), Ok(()));
+        for (status, body) in [
+            (400, &br#"{"error":"invalid_request","error_description":"Bad Request"}"#[..]),
+            (401, &br#"{"error":"invalid_client","error_description":"Unauthorized"}"#[..]),
+            (400, &b"<html>captive portal</html>"[..]),
+            (503, &b""[..]),
+        ] {
+            let e = revocation_outcome(status, body).unwrap_err();
+            assert!(e.contains(&status.to_string()), "{e}");
+        }
         assert!(matches!(
             parse_token_response(200, br#"{"access_token":"x","expires_in":3599,"token_type":"mac"}"#),
             Err(Error::ApiBadResponse(_))

@@ -35,7 +35,9 @@ impl Handle {
                 )));
             }
         }
-        let cal = calendar_id.unwrap_or(&self.config.calendar_id).to_owned();
+        // NULL means "primary" in every reading call (as in busy_at): the
+        // read side never depends on the write target option calendar_id.
+        let cal = calendar_id.unwrap_or("primary").to_owned();
         let base = [("singleEvents", "true"), ("orderBy", "startTime"), ("maxResults", "250"), ("timeMin", time_min), ("timeMax", time_max)];
         let mut events: Vec<Value> = Vec::new();
         let listing = self

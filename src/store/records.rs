@@ -69,6 +69,8 @@ pub(crate) struct StateRecord {
     parked: Vec<ParkedRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     set_aside: Vec<SetAsideRecord>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    zone_substitutions: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -111,6 +113,8 @@ struct DeviceRecord {
     verification_url: String,
     expires_at: i64,
     interval: u32,
+    #[serde(default)]
+    scopes: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -173,6 +177,7 @@ impl StateRecord {
                 verification_url: d.verification_url.clone(),
                 expires_at: d.expires_at,
                 interval: d.interval,
+                scopes: d.scopes.clone(),
             }),
             generations: s.generations.clone(),
             pushed: s
@@ -198,6 +203,7 @@ impl StateRecord {
                 .iter()
                 .map(|a| SetAsideRecord { file: a.file.clone(), what: a.what.clone(), at: a.at })
                 .collect(),
+            zone_substitutions: s.zone_substitutions.clone(),
         }
     }
 
@@ -232,6 +238,7 @@ impl StateRecord {
                     user_code: d.user_code,
                     verification_url: d.verification_url,
                     interval: d.interval,
+                    scopes: d.scopes,
                 })
             }
         };
@@ -279,6 +286,7 @@ impl StateRecord {
             quota_pause_until: opt_time("quota_pause_until", self.quota_pause_until)?,
             parked,
             set_aside,
+            zone_substitutions: self.zone_substitutions,
         })
     }
 }

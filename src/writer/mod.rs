@@ -16,6 +16,17 @@ use crate::state::Pushed;
 
 
 
+/// Refused zones remembered at most (a PBX uses a handful).
+const MAX_ZONE_SUBSTITUTIONS: usize = 16;
+
+/// The same event with another time zone name on both ends.
+fn with_zone<'m>(p: &Prepared<'m>, zone: &'static str) -> Prepared<'m> {
+    let mut p = p.clone();
+    p.event.start.time_zone = zone;
+    p.event.end.time_zone = zone;
+    p
+}
+
 /// A push or cancel: done now, or stored for `sync` with the reason.
 pub enum Sent<T> {
     Done(T),
@@ -23,6 +34,20 @@ pub enum Sent<T> {
 }
 
 impl Handle {
+    /// A read-only grant (issue 16 A2) refuses writes with its own code
+    /// rather than queueing them for a write Google would refuse.
+    fn check_writable(&self) -> Result<()> {
+        match &self.state.tokens {
+            Some(t) if self.state.reauth_required.is_none() && crate::oauth::is_read_only(&t.scope) => Err(Error::ReadOnlyGrant(format!(
+                "Google granted read-only access ({}): reading, sync and busy work, but pushing \
+                 meetings needs https://www.googleapis.com/auth/calendar.events; authorize again \
+                 with a client and scopes that grant it (a Web application client)",
+                t.scope.split(' ').filter(|s| s.contains("calendar")).collect::<Vec<_>>().join(" ")
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Why an operation must wait in the outbox (see `outbox::must_queue`).
     fn must_queue(&self, meeting_id: &str) -> Option<Error> {
         outbox::must_queue(&self.writer.outbox, meeting_id, self.state.quota_pause_until, &self.writer.circuit, now())
@@ -46,7 +71,66 @@ impl Handle {
     /// Creates or updates the meeting's event (or one occurrence) in Google
     /// Calendar. If Google refuses to restore the meeting's event deleted
     /// in its UI, the meeting moves to a new event id (recorded) once.
+    ///
+    /// A time zone Google refuses (400 "Invalid time zone definition")
+    /// is retried once with an equivalent zone (issue 16 A1), which is then
+    /// remembered (state, status, log) and sent from the start next time.
     pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
+        if let Some(z) = self.remembered_zone(m) {
+            return self.push_once(&with_zone(p, z), m);
+        }
+        match self.push_once(p, m) {
+            Err(e) if calendar::is_zone_refusal(&e) => {
+                let Some(z) = self.equivalent_zone(m) else {
+                    log_at!(self.log, Error, "push {}: Google refused time zone {} and no equivalent zone fits the meeting: {e}", m.meeting_id, m.time_zone);
+                    return Err(e);
+                };
+                log_at!(self.log, Warn, "push {}: Google refused time zone {}; sending the equivalent {z} (same UTC offset over the whole meeting, wall-clock times unchanged)",
+                    m.meeting_id, m.time_zone);
+                let w = self.push_once(&with_zone(p, z), m)?;
+                let mut next = self.state.clone();
+                if next.zone_substitutions.len() < MAX_ZONE_SUBSTITUTIONS || next.zone_substitutions.contains_key(&m.time_zone) {
+                    next.zone_substitutions.insert(m.time_zone.clone(), z.to_owned());
+                    self.commit(next)?;
+                }
+                Ok(w)
+            }
+            other => other,
+        }
+    }
+
+    /// The remembered stand-in for the meeting's zone, if it still fits.
+    fn remembered_zone(&self, m: &Meeting) -> Option<&'static str> {
+        let z = meeting::equivalent::known(self.state.zone_substitutions.get(&m.time_zone)?)?;
+        self.fits(m, z).then_some(z)
+    }
+
+    /// A zone to send instead of the meeting's (refused) one: its other
+    /// name, or a geographic zone of the same offset without any change of
+    /// offset over the meeting's whole span, by the zoneinfo at hand.
+    fn equivalent_zone(&self, m: &Meeting) -> Option<&'static str> {
+        if let Some(a) = meeting::equivalent::alias_of(&m.time_zone) {
+            return Some(a);
+        }
+        let own = meeting::zone::Zone::fixed(&m.time_zone)?;
+        let offset = own.constant_offset(0, None)?;
+        meeting::equivalent::same_offset(offset).iter().copied().find(|z| self.fits(m, z))
+    }
+
+    /// Whether stand-in `z` shows the meeting at the same instants.
+    fn fits(&self, m: &Meeting, z: &str) -> bool {
+        if meeting::equivalent::alias_of(&m.time_zone) == Some(z) {
+            return true;
+        }
+        let (Ok(Some(own)), Ok(Some(zone))) = (self.zone(&m.time_zone), self.zone(z)) else { return false };
+        let Some(offset) = own.constant_offset(0, None) else { return false };
+        match meeting::utc_span(m, &own) {
+            Ok((from, to)) => zone.constant_offset(from, to) == Some(offset),
+            Err(_) => false,
+        }
+    }
+
+    fn push_once(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
         let ours = self.state.pushed.get(&m.meeting_id).is_some_and(|w| w.event_id == p.event_id);
         let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
         let (w, whole) = match first {
@@ -77,7 +161,14 @@ impl Handle {
     /// its original local start, with the meeting's `time_zone`).
     pub fn cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<()> {
         let target = self.cancel_target(meeting_id, occurrence, time_zone)?;
-        let date = self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
+        let master = self.cancel_target(meeting_id, None, None)?;
+        let date = self.with_token(|c, token| {
+            if target == master {
+                calendar::delete(c.http()?, &c.target(), token, &target)
+            } else {
+                calendar::delete_occurrence(c.http()?, &c.target(), token, &master, &target)
+            }
+        })?;
         match (occurrence, self.state.pushed.get(meeting_id)) {
             (None, Some(_)) => {
                 self.state.pushed.remove(meeting_id);
@@ -125,6 +216,7 @@ impl Handle {
     /// now (network, rate limits, quota, authorization) or an earlier change
     /// of the meeting still waits. Errors only for what retrying cannot fix.
     pub fn submit_push(&mut self, p: &Prepared, m: &Meeting) -> Result<Sent<Written>> {
+        self.check_writable()?;
         // The meeting is copied into an outbox entry only when one is made.
         let op = || Op::Push(Box::new(m.clone()));
         if let Some(reason) = self.must_queue(&m.meeting_id) {
@@ -144,6 +236,7 @@ impl Handle {
     pub fn submit_cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<Sent<()>> {
         // Validated first: also when it is queued behind an earlier change.
         self.cancel_target(meeting_id, occurrence, time_zone)?;
+        self.check_writable()?;
         let occ = occurrence.map(str::to_owned);
         let op = Op::Cancel { time_zone: time_zone.map(str::to_owned) };
         if let Some(reason) = self.must_queue(meeting_id) {

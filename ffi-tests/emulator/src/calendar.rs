@@ -381,6 +381,7 @@ fn insert(st: &mut State, cal_id: &str, user: &str, body: &[u8]) -> Result<Respo
     let value = Value::Object(ev.clone());
     schema::validate_resource(&value, "Event")?;
     check_semantics(&value)?;
+    check_refused_zones(st, &value)?;
     // Discovery: fromGmail "cannot be created" (only /control/put_event makes one).
     if ev.get("eventType").and_then(Value::as_str) == Some("fromGmail") {
         return Err(invalid("Event type fromGmail cannot be created.").into());
@@ -493,6 +494,7 @@ fn update(
         ev.remove("recurrence");
     }
     check_semantics(&Value::Object(ev.clone()))?;
+    check_refused_zones(st, &Value::Object(ev.clone()))?;
     let saved = store(st, cal_id, user, ev, id, &prev, stored)?;
     Ok(json_response(200, &saved))
 }
@@ -533,6 +535,7 @@ fn patch(
     let mut merged = prev.clone();
     merge(&mut merged, Value::Object(body));
     check_semantics(&merged)?;
+    check_refused_zones(st, &merged)?;
     let Value::Object(merged) = merged else {
         return Err(not_found());
     };
@@ -977,6 +980,20 @@ fn utc_ms(dt: &DateTime, tz: &Option<String>) -> Option<i64> {
         let z = zone::lookup(tz.as_deref()?)?;
         Some(z.to_utc(dt.local_ms.div_euclid(1000)) * 1000 + dt.local_ms.rem_euclid(1000))
     })
+}
+
+/// /control/refuse_time_zones: Google's own zone list differs from IANA's;
+/// it has answered this for `Europe/Kyiv` (issue 16 A1).
+fn check_refused_zones(st: &State, ev: &Value) -> Result<(), ApiError> {
+    for which in ["start", "end"] {
+        if let Some(tz) = ev.pointer(&format!("/{which}/timeZone")).and_then(Value::as_str) {
+            if st.toggles.refused_time_zones.iter().any(|z| z == tz) {
+                let message = format!("Invalid time zone definition for {which} time.");
+                return Err(api_err(400, "global", "invalid", &message));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_semantics(ev: &Value) -> Result<(), ApiError> {

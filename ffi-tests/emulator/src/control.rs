@@ -21,6 +21,16 @@ fn not_found(what: &str) -> Response {
     )
 }
 
+/// `{"<key>":["a","b"]}` → the strings; None when malformed.
+fn string_list(body: &[u8], key: &str) -> Option<Vec<String>> {
+    body_json(body)
+        .get(key)?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(String::from))
+        .collect()
+}
+
 fn body_json(body: &[u8]) -> Value {
     serde_json::from_slice(body).unwrap_or(Value::Null)
 }
@@ -306,6 +316,37 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                 }
             }
             ok(json!({"auth": p.auth, "refuse": p.refuse, "die_mid_tunnel": p.die_mid_tunnel}))
+        }
+        // {"scopes":[..]}: the device endpoint answers invalid_scope for any of
+        // these ("Invalid device flow scope: <scope>"); [] ends it.
+        ("POST", "/control/device_refuse_scopes") => match string_list(&req.body, "scopes") {
+            Some(list) => {
+                state::lock(shared).toggles.device_refused_scopes = list.clone();
+                ok(json!({"scopes": list}))
+            }
+            None => control_error("invalid_request", "body must be {\"scopes\":[..]}"),
+        },
+        // {"zones":[..]}: events.insert/update/patch answer Google's 400 "Invalid
+        // time zone definition for start time." when start.timeZone (or
+        // end.timeZone: "...for end time.") is one of these; [] ends it.
+        ("POST", "/control/refuse_time_zones") => match string_list(&req.body, "zones") {
+            Some(list) => {
+                state::lock(shared).toggles.refused_time_zones = list.clone();
+                ok(json!({"zones": list}))
+            }
+            None => control_error("invalid_request", "body must be {\"zones\":[..]}"),
+        },
+        // {"format":"google"|"opaque"}: occurrence ids of recurring events are
+        // Google's documented-by-nobody `<id>_YYYYMMDDTHHMMSSZ`, or an opaque
+        // `<id>_t<unix seconds>` that no client can compute.
+        ("POST", "/control/instance_ids") => {
+            match body_json(&req.body).get("format").and_then(Value::as_str) {
+                Some(f @ ("google" | "opaque")) => {
+                    crate::instances::set_opaque_ids(f == "opaque");
+                    ok(json!({"format": f}))
+                }
+                _ => control_error("invalid_request", "body must be {\"format\":\"google\"|\"opaque\"}"),
+            }
         }
         ("POST", "/control/shutdown") => {
             let mut r = ok(json!({"shutdown": true}));

@@ -72,7 +72,8 @@ fn issue_code(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
     let strict = st.toggles.device_strict_scopes;
     let allowed =
         |s: &str| DOCUMENTED_SCOPES.contains(&s) || (!strict && KNOWN_SCOPES.contains(&s));
-    if let Some(bad) = scopes.iter().find(|s| !allowed(s)) {
+    let refused = &st.toggles.device_refused_scopes;
+    if let Some(bad) = scopes.iter().find(|s| !allowed(s) || refused.contains(s)) {
         return Err(oauth_err(
             400,
             "invalid_scope",

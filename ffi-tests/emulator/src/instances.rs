@@ -8,6 +8,7 @@
 //! occurrences are computed from the master on demand.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -19,6 +20,14 @@ use crate::http::Response;
 use crate::recurrence::{self, Anchor, Occurrence, Recurrence};
 use crate::state::State;
 use crate::zone::{self, Zone};
+
+/// /control/instance_ids: occurrence ids in another format than
+/// `<id>_YYYYMMDDTHHMMSSZ` (Google documents none), `<id>_t<unix seconds>`.
+static OPAQUE_IDS: AtomicBool = AtomicBool::new(false);
+
+pub fn set_opaque_ids(on: bool) {
+    OPAQUE_IDS.store(on, Ordering::Relaxed);
+}
 
 /// Most occurrences one instances call looks at (Google pages through far more,
 /// but a never-ending rule must stay cheap here).
@@ -98,6 +107,9 @@ impl Series {
 
     /// The id suffix of an occurrence.
     pub fn suffix(&self, o: &Occurrence) -> String {
+        if OPAQUE_IDS.load(Ordering::Relaxed) {
+            return format!("t{}", o.utc);
+        }
         if self.all_day {
             clock::basic_date(o.local.div_euclid(86_400))
         } else {
@@ -107,6 +119,10 @@ impl Series {
 
     /// The occurrence an id suffix names, if the rule produces it.
     pub fn find(&self, suffix: &str) -> Option<Occurrence> {
+        if OPAQUE_IDS.load(Ordering::Relaxed) {
+            let at: i64 = suffix.strip_prefix('t')?.parse().ok()?;
+            return self.expand(at, at + 1, 1).into_iter().find(|o| o.utc == at);
+        }
         let at = if self.all_day {
             clock::parse_basic_date(suffix)? * 86_400
         } else {

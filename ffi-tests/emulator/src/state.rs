@@ -136,6 +136,12 @@ pub struct Toggles {
     /// a calendar too big to hold in memory at once (/control/huge_pages).
     pub huge_pages: (u64, usize),
     pub proxy: ProxyToggles,
+    /// Scopes the device endpoint refuses with invalid_scope, on top of
+    /// device_strict_scopes (/control/device_refuse_scopes).
+    pub device_refused_scopes: Vec<String>,
+    /// Time zones events.insert/update/patch refuse with Google's 400
+    /// "Invalid time zone definition for start time." (/control/refuse_time_zones).
+    pub refused_time_zones: Vec<String>,
 }
 
 /// The CONNECT proxy's behaviour (/control/proxy).
@@ -327,6 +333,7 @@ impl State {
         self.grants.clear();
         self.device_codes.clear();
         self.toggles = Toggles::default();
+        crate::instances::set_opaque_ids(false);
         for c in &mut self.clients {
             c.deleted = false;
         }
