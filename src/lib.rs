@@ -13,6 +13,8 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub(crate) mod json;
 pub mod log;
