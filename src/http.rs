@@ -345,7 +345,7 @@ pub fn check_clock(now: i64) -> Result<()> {
 
 /// Reads a PEM bundle; at least one certificate is required.
 pub fn load_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
-    let pem = std::fs::read(path).map_err(|e| Error::CaFile(format!("ca_file {path}: {e}")))?;
+    let pem = read_bounded(path, MAX_CA_FILE).map_err(|e| Error::CaFile(format!("ca_file {path}: {e}")))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -358,6 +358,24 @@ pub fn load_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
         return Err(Error::CaFile(format!("ca_file {path}: no certificate found")));
     }
     Ok(certs)
+}
+
+/// Mozilla's whole bundle is ~220 KB; anything far larger is not a CA file.
+const MAX_CA_FILE: u64 = 4 << 20;
+
+/// A regular file of at most `max` bytes. Checked before opening: "ca_file"
+/// naming /dev/zero would read forever, a FIFO would block the open.
+fn read_bounded(path: &str, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("larger than {max} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// The URL without query, for messages (queries may one day carry state).
