@@ -29,7 +29,7 @@ libs = $(shell cat cross/$(1).libs) -Wl,--gc-sections
 
 .PHONY: all lib lean header header-check docs-check emulator demo test setup setup-host cargo-test \
         ctest ctest-cli ctest-crash ctest-durability soak ctest-clock ctest-tsan ctest-asan ctest-valgrind armv7 aarch64 test-armv7 test-aarch64 \
-        linkline-check size bench install install-check clean FORCE
+        linkline-check size bench install install-check clean fuzz fuzz-long fuzz-build fuzz-setup fuzz-cmin FORCE
 
 all: lib
 
@@ -264,6 +264,41 @@ install-check: emulator
 	    grep -q 's3cret' <<<"$$out" && { echo "install-check: the secret was printed" >&2; exit 1; }; \
 	    $$run $$stage/usr/bin/gcalctl --version >/dev/null; \
 	    echo "install-check: $$t: installed, example built with pkg-config ($$flags) and run"; done
+
+# --- fuzzing (issue 18) ---------------------------------------------------------
+# cargo-fuzz (libFuzzer) on nightly, for fuzzing only: the library stays on
+# stable. Debug assertions and overflow checks on (-a) in an optimized build
+# (-O). One fuzz process at a time, at nice 15 (a shared machine). The
+# corpora in fuzz/corpus/<target>/ grow as the fuzzer finds new paths;
+# `make fuzz-cmin` minimizes them before a commit. `make test` replays them
+# on stable (tests/fuzz_corpus.rs in cargo-test).
+FUZZ_TARGETS ?= google rfc3339 json_diff authorize meeting import options tzif state_dir
+FUZZ_SECONDS ?= 10
+FUZZ_NICE    ?= nice -n 15
+FUZZ_BUILD   := -a -O
+FUZZ_ARGS    ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+
+fuzz-setup:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
+
+fuzz-build: fuzz-setup
+	cd fuzz && $(FUZZ_NICE) cargo +nightly fuzz build $(FUZZ_BUILD)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    (cd fuzz && $(FUZZ_NICE) cargo +nightly fuzz run $(FUZZ_BUILD) $$t -- \
+	        -max_total_time=$(FUZZ_SECONDS) $(FUZZ_ARGS)); done
+	@echo "fuzz: $(FUZZ_TARGETS): no crash in $(FUZZ_SECONDS) s each"
+
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=600
+
+fuzz-cmin: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    (cd fuzz && $(FUZZ_NICE) cargo +nightly fuzz cmin $(FUZZ_BUILD) $$t -- -timeout=10); \
+	    echo "fuzz-cmin: $$t: $$(ls fuzz/corpus/$$t | wc -l) files"; done
 
 # Footprint and speed against a libcurl baseline and Google's Python
 # client (issue 7); installs what it needs, prints one table. Not a test.

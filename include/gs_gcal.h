@@ -857,8 +857,9 @@ gs_gcal_result gs_gcal_export(struct gs_gcal *h,
  * truncated or foreign blob changes nothing.
  *
  * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
- * GS_GCAL_TOO_LONG, GS_GCAL_BACKUP_MALFORMED, GS_GCAL_BACKUP_UNAUTHENTIC,
- * GS_GCAL_STORAGE_IO. No network; a fraction of a second of CPU.
+ * GS_GCAL_TOO_LONG, GS_GCAL_BACKUP_MALFORMED (also a backup whose OAuth
+ * client would be refused by gs_gcal_set_client), GS_GCAL_BACKUP_UNAUTHENTIC,
+ * GS_GCAL_STATE_TOO_NEW (made by a newer gs-gcal), GS_GCAL_STORAGE_IO. No network; a fraction of a second of CPU.
  */
 GS_GCAL_WARN_UNUSED_RESULT
 gs_gcal_result gs_gcal_import(struct gs_gcal *h,
@@ -866,8 +867,10 @@ gs_gcal_result gs_gcal_import(struct gs_gcal *h,
                               const char *blob);
 
 /**
- * Opens the integration whose state lives in `state_dir` (created if
- * missing, mode 0700 recommended) and returns a new handle in `*out`.
+ * Opens the integration whose state lives in `state_dir` (created 0700
+ * if missing; an existing one is tightened to 0700) and returns a new
+ * handle in `*out`. Symlinks, FIFOs and oversized files planted in the
+ * directory are refused, never followed or waited on.
  *
  * - `state_dir`: directory for the state file (client, tokens); one handle
  *   per directory at a time, even across processes.
@@ -875,7 +878,9 @@ gs_gcal_result gs_gcal_import(struct gs_gcal *h,
  *
  * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
  * GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_STORAGE_IO,
- * GS_GCAL_STATE_CORRUPT (file left untouched), GS_GCAL_STATE_LOCKED.
+ * GS_GCAL_STATE_CORRUPT (the damaged file is set aside, never deleted; the
+ * next open starts unconfigured), GS_GCAL_STATE_LOCKED,
+ * GS_GCAL_STATE_TOO_NEW (written by a newer gs-gcal: left untouched).
  * Blocks only on local disk. Thread-safe (no shared state between handles).
  * Free the handle with `gs_gcal_close`.
  */

@@ -254,7 +254,7 @@ fn delete_outcome(to: &Target, r: crate::http::Reply) -> Result<Option<i64>> {
     }
 }
 
-fn written(body: &[u8], replaced: bool) -> Result<Written> {
+pub(crate) fn written(body: &[u8], replaced: bool) -> Result<Written> {
     // Only the three members we keep, the rest of the event skipped without
     // being built (through serde_json this was a tenth of a steady push;
     // issue 7). The reader refuses what serde_json would refuse, and beyond
@@ -319,7 +319,7 @@ pub fn calendar_list(http: &Http, base: &str, token: &str, page_token: Option<&s
     }
 }
 
-fn page(body: &[u8]) -> Result<Page> {
+pub(crate) fn page(body: &[u8]) -> Result<Page> {
     let mut v: Value = serde_json::from_slice(body)
         .map_err(|_| Error::ApiBadResponse("Calendar listing is unreadable JSON".into()))?;
     // Taken, not copied: a page may be a megabyte.

@@ -408,7 +408,6 @@ pub fn check_clock(now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Reads a PEM bundle; at least one certificate is required.
 /// The certificates of a PEM bundle (`path` names it in messages).
 pub fn parse_ca_pem(path: &str, pem: &[u8]) -> Result<Vec<Certificate<'static>>> {
     let mut certs = Vec::new();

@@ -23,6 +23,8 @@
 #![deny(unsafe_code)]
 
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub mod auth;
 pub mod backup;

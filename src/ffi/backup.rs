@@ -40,8 +40,9 @@ pub unsafe extern "C" fn gs_gcal_export(
 /// truncated or foreign blob changes nothing.
 ///
 /// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
-/// GS_GCAL_TOO_LONG, GS_GCAL_BACKUP_MALFORMED, GS_GCAL_BACKUP_UNAUTHENTIC,
-/// GS_GCAL_STORAGE_IO. No network; a fraction of a second of CPU.
+/// GS_GCAL_TOO_LONG, GS_GCAL_BACKUP_MALFORMED (also a backup whose OAuth
+/// client would be refused by gs_gcal_set_client), GS_GCAL_BACKUP_UNAUTHENTIC,
+/// GS_GCAL_STATE_TOO_NEW (made by a newer gs-gcal), GS_GCAL_STORAGE_IO. No network; a fraction of a second of CPU.
 #[must_use]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn gs_gcal_import(h: *mut gs_gcal, passphrase: *const c_char, blob: *const c_char) -> gs_gcal_result {

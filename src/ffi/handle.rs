@@ -10,8 +10,10 @@ use crate::handle::Handle;
 use std::ffi::CStr;
 use std::sync::Mutex;
 
-/// Opens the integration whose state lives in `state_dir` (created if
-/// missing, mode 0700 recommended) and returns a new handle in `*out`.
+/// Opens the integration whose state lives in `state_dir` (created 0700
+/// if missing; an existing one is tightened to 0700) and returns a new
+/// handle in `*out`. Symlinks, FIFOs and oversized files planted in the
+/// directory are refused, never followed or waited on.
 ///
 /// - `state_dir`: directory for the state file (client, tokens); one handle
 ///   per directory at a time, even across processes.
@@ -19,7 +21,9 @@ use std::sync::Mutex;
 ///
 /// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
 /// GS_GCAL_TOO_LONG, GS_GCAL_INVALID_ARGUMENT, GS_GCAL_STORAGE_IO,
-/// GS_GCAL_STATE_CORRUPT (file left untouched), GS_GCAL_STATE_LOCKED.
+/// GS_GCAL_STATE_CORRUPT (the damaged file is set aside, never deleted; the
+/// next open starts unconfigured), GS_GCAL_STATE_LOCKED,
+/// GS_GCAL_STATE_TOO_NEW (written by a newer gs-gcal: left untouched).
 /// Blocks only on local disk. Thread-safe (no shared state between handles).
 /// Free the handle with `gs_gcal_close`.
 #[must_use]

@@ -37,8 +37,17 @@ const MAGIC: &str = "gsgcal-backup-v1:";
 /// Iteration counts `open` accepts (and `seal` clamps to): below, the blob
 /// is not one of ours; above, a hostile blob could make us spin (2M is
 /// about 3x the default: seconds, not minutes, on an ARM PBX).
+/// Fuzz builds only (`cfg(fuzzing)`, never the product): counts from 1 to
+/// 64, so the fuzz targets can seal and open a hostile plaintext on every
+/// execution (fuzz/bodies/import.rs).
+#[cfg(not(fuzzing))]
 const MIN_ITERATIONS: u32 = 10_000;
+#[cfg(not(fuzzing))]
 const MAX_ITERATIONS: u32 = 2_000_000;
+#[cfg(fuzzing)]
+const MIN_ITERATIONS: u32 = 1;
+#[cfg(fuzzing)]
+const MAX_ITERATIONS: u32 = 64;
 /// Longest blob `open` reads (text, after trimming): ~768 KiB of plaintext.
 const MAX_BLOB_LEN: usize = 1 << 20;
 const SALT_LEN: usize = 16;
