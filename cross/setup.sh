@@ -8,6 +8,7 @@
 set -eu
 mode=${1:-all}
 CBINDGEN_VERSION=0.29.4
+DATEUTIL_VERSION=2.9.0.post0
 RUST_TARGETS="armv7-unknown-linux-gnueabihf aarch64-unknown-linux-gnu"
 
 need_pkgs=()
@@ -24,7 +25,7 @@ pkg libc6-dev
 if [ "$mode" = all ]; then
     for p in gcc-arm-linux-gnueabihf libc6-dev-armhf-cross binutils-arm-linux-gnueabihf \
              gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
-             qemu-user valgrind faketime pkg-config; do
+             qemu-user valgrind faketime pkg-config strace python3; do
         pkg "$p"
     done
 fi
@@ -42,6 +43,14 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 if [ "$mode" = all ]; then
+    # The RRULE differential tests (issue 16) check against python-dateutil.
+    if ! python3 -c 'import dateutil' 2>/dev/null; then
+        echo "setup: installing python-dateutil $DATEUTIL_VERSION"
+        python3 -m pip install -q --disable-pip-version-check "python-dateutil==$DATEUTIL_VERSION" 2>/dev/null ||
+            python3 -m pip install -q --user --disable-pip-version-check "python-dateutil==$DATEUTIL_VERSION" 2>/dev/null ||
+            { [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dateutil >/dev/null; } ||
+            { echo "setup: cannot install python-dateutil" >&2; exit 1; }
+    fi
     installed=$(rustup target list --installed)
     for t in $RUST_TARGETS; do
         grep -qx "$t" <<<"$installed" || rustup target add "$t"

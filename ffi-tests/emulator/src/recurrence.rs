@@ -557,6 +557,103 @@ fn anchor_only(anchor: &Anchor, from: i64, to: i64) -> Vec<Occurrence> {
 mod tests {
     use super::*;
 
+    /// The emulator's expansion against python-dateutil, an independent
+    /// RFC 5545 engine (issue 16 A4): thousands of generated rules with
+    /// BYDAY and INTERVAL, BYMONTHDAY=31 (short months skipped), -1MO,
+    /// BYSETPOS, WKST, leap days, UNTIL and COUNT, in zones that change
+    /// offset (the UTC instants are compared too, across DST gaps and
+    /// folds). The checker: ffi-tests/rrule/dateutil_check.py.
+    #[test]
+    fn expansion_agrees_with_dateutil() {
+        struct Lcg(u64);
+        impl Lcg {
+            fn next(&mut self, n: u64) -> u64 {
+                self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (self.0 >> 33) % n
+            }
+        }
+        let pick = |r: &mut Lcg, v: &[&'static str]| v[r.next(v.len() as u64) as usize];
+        let days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+        let zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "UTC", "Etc/GMT-1"];
+        let mut rng = Lcg(0xD1FF_2026);
+        let mut lines = Vec::new();
+        let mut n = 0;
+        while n < 3000 {
+            let freq = pick(&mut rng, &["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]);
+            let mut parts = vec![format!("FREQ={freq}")];
+            let interval = [1, 1, 2, 3, 5][rng.next(5) as usize];
+            if interval > 1 {
+                parts.push(format!("INTERVAL={interval}"));
+            }
+            match (freq, rng.next(4)) {
+                ("WEEKLY", 0..=1) => {
+                    let k = 1 + rng.next(3) as usize;
+                    let set: Vec<&str> = (0..k).map(|_| pick(&mut rng, &days)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                    parts.push(format!("BYDAY={}", set.join(",")));
+                    if rng.next(2) == 0 {
+                        parts.push(format!("WKST={}", pick(&mut rng, &["MO", "SU", "WE"])));
+                    }
+                }
+                ("MONTHLY", 0) => parts.push(format!("BYMONTHDAY={}", pick(&mut rng, &["31", "30", "29", "-1", "15"]))),
+                ("MONTHLY", 1) => parts.push(format!("BYDAY={}{}", pick(&mut rng, &["1", "2", "-1", "-2", "4"]), pick(&mut rng, &days))),
+                ("MONTHLY", 2) => {
+                    parts.push("BYDAY=MO,TU,WE,TH,FR".into());
+                    parts.push(format!("BYSETPOS={}", pick(&mut rng, &["1", "-1", "2"])));
+                }
+                ("YEARLY", 0) => parts.push(format!("BYMONTH={};BYMONTHDAY={}", 1 + rng.next(12), pick(&mut rng, &["29", "31", "1"]))),
+                ("YEARLY", 1) => parts.push(format!("BYMONTH={};BYDAY=-1{}", 1 + rng.next(12), pick(&mut rng, &days))),
+                _ => {}
+            }
+            let (y, m, d) = if rng.next(4) == 0 {
+                [(2024, 2, 29), (2024, 1, 31), (2024, 3, 31), (2023, 10, 29), (2024, 3, 10)][rng.next(5) as usize]
+            } else {
+                (2020 + rng.next(8) as i64, 1 + rng.next(12) as i64, 1 + rng.next(28) as i64)
+            };
+            // 02:30 falls in Europe's and America's spring gaps on the
+            // change days, and twice in their autumn folds.
+            let (hh, mm) = [(10, 0), (2, 30), (1, 30), (23, 45), (0, 0)][rng.next(5) as usize];
+            let tz = zones[rng.next(zones.len() as u64) as usize];
+            let limit = 30usize;
+            match rng.next(3) {
+                0 => parts.push(format!("COUNT={}", 1 + rng.next(40))),
+                1 => {
+                    let (uy, um, ud) = civil_from_days(day(y, m, d) + rng.next(900) as i64);
+                    parts.push(format!("UNTIL={uy:04}{um:02}{ud:02}T235959Z"));
+                }
+                _ => {}
+            }
+            let rule = format!("RRULE:{}", parts.join(";"));
+            let Some(rec) = parse(&[rule.as_str()], false) else { continue };
+            let Some(zone) = zone::lookup(tz) else { continue };
+            let anchor = Anchor { start_local: day(y, m, d) * 86_400 + hh * 3600 + mm * 60, all_day: false, zone: &zone };
+            let occ = rec.expand(&anchor, i64::MIN, i64::MAX, limit);
+            let fmt = |local: i64| {
+                let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+                let s = local.rem_euclid(86_400);
+                format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+            };
+            let case = serde_json::json!({
+                "id": format!("emu-{n}"), "rule": rule,
+                "dtstart": fmt(anchor.start_local), "tz": tz,
+                "limit": limit, "got": occ.iter().map(|o| fmt(o.local)).collect::<Vec<_>>(),
+                "utc": occ.iter().map(|o| o.utc).collect::<Vec<_>>(),
+                "skip_unsynchronized": true,
+            });
+            lines.push(case.to_string());
+            n += 1;
+        }
+        let path = std::env::temp_dir().join(format!("gs_gcal_emu_rrule_{}.jsonl", std::process::id()));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let python = std::env::var("GS_GCAL_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../rrule/dateutil_check.py");
+        let out = std::process::Command::new(&python).arg(script).arg(&path).output()
+            .unwrap_or_else(|e| panic!("cannot run {python} (make setup installs python-dateutil): {e}"));
+        let _ = std::fs::remove_file(&path);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        println!("{text}");
+        assert!(out.status.success(), "the emulator and dateutil disagree:\n{text}");
+    }
+
     fn day(y: i64, m: i64, d: i64) -> i64 {
         days_from_civil(y, m, d)
     }
