@@ -11,7 +11,7 @@ use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
 use crate::meeting::{Meeting, Person};
 use crate::outbox::{Entry, Op};
 use crate::secret::Secret;
-use crate::state::{ClientConfig, DeviceAuth, Parked, PendingAuth, Pushed, Revocation, SetAside, State, Tokens};
+use crate::state::{ClientConfig, DeviceAuth, Parked, PendingAuth, Pushed, Revocation, ServiceAccount, SetAside, State, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -69,6 +69,20 @@ pub(crate) struct StateRecord {
     parked: Vec<ParkedRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     set_aside: Vec<SetAsideRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service_account: Option<ServiceAccountRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ServiceAccountRecord {
+    client_email: String,
+    client_id: String,
+    private_key_id: String,
+    private_key: Secret,
+    token_uri: String,
+    #[serde(default)]
+    project_id: Option<String>,
+    default_subject: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -117,6 +131,8 @@ struct DeviceRecord {
 struct PushedRecord {
     event_id: String,
     written_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calendar: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -178,7 +194,7 @@ impl StateRecord {
             pushed: s
                 .pushed
                 .iter()
-                .map(|(k, p)| (k.clone(), PushedRecord { event_id: p.event_id.clone(), written_ms: p.written_ms }))
+                .map(|(k, p)| (k.clone(), PushedRecord { event_id: p.event_id.clone(), written_ms: p.written_ms, calendar: p.calendar.clone() }))
                 .collect(),
             quota_pause_until: s.quota_pause_until,
             parked: s
@@ -198,6 +214,15 @@ impl StateRecord {
                 .iter()
                 .map(|a| SetAsideRecord { file: a.file.clone(), what: a.what.clone(), at: a.at })
                 .collect(),
+            service_account: s.service_account.as_ref().map(|a| ServiceAccountRecord {
+                client_email: a.client_email.clone(),
+                client_id: a.client_id.clone(),
+                private_key_id: a.private_key_id.clone(),
+                private_key: a.private_key.clone(),
+                token_uri: a.token_uri.clone(),
+                project_id: a.project_id.clone(),
+                default_subject: a.default_subject.clone(),
+            }),
         }
     }
 
@@ -240,7 +265,7 @@ impl StateRecord {
             if !(0..=MAX_TIME.saturating_mul(1000)).contains(&p.written_ms) {
                 return Err(format!("pushed.written_ms = {} is out of range", p.written_ms));
             }
-            pushed.insert(k, Pushed { event_id: p.event_id, written_ms: p.written_ms });
+            pushed.insert(k, Pushed { event_id: p.event_id, written_ms: p.written_ms, calendar: p.calendar });
         }
         let mut parked = Vec::with_capacity(self.parked.len());
         for p in self.parked {
@@ -279,6 +304,15 @@ impl StateRecord {
             quota_pause_until: opt_time("quota_pause_until", self.quota_pause_until)?,
             parked,
             set_aside,
+            service_account: self.service_account.map(|a| ServiceAccount {
+                client_email: a.client_email,
+                client_id: a.client_id,
+                private_key_id: a.private_key_id,
+                private_key: a.private_key,
+                token_uri: a.token_uri,
+                project_id: a.project_id,
+                default_subject: a.default_subject,
+            }),
         })
     }
 }

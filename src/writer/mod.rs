@@ -4,6 +4,7 @@
 //! (`drain`).
 
 pub mod drain;
+pub mod hosts;
 
 use crate::calendar::{self, Upserted, Written};
 use crate::clock::now;
@@ -38,7 +39,8 @@ impl Handle {
     pub(crate) fn target(&self) -> calendar::Target<'_> {
         calendar::Target {
             base: &self.config.calendar_api_base,
-            calendar_id: &self.config.calendar_id,
+            // Workspace mode: the impersonated user's own calendar.
+            calendar_id: if self.workspace_mode() { "primary" } else { &self.config.calendar_id },
             send_updates: self.config.send_updates.as_str(),
         }
     }
@@ -47,8 +49,10 @@ impl Handle {
     /// Calendar. If Google refuses to restore the meeting's event deleted
     /// in its UI, the meeting moves to a new event id (recorded) once.
     pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
+        let placed = self.place_push(p, m)?;
+        let subject = placed.as_ref().map(|(s, _)| s.as_str());
         let ours = self.state.pushed.get(&m.meeting_id).is_some_and(|w| w.event_id == p.event_id);
-        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
+        let first = self.with_token_as(subject, |c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
         let (w, whole) = match first {
             Upserted::Done(w) => (w, p.target_id == p.event_id),
             Upserted::RestoreRefused => {
@@ -56,7 +60,7 @@ impl Handle {
                 *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
                 self.commit(next)?;
                 let fresh = self.prepare(m)?;
-                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id, false))? {
+                match self.with_token_as(subject, |c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id, false))? {
                     Upserted::Done(w) => (w, true),
                     Upserted::RestoreRefused => {
                         return Err(Error::ApiForbidden(
@@ -70,6 +74,12 @@ impl Handle {
         let written_ms = w.updated_ms.unwrap_or_else(|| now() * 1000);
         let event_id = if whole { w.event_id.clone() } else { p.event_id.clone() };
         self.note_write(&m.meeting_id, event_id, written_ms)?;
+        let mut w = w;
+        if let Some((subject, fallback)) = placed {
+            self.note_calendar(&m.meeting_id, &subject)?;
+            w.calendar = Some(subject);
+            w.host_fallback = fallback;
+        }
         Ok(w)
     }
 
@@ -77,7 +87,8 @@ impl Handle {
     /// its original local start, with the meeting's `time_zone`).
     pub fn cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<()> {
         let target = self.cancel_target(meeting_id, occurrence, time_zone)?;
-        let date = self.with_token(|c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
+        let subject = self.placed(meeting_id);
+        let date = self.with_token_as(subject.as_deref(), |c, token| calendar::delete(c.http()?, &c.target(), token, &target))?;
         match (occurrence, self.state.pushed.get(meeting_id)) {
             (None, Some(_)) => {
                 self.state.pushed.remove(meeting_id);
@@ -116,7 +127,8 @@ impl Handle {
     /// whole state on every push would cost more than the push itself.
     pub(crate) fn note_write(&mut self, meeting_id: &str, event_id: String, written_ms: i64) -> Result<()> {
         let keep = self.state.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
-        self.state.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
+        let calendar = self.state.pushed.get(meeting_id).and_then(|p| p.calendar.clone());
+        self.state.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep), calendar });
         self.pushed_dirty = true;
         Ok(())
     }
