@@ -216,7 +216,7 @@ pub fn diagnose(status: u16, body: &[u8], client_id: &str, scopes: &[&str]) -> R
             )))
         }
         "unauthorized_client" => Refused::Other(Error::DelegationMissing(format!(
-            "domain-wide delegation missing: Admin console > Security > API controls > Domain-wide delegation: add client ID {client_id} with scopes {} {google}",
+            "domain-wide delegation missing: in Admin console > Security > API controls > Domain-wide delegation add client ID {client_id} with scopes {} {google}",
             scopes.join(",")
         ))),
         "disabled_client" => Refused::Other(Error::KeyRejected(format!(
