@@ -8,6 +8,7 @@
  *   output.c       human and --json output, error reporting, prompts
  *   handle.c       opening the handle, stored options, the emulator
  *   cmd_auth.c     set-client, auth-url, authorize, device-login, reset
+ *   cmd_workspace.c set-service-account (Workspace mode)
  *   cmd_status.c   status
  *   cmd_backup.c   export, import
  *   cmd_options.c  set-option
@@ -143,6 +144,7 @@ int open_handle(cli *c, bool create, bool lenient, const char *skip_key);
 
 /* cmd_auth.c */
 int cmd_set_client(cli *c, int argc, char **argv);
+int cmd_set_service_account(cli *c, int argc, char **argv);
 int cmd_auth_url(cli *c, int argc, char **argv);
 void report_authorized(cli *c);
 int cmd_authorize(cli *c, int argc, char **argv);

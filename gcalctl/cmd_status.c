@@ -85,6 +85,15 @@ int cmd_status(cli *c, int argc, char **argv) {
         goto cleanup;
     }
     printf("State:         %s\n", state_words(json_str(st, "state")));
+    if (json_str(st, "mode") && strcmp(json_str(st, "mode"), "workspace") == 0) {
+        const json *w = json_get(st, "workspace");
+        printf("Mode:          Workspace (service account %s)\n", json_text(w, "service_account"));
+        printf("Default user:  %s\n", json_text(w, "default_subject"));
+        printf("Delegation:    client ID %s, scopes %s\n", json_text(w, "client_id"),
+               json_text(w, "delegation_scopes"));
+    } else {
+        printf("Mode:          OAuth user\n");
+    }
     if (json_str(st, "account"))
         printf("Account:       %s\n", json_str(st, "account"));
     if (json_str(st, "reauth_reason"))

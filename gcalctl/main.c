@@ -42,6 +42,7 @@ static const char usage_text[] =
     "\n"
     "Set up and authorize:\n"
     "  set-client CLIENT_ID SECRET|- [REDIRECT_URI]\n"
+    "  set-service-account KEY.json|- --subject EMAIL  Workspace mode (service account)\n"
     "                       store the OAuth client ('-': read the secret from stdin;\n"
     "                       no REDIRECT_URI for a TVs and Limited Input client)\n"
     "  auth-url             print the authorization link to open (Web client)\n"
@@ -104,6 +105,7 @@ static const command commands[] = {
     {"cancel", cmd_cancel},           {"sync", cmd_sync},
     {"calendars", cmd_calendars},     {"events", cmd_events},
     {"sync-events", cmd_sync_events}, {"busy", cmd_busy},
+    {"set-service-account", cmd_set_service_account},
 };
 
 /* Parses the global options; returns the index of STATE_DIR, or -1 after

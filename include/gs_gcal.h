@@ -166,6 +166,43 @@
 #define GS_GCAL_HTML_LINK_SIZE 512
 
 /**
+ * Size of `gs_gcal_push_result.calendar`.
+ */
+#define GS_GCAL_CALENDAR_SIZE 256
+
+/**
+ * `gs_gcal_push_result.flags`, Workspace mode: the host is not a user of
+ * the domain (another domain, or Google answered "Invalid email or User
+ * ID"), so the event is in the default subject's calendar with the host
+ * as a plain attendee.
+ */
+#define GS_GCAL_PUSHED_HOST_FALLBACK 1
+
+/**
+ * A downloaded key file is ~2.3 KB (RSA 2048); 4096-bit keys ~3.3 KB.
+ */
+#define MAX_KEY_JSON (16 * 1024)
+
+/**
+ * Lifetime asked for in `exp` (Google's maximum: 1 hour).
+ */
+#define ASSERTION_LIFETIME_SECS 3600
+
+/**
+ * Access tokens kept, one per impersonated user (least recently used
+ * dropped). An entry holds the user's e-mail and the access token: about
+ * 300 bytes with Google's tokens of today, at most ~2.4 KB (Google's
+ * documented 2048-byte token limit).
+ */
+#define TOKEN_CACHE_ENTRIES 256
+
+/**
+ * A user Google said is not in the domain is not asked for again for
+ * this long (its meetings go to the default subject meanwhile).
+ */
+#define NOT_A_USER_TTL_MS (3600 * 1000)
+
+/**
  * One Google account's integration. Opaque to C: create with
  * `gs_gcal_open`, destroy with `gs_gcal_close`.
  */
@@ -363,6 +400,17 @@ typedef struct gs_gcal_push_result {
    * How many invitees were skipped for lack of an e-mail.
    */
   size_t skipped_count;
+  /**
+   * GS_GCAL_PUSHED_* bits (fields from here on are written only when
+   * `struct_size` covers them: callers built with an older header get
+   * the older layout).
+   */
+  uint32_t flags;
+  /**
+   * Workspace mode: the e-mail of the user whose calendar holds the
+   * event ("" in OAuth user mode, or when queued).
+   */
+  char calendar[GS_GCAL_CALENDAR_SIZE];
 } gs_gcal_push_result;
 
 /**
@@ -486,6 +534,28 @@ typedef struct gs_gcal_busy {
 #define GS_GCAL_NOT_SYNCED 205
 
 /**
+ * Workspace mode: the file is not a service account's JSON key (an OAuth
+ * client file, a user credential, not JSON).
+ */
+#define GS_GCAL_NOT_SERVICE_ACCOUNT_KEY 220
+
+/**
+ * Workspace mode: the key's `private_key` cannot be read (not PEM PKCS#8,
+ * damaged base64, encrypted).
+ */
+#define GS_GCAL_KEY_UNREADABLE 221
+
+/**
+ * Workspace mode: the key is not an RSA key.
+ */
+#define GS_GCAL_KEY_NOT_RSA 222
+
+/**
+ * Workspace mode: the RSA key is not 2048–4096 bits.
+ */
+#define GS_GCAL_KEY_SIZE 223
+
+/**
  * The handle has no tokens: the administrator must authorize.
  */
 #define GS_GCAL_NOT_AUTHORIZED 300
@@ -585,6 +655,27 @@ typedef struct gs_gcal_busy {
  * flow): reading, sync and busy work; a push or cancel needs write access.
  */
 #define GS_GCAL_READ_ONLY_GRANT 319
+
+/**
+ * Workspace mode: domain-wide delegation is missing, lacks a scope or is
+ * not in effect (`unauthorized_client`, 403 `forbiddenForServiceAccounts`):
+ * the last error names the client ID and the scopes to enter in the Admin
+ * console.
+ */
+#define GS_GCAL_DELEGATION_MISSING 340
+
+/**
+ * Workspace mode: Google refused the service account key ("Invalid JWT
+ * Signature.": deleted or disabled key; `disabled_client`).
+ */
+#define GS_GCAL_KEY_REJECTED 341
+
+/**
+ * Workspace mode: the user to impersonate is not a user of the domain
+ * ("Invalid email or User ID"); for a host, the meeting goes to the
+ * default subject's calendar instead; for the default subject, fix it.
+ */
+#define GS_GCAL_NOT_A_DOMAIN_USER 342
 
 /**
  * DNS lookup or TCP connect failed.
@@ -1204,6 +1295,46 @@ gs_gcal_result gs_gcal_list_calendars(struct gs_gcal *h,
                                       char *buf,
                                       size_t len,
                                       size_t *needed);
+
+/**
+ * Puts the handle in Workspace mode: meetings are written to their host's
+ * own Google Calendar by a service account with domain-wide delegation,
+ * impersonating the host (organizer and invitations from the host).
+ *
+ * - `key_json`: the service account's JSON key file, unchanged, as Google
+ *   Cloud Console downloads it (`"type": "service_account"`, with
+ *   `client_email`, `client_id`, `private_key_id`, `private_key` (PEM
+ *   PKCS#8 RSA) and `token_uri`); at most 16 KiB. Copied; the caller may
+ *   wipe and free it when the call returns.
+ * - `default_subject`: e-mail of the Workspace user whose calendar holds
+ *   meetings without a host in the domain (and the read side's calendar);
+ *   a host outside the domain, or one Google does not know ("Invalid email
+ *   or User ID"), is then a plain attendee and the push result says so
+ *   (`GS_GCAL_PUSHED_HOST_FALLBACK`).
+ *
+ * The key is checked at once. It is persisted like the client secret (in
+ * the state file, mode 0600; sealed in `gs_gcal_export`), never logged nor
+ * shown in the status. A handle is in one mode at a time: this call leaves
+ * OAuth user mode (client and tokens forgotten, the user's grant revoked
+ * at Google before the next request); `gs_gcal_set_client` leaves
+ * Workspace mode. Calling it again replaces key and subject; access
+ * tokens (one per impersonated user, in memory only) are dropped.
+ *
+ * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_TOO_LONG, GS_GCAL_NOT_SERVICE_ACCOUNT_KEY (not a service
+ * account's key: an OAuth client file, a user credential, not JSON, a
+ * field missing), GS_GCAL_KEY_UNREADABLE, GS_GCAL_KEY_NOT_RSA,
+ * GS_GCAL_KEY_SIZE (not 2048–4096 bits), GS_GCAL_INSECURE_URL (token_uri
+ * not https), GS_GCAL_INVALID_ARGUMENT / GS_GCAL_INVALID_EMAIL
+ * (default_subject), GS_GCAL_STORAGE_IO. No network; blocks on disk
+ * (one fsync'd state write) and parses the RSA key (about 1 ms on an
+ * ARMv7 PBX). Thread rules as for every call: any thread, one call at a
+ * time per handle (others wait for the handle's lock).
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_set_service_account(struct gs_gcal *h,
+                                           const char *key_json,
+                                           const char *default_subject);
 
 #ifdef __cplusplus
 }  // extern "C"

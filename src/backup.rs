@@ -43,9 +43,16 @@ impl Handle {
             crate::auth::check_client(&c.client_id, c.client_secret.expose(), &c.redirect_uri)
                 .map_err(|e| Error::BackupMalformed(format!("the backup's OAuth client is not valid: {e}")))?;
         }
+        if let Some(a) = &next.service_account {
+            crate::oauth::jwt::pkcs8_of(a.private_key.expose())
+                .and_then(|der| crate::oauth::jwt::load_key(&der.0))
+                .map_err(|e| Error::BackupMalformed(format!("the backup's service account key is not valid: {e}")))?;
+        }
         next.pending.clear();
         next.device = None;
         self.commit(next)?;
+        self.workspace.clear();
+        self.signer = None;
         self.auth.access_deadline = None;
         self.auth.last_device_poll = None;
         Ok(())

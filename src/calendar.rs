@@ -45,6 +45,10 @@ pub struct Written {
     pub updated_ms: Option<i64>,
     /// The event was already there (a repeated push) and was replaced.
     pub replaced: bool,
+    /// Workspace mode: the user whose calendar holds the event, and whether
+    /// that is the default subject because the host is not in the domain.
+    pub calendar: Option<String>,
+    pub host_fallback: bool,
 }
 
 /// How a write ended.
@@ -264,7 +268,7 @@ pub(crate) fn written(body: &[u8], replaced: bool) -> Result<Written> {
         .ok_or_else(|| Error::ApiBadResponse("Calendar answered 200 with unreadable JSON".into()))?;
     let event_id = id.ok_or_else(|| Error::ApiBadResponse("Calendar's event has no id".into()))?;
     let updated_ms = updated.as_deref().and_then(crate::events::parse_rfc3339_ms);
-    Ok(Written { event_id, html_link, updated_ms, replaced })
+    Ok(Written { event_id, html_link, updated_ms, replaced, calendar: None, host_fallback: false })
 }
 
 /// One page of an events or calendarList listing.

@@ -62,6 +62,16 @@ pub const GS_GCAL_CA_FILE: gs_gcal_result = 203;
 pub const GS_GCAL_NOT_CONFIGURED: gs_gcal_result = 204;
 /// The calendar is not in "read_calendars" or has not been synced yet.
 pub const GS_GCAL_NOT_SYNCED: gs_gcal_result = 205;
+/// Workspace mode: the file is not a service account's JSON key (an OAuth
+/// client file, a user credential, not JSON).
+pub const GS_GCAL_NOT_SERVICE_ACCOUNT_KEY: gs_gcal_result = 220;
+/// Workspace mode: the key's `private_key` cannot be read (not PEM PKCS#8,
+/// damaged base64, encrypted).
+pub const GS_GCAL_KEY_UNREADABLE: gs_gcal_result = 221;
+/// Workspace mode: the key is not an RSA key.
+pub const GS_GCAL_KEY_NOT_RSA: gs_gcal_result = 222;
+/// Workspace mode: the RSA key is not 2048–4096 bits.
+pub const GS_GCAL_KEY_SIZE: gs_gcal_result = 223;
 /// The handle has no tokens: the administrator must authorize.
 pub const GS_GCAL_NOT_AUTHORIZED: gs_gcal_result = 300;
 /// Authorization expired or was revoked: the administrator must re-authorize.
@@ -103,6 +113,18 @@ pub const GS_GCAL_DEVICE_NOT_STARTED: gs_gcal_result = 318;
 /// The authorization is read-only (e.g. calendar.readonly from the device
 /// flow): reading, sync and busy work; a push or cancel needs write access.
 pub const GS_GCAL_READ_ONLY_GRANT: gs_gcal_result = 319;
+/// Workspace mode: domain-wide delegation is missing, lacks a scope or is
+/// not in effect (`unauthorized_client`, 403 `forbiddenForServiceAccounts`):
+/// the last error names the client ID and the scopes to enter in the Admin
+/// console.
+pub const GS_GCAL_DELEGATION_MISSING: gs_gcal_result = 340;
+/// Workspace mode: Google refused the service account key ("Invalid JWT
+/// Signature.": deleted or disabled key; `disabled_client`).
+pub const GS_GCAL_KEY_REJECTED: gs_gcal_result = 341;
+/// Workspace mode: the user to impersonate is not a user of the domain
+/// ("Invalid email or User ID"); for a host, the meeting goes to the
+/// default subject's calendar instead; for the default subject, fix it.
+pub const GS_GCAL_NOT_A_DOMAIN_USER: gs_gcal_result = 342;
 /// DNS lookup or TCP connect failed.
 pub const GS_GCAL_CONNECT_FAILED: gs_gcal_result = 400;
 /// A timeout expired (connect or whole call).
@@ -188,6 +210,10 @@ pub enum Error {
     CaFile(String),
     NotConfigured,
     NotSynced(String),
+    NotServiceAccountKey(String),
+    KeyUnreadable(String),
+    KeyNotRsa(String),
+    KeySize(String),
     // authorization
     NotAuthorized,
     ReauthRequired(String),
@@ -209,6 +235,9 @@ pub enum Error {
     DeviceCodeExpired(String),
     DeviceNotStarted,
     ReadOnlyGrant(String),
+    DelegationMissing(String),
+    KeyRejected(String),
+    NotADomainUser(String),
     // network
     Connect(String),
     Timeout(String),
@@ -333,6 +362,10 @@ table! {
     GS_GCAL_CA_FILE = Error::CaFile(_), Wait, false, c"CA file unreadable or without certificates";
     GS_GCAL_NOT_CONFIGURED = Error::NotConfigured, Wait, false, c"OAuth client not configured";
     GS_GCAL_NOT_SYNCED = Error::NotSynced(_), Permanent, false, c"calendar not synced yet";
+    GS_GCAL_NOT_SERVICE_ACCOUNT_KEY = Error::NotServiceAccountKey(_), Permanent, false, c"not a service account JSON key";
+    GS_GCAL_KEY_UNREADABLE = Error::KeyUnreadable(_), Permanent, false, c"the service account private key cannot be read";
+    GS_GCAL_KEY_NOT_RSA = Error::KeyNotRsa(_), Permanent, false, c"the service account key is not an RSA key";
+    GS_GCAL_KEY_SIZE = Error::KeySize(_), Permanent, false, c"the service account RSA key has an unsupported size";
     GS_GCAL_NOT_AUTHORIZED = Error::NotAuthorized, Wait, false, c"not authorized with Google";
     GS_GCAL_REAUTH_REQUIRED = Error::ReauthRequired(_), Wait, false, c"Google authorization expired or revoked: authorize again";
     GS_GCAL_STATE_MISMATCH = Error::StateMismatch(_), Permanent, false, c"the pasted link does not belong to this authorization";
@@ -353,6 +386,9 @@ table! {
     GS_GCAL_DEVICE_CODE_EXPIRED = Error::DeviceCodeExpired(_), Permanent, false, c"the device code expired: start again";
     GS_GCAL_DEVICE_NOT_STARTED = Error::DeviceNotStarted, Permanent, false, c"no device authorization in progress";
     GS_GCAL_READ_ONLY_GRANT = Error::ReadOnlyGrant(_), Permanent, false, c"the authorization is read-only: pushing needs write access";
+    GS_GCAL_DELEGATION_MISSING = Error::DelegationMissing(_), Wait, false, c"domain-wide delegation missing for the service account";
+    GS_GCAL_KEY_REJECTED = Error::KeyRejected(_), Wait, false, c"Google rejected the service account key";
+    GS_GCAL_NOT_A_DOMAIN_USER = Error::NotADomainUser(_), Wait, false, c"not a user of the Workspace domain";
     GS_GCAL_CONNECT_FAILED = Error::Connect(_), Retry, false, c"could not connect";
     GS_GCAL_TIMEOUT = Error::Timeout(_), Retry, true, c"timed out";
     GS_GCAL_NETWORK_IO = Error::NetworkIo(_), Retry, true, c"network error";
@@ -438,7 +474,8 @@ impl fmt::Display for Error {
             ),
             InvalidArgument(s) | StructSize(s) | InvalidTime(s) | InvalidTimeZone(s)
             | InvalidEmail(s) | UnknownOption(s) | InvalidOptionValue(s) | InsecureUrl(s)
-            | CaFile(s) | NotSynced(s) | ReauthRequired(s) | StateMismatch(s) | AccessDenied(s)
+            | CaFile(s) | NotSynced(s) | NotServiceAccountKey(s) | KeyUnreadable(s) | KeyNotRsa(s)
+            | KeySize(s) | DelegationMissing(s) | KeyRejected(s) | NotADomainUser(s) | ReauthRequired(s) | StateMismatch(s) | AccessDenied(s)
             | InvalidGrant(s) | InvalidClient(s) | DeletedClient(s) | UnauthorizedClient(s)
             | RedirectUriMismatch(s) | OAuthInvalidRequest(s) | AdminPolicyEnforced(s)
             | OrgInternal(s) | InvalidScope(s) | ScopeNotGranted(s) | OAuthOther(s)

@@ -48,6 +48,10 @@ pub struct Handle {
     pub(crate) cache: Option<Cache>,
     /// `state.pushed` has records not saved yet (see `writer::note_write`).
     pub(crate) pushed_dirty: bool,
+    /// Workspace mode: access tokens per impersonated user (memory only)
+    /// and the parsed signing key.
+    pub(crate) workspace: oauth::jwt::TokenCache,
+    pub(crate) signer: Option<std::sync::Arc<ring::signature::RsaKeyPair>>,
 }
 
 /// What the status page shows of the connection to Google.
@@ -88,6 +92,8 @@ impl Handle {
             },
             cache: None,
             pushed_dirty: false,
+            workspace: Default::default(),
+            signer: None,
         };
         if loaded.torn_bytes > 0 {
             log_at!(client.log, Warn, "outbox journal: cut off a torn last line of {} bytes (a crash mid-write; it was never reported)",
@@ -161,6 +167,15 @@ impl Handle {
             quota_pause_until: self.state.quota_pause_until,
             parked: self.state.parked.clone(),
         });
+        s.workspace = self.state.service_account.as_ref().map(|a| crate::status::Workspace {
+            service_account: a.client_email.clone(),
+            client_id: a.client_id.clone(),
+            project_id: a.project_id.clone(),
+            default_subject: a.default_subject.clone(),
+            delegation_scopes: oauth::jwt::grant_scopes(&self.config.scopes).join(","),
+            cached_tokens: self.workspace.len(),
+            token_failures: self.workspace.failures.clone(),
+        });
         s
     }
 
@@ -180,6 +195,10 @@ impl Handle {
     }
 
     pub fn phase(&self) -> Phase {
+        if self.state.service_account.is_some() {
+            // Workspace mode needs no consent: configured is authorized.
+            return Phase::Authorized;
+        }
         match (&self.state.client, &self.state.tokens, &self.state.reauth_required) {
             (None, _, _) => Phase::Unconfigured,
             (Some(_), _, Some(_)) => Phase::ReauthRequired,

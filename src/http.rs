@@ -550,6 +550,9 @@ pub fn api_error(r: &Reply) -> Error {
         }
         (400, _) => Error::ApiBadRequest(text),
         (401, _) => Error::ApiUnauthorized(text),
+        (403, "forbiddenForServiceAccounts") => Error::DelegationMissing(format!(
+            "domain-wide delegation is not in effect for the service account (it may take up to 24 h after it is granted in the Admin console) ({text})"
+        )),
         (403, _) => Error::ApiForbidden(text),
         (404 | 410, _) => Error::ApiNotFound(text),
         (409 | 412, _) => Error::ApiConflict(text),

@@ -59,6 +59,23 @@ pub struct Pushed {
     pub event_id: String,
     /// Unix milliseconds (Google's `updated` of our write, or its `Date`).
     pub written_ms: i64,
+    /// Workspace mode: the user whose `primary` calendar holds the event
+    /// (edits, cancels and occurrences go there; a host change moves it).
+    pub calendar: Option<String>,
+}
+
+/// Workspace mode: the service account (its JSON key as downloaded) and
+/// the user whose calendar is used when a meeting has no host in the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccount {
+    pub client_email: String,
+    pub client_id: String,
+    pub private_key_id: String,
+    /// PEM PKCS#8.
+    pub private_key: Secret,
+    pub token_uri: String,
+    pub project_id: Option<String>,
+    pub default_subject: String,
 }
 
 /// A refresh token waiting to be revoked, with the account it belongs to:
@@ -117,6 +134,9 @@ pub struct State {
     /// Time zones Google refused, with the equivalent zone used instead
     /// (same UTC offset over the meetings, or the zone's other name).
     pub zone_substitutions: std::collections::BTreeMap<String, String>,
+    /// Workspace mode (exclusive with `client`/`tokens`: a handle is in one
+    /// mode at a time).
+    pub service_account: Option<ServiceAccount>,
 }
 
 /// A damaged file the store kept aside instead of deleting.

@@ -39,8 +39,25 @@ pub struct Snapshot {
     /// Damaged files kept aside (never deleted), newest last.
     set_aside: Vec<SetAside>,
     pub(crate) health: Option<Health>,
+    /// Workspace mode's part (None in OAuth user mode).
+    pub(crate) workspace: Option<Workspace>,
     /// When it was taken (unix seconds): every relative field counts from it.
     now: i64,
+}
+
+/// Workspace mode: the service account, the default subject, what to
+/// enter for domain-wide delegation, and the users whose token Google
+/// refused (no secrets).
+#[derive(Debug, Clone)]
+pub(crate) struct Workspace {
+    pub service_account: String,
+    pub client_id: String,
+    pub project_id: Option<String>,
+    pub default_subject: String,
+    pub delegation_scopes: String,
+    pub cached_tokens: usize,
+    /// (user, code, text, unix time).
+    pub token_failures: Vec<(String, i32, String, i64)>,
 }
 
 /// The outbox and connection health part of the status.
@@ -79,6 +96,7 @@ impl Snapshot {
             zone_substitutions: state.zone_substitutions.clone(),
             set_aside: state.set_aside.clone(),
             health: None,
+            workspace: None,
             now,
         }
     }
@@ -121,6 +139,20 @@ impl Snapshot {
             })).collect::<Vec<_>>(),
             "version": env!("CARGO_PKG_VERSION"),
         });
+        doc["mode"] = json!(if self.workspace.is_some() { "workspace" } else { "oauth_user" });
+        if let Some(w) = &self.workspace {
+            doc["workspace"] = json!({
+                "service_account": w.service_account,
+                "client_id": w.client_id,
+                "project_id": w.project_id,
+                "default_subject": w.default_subject,
+                "delegation_scopes": w.delegation_scopes,
+                "cached_tokens": w.cached_tokens,
+                "token_failures": w.token_failures.iter().map(|(user, code, msg, at)| json!({
+                    "user": user, "code": code, "message": msg, "at": rfc3339(*at),
+                })).collect::<Vec<_>>(),
+            });
+        }
         if let Some(h) = &self.health {
             doc["health"] = json!({
                 "outbox_depth": h.outbox_depth,

@@ -106,6 +106,22 @@ static int body(void *p) {
         gs_gcal_close(h);
         return 1;
     }
+    /* Workspace mode (issue 14): GS_BENCH_SA_KEY names the emulator's key
+       file; the first push then signs a JWT and fetches the host's token. */
+    if (getenv("GS_BENCH_SA_KEY") != NULL) {
+        static char key[16384];
+        FILE *f = fopen(getenv("GS_BENCH_SA_KEY"), "rb");
+        size_t n = f != NULL ? fread(key, 1, sizeof key - 1, f) : 0;
+        if (f != NULL)
+            fclose(f);
+        key[n] = '\0';
+        rc = gs_gcal_set_service_account(h, key, "pbx-admin@mycompanyabc.com");
+        if (rc != GS_GCAL_OK) {
+            fail(h, rc, "set_service_account");
+            gs_gcal_close(h);
+            return 1;
+        }
+    }
     bench_phase("setup");
     for (i = 1; i <= count; i++) {
         rc = push(h, prefix, i, event_id);

@@ -5,6 +5,7 @@
 //! `oauth`.
 
 pub mod device;
+pub mod service_account;
 pub mod token;
 
 use crate::clock::now;
@@ -48,6 +49,8 @@ impl Handle {
     pub fn set_client(&mut self, client_id: &str, secret: &str, redirect_uri: &str) -> Result<()> {
         check_client(client_id, secret, redirect_uri)?;
         let mut next = self.state.clone();
+        // Setting a client leaves Workspace mode (one mode at a time).
+        self.forget_service_account(&mut next);
         if next.client.as_ref().map(|c| c.client_id.as_str()) != Some(client_id) {
             // The old tokens are dropped, not revoked: the new client may
             // belong to the same Google project, and revoking the user's

@@ -18,6 +18,10 @@ impl Handle {
     /// Runs an API call with a valid access token: refreshed first when it
     /// is about to expire, and once more (with one retry) on a 401.
     pub(crate) fn with_token<T>(&mut self, call: impl Fn(&Self, &str) -> Result<T>) -> Result<T> {
+        // Workspace mode: as the default subject (the writer names others).
+        if let Some(s) = self.state.service_account.as_ref().map(|a| a.default_subject.clone()) {
+            return self.with_subject_token(&s, call);
+        }
         self.online()?;
         self.flush_revocations();
         let token = self.fresh_token(false)?;

@@ -156,7 +156,23 @@ pub struct gs_gcal_push_result {
     pub html_link: [c_char; GS_GCAL_HTML_LINK_SIZE],
     /// How many invitees were skipped for lack of an e-mail.
     pub skipped_count: size_t,
+    /// GS_GCAL_PUSHED_* bits (fields from here on are written only when
+    /// `struct_size` covers them: callers built with an older header get
+    /// the older layout).
+    pub flags: u32,
+    /// Workspace mode: the e-mail of the user whose calendar holds the
+    /// event ("" in OAuth user mode, or when queued).
+    pub calendar: [c_char; GS_GCAL_CALENDAR_SIZE],
 }
+
+/// Size of `gs_gcal_push_result.calendar`.
+pub const GS_GCAL_CALENDAR_SIZE: usize = 256;
+
+/// `gs_gcal_push_result.flags`, Workspace mode: the host is not a user of
+/// the domain (another domain, or Google answered "Invalid email or User
+/// ID"), so the event is in the default subject's calendar with the host
+/// as a plain attendee.
+pub const GS_GCAL_PUSHED_HOST_FALLBACK: u32 = 1;
 
 /// Creates or updates the Google Calendar event of one PBX meeting (or one
 /// occurrence of a repeating meeting, see `occurrence`), in the calendar of
@@ -219,20 +235,31 @@ pub unsafe extern "C" fn gs_gcal_push_meeting(
             let sent = c.submit_push(&prepared, &m)?;
             Ok((prepared, sent))
         })?;
-        // SAFETY: checked non-NULL (and its struct_size) above; the caller keeps it valid for the call (the header's contract).
-        let o = unsafe { &mut *out };
-        match &sent {
-            Sent::Done(w) => {
-                copy_fixed(&mut o.event_id, &w.event_id)?;
-                let link = w.html_link.as_deref().filter(|l| l.len() < GS_GCAL_HTML_LINK_SIZE);
-                copy_fixed(&mut o.html_link, link.unwrap_or(""))?;
-            }
-            Sent::Queued(_) => {
-                copy_fixed(&mut o.event_id, &prepared.target_id)?;
-                copy_fixed(&mut o.html_link, "")?;
+        let (event_id, link) = match &sent {
+            Sent::Done(w) => (w.event_id.as_str(), w.html_link.as_deref().filter(|l| l.len() < GS_GCAL_HTML_LINK_SIZE).unwrap_or("")),
+            Sent::Queued(_) => (prepared.target_id.as_str(), ""),
+        };
+        // Fields are reached through the raw pointer (no reference to the
+        // whole struct): a caller of the first layout has a shorter one.
+        // SAFETY: checked non-NULL and its struct_size (one of the known layouts, all of which hold these fields) above; the caller keeps it valid for the call (the header's contract).
+        let size = unsafe { (*out).struct_size } as usize;
+        // SAFETY: as above: every known layout holds event_id, html_link and skipped_count.
+        unsafe {
+            copy_fixed(&mut (*out).event_id, event_id)?;
+            copy_fixed(&mut (*out).html_link, link)?;
+            (*out).skipped_count = prepared.skipped_invitees.len();
+        }
+        if size >= std::mem::size_of::<gs_gcal_push_result>() {
+            let (calendar, flags) = match &sent {
+                Sent::Done(w) => (w.calendar.as_deref().unwrap_or(""), if w.host_fallback { GS_GCAL_PUSHED_HOST_FALLBACK } else { 0 }),
+                Sent::Queued(_) => ("", 0),
+            };
+            // SAFETY: the caller's struct_size covers the whole current layout (checked on the line above).
+            unsafe {
+                (*out).flags = flags;
+                copy_fixed(&mut (*out).calendar, if calendar.len() < GS_GCAL_CALENDAR_SIZE { calendar } else { "" })?;
             }
         }
-        o.skipped_count = prepared.skipped_invitees.len();
         if !skipped.is_null() {
             for (i, idx) in prepared.skipped_invitees.iter().enumerate() {
                 // SAFETY: non-NULL, with `skipped_cap` slots (the header's

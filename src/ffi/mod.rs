@@ -1,6 +1,6 @@
 //! The C boundary: one function per C symbol, each doing check → convert →
 //! call → map, split by capability like the rooms behind it (hyper's
-//! `src/ffi/`): `handle`, `auth`, `meetings`, `read`, `backup`. The only
+//! `src/ffi/`): `handle`, `auth`, `meetings`, `read`, `backup`, `workspace`. The only
 //! module allowed `unsafe`; every raw-pointer operation is in an `unsafe`
 //! block with a SAFETY comment (`unsafe_op_in_unsafe_fn` is denied).
 //! Every export's body is `ffi_fn!`, which builds in the NULL-handle check,
@@ -20,6 +20,7 @@ pub mod handle;
 pub mod meetings;
 pub mod panic;
 pub mod read;
+pub mod workspace;
 
 use crate::errors::{gs_gcal_result, Error};
 use crate::handle::Handle;
@@ -34,6 +35,7 @@ pub use backup::*;
 pub use handle::*;
 pub use meetings::*;
 pub use read::*;
+pub use workspace::*;
 
 /// Major version of this library (semantic versioning; matches Cargo.toml).
 pub const GS_GCAL_VERSION_MAJOR: u32 = 0;
@@ -101,7 +103,9 @@ const MEETING_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_meeting>()];
 
 const DEVICE_CODE_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_device_code>()];
 
-const PUSH_RESULT_SIZES: [usize; 1] = [std::mem::size_of::<gs_gcal_push_result>()];
+/// The first layout ended before `flags`.
+const PUSH_RESULT_SIZES: [usize; 2] =
+    [std::mem::offset_of!(gs_gcal_push_result, flags), std::mem::size_of::<gs_gcal_push_result>()];
 
 /// Checks a caller struct's leading `struct_size` (and that the pointer is
 /// not NULL) against the layouts this library knows.

@@ -107,6 +107,17 @@ pub struct Attendee<'m> {
     #[serde(rename = "displayName", skip_serializing_if = "str::is_empty")]
     pub display_name: &'m str,
     pub email: &'m str,
+    /// A room's resource calendar (`…@resource.calendar.google.com`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub resource: bool,
+}
+
+/// Google Workspace's resource calendars (rooms) have addresses here.
+pub const RESOURCE_DOMAIN: &str = "@resource.calendar.google.com";
+
+/// The room, when the firmware gave it as a resource calendar's e-mail.
+pub fn room_resource(room: Option<&str>) -> Option<&str> {
+    room.map(str::trim).filter(|r| r.len() > RESOURCE_DOMAIN.len() && r.to_ascii_lowercase().ends_with(RESOURCE_DOMAIN) && is_email(r))
 }
 
 /// A local wall time in an IANA zone, as Google recommends.
@@ -170,6 +181,10 @@ impl Event<'_> {
                 }
                 w.key("email");
                 w.string(a.email);
+                if a.resource {
+                    w.key("resource");
+                    w.bool(true);
+                }
                 w.end_object();
             }
             w.end_array();
@@ -295,7 +310,13 @@ pub fn prepare<'m>(m: &'m Meeting, instance_id: &str, generation: u32, zone: Opt
             kept.push(a);
         }
     }
-    let attendees = kept;
+    let mut attendees = kept;
+    let resource = room_resource(m.room.as_deref());
+    if let Some(room) = resource {
+        if !attendees.iter().any(|k| k.email.eq_ignore_ascii_case(room)) {
+            attendees.push(Attendee { display_name: "", email: room, resource: true });
+        }
+    }
 
     let event_id = event_id(instance_id, &m.meeting_id, generation);
     let target_id = match &m.occurrence {
@@ -318,7 +339,8 @@ pub fn prepare<'m>(m: &'m Meeting, instance_id: &str, generation: u32, zone: Opt
         end: when(end),
         extended_properties: ExtendedProperties { private: PrivateProperties { meeting_id: &m.meeting_id } },
         id: m.occurrence.is_none().then(|| event_id.clone()),
-        location: m.room.as_deref().filter(|r| !r.is_empty()).map(|room| ["Meeting room ", room].concat()),
+        // A resource room is booked as an attendee; Google names it.
+        location: m.room.as_deref().filter(|r| !r.is_empty() && resource.is_none()).map(|room| ["Meeting room ", room].concat()),
         // One occurrence is an instance of the series: it carries no rule.
         recurrence: match (&m.repeat, &m.occurrence) {
             (Some(r), None) => vec![r.rrule(start)?],
@@ -399,7 +421,7 @@ fn attendee(invitee: Option<usize>, p: &Person) -> Result<Option<Attendee<'_>>> 
     if !is_email(email) {
         return Err(bad_email(&field(), email));
     }
-    Ok(Some(Attendee { display_name: &p.name, email }))
+    Ok(Some(Attendee { display_name: &p.name, email, resource: false }))
 }
 
 /// A deliberately simple address check (RFC 5321 lengths, one `@`, a dot in

@@ -24,6 +24,7 @@ pub struct Session {
 }
 
 pub mod device;
+pub mod jwt;
 
 /// Push and read events (calendar.events), see which calendars exist
 /// (calendarlist.readonly), and learn the account e-mail from the id_token

@@ -11,7 +11,7 @@ use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
 use crate::meeting::{Meeting, Person};
 use crate::outbox::{Entry, Op};
 use crate::secret::Secret;
-use crate::state::{ClientConfig, DeviceAuth, Parked, PendingAuth, Pushed, Revocation, SetAside, State, Tokens};
+use crate::state::{ClientConfig, DeviceAuth, Parked, PendingAuth, Pushed, Revocation, ServiceAccount, SetAside, State, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -71,6 +71,20 @@ pub(crate) struct StateRecord {
     set_aside: Vec<SetAsideRecord>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     zone_substitutions: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service_account: Option<ServiceAccountRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ServiceAccountRecord {
+    client_email: String,
+    client_id: String,
+    private_key_id: String,
+    private_key: Secret,
+    token_uri: String,
+    #[serde(default)]
+    project_id: Option<String>,
+    default_subject: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -121,6 +135,8 @@ struct DeviceRecord {
 struct PushedRecord {
     event_id: String,
     written_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calendar: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -183,7 +199,7 @@ impl StateRecord {
             pushed: s
                 .pushed
                 .iter()
-                .map(|(k, p)| (k.clone(), PushedRecord { event_id: p.event_id.clone(), written_ms: p.written_ms }))
+                .map(|(k, p)| (k.clone(), PushedRecord { event_id: p.event_id.clone(), written_ms: p.written_ms, calendar: p.calendar.clone() }))
                 .collect(),
             quota_pause_until: s.quota_pause_until,
             parked: s
@@ -204,6 +220,15 @@ impl StateRecord {
                 .map(|a| SetAsideRecord { file: a.file.clone(), what: a.what.clone(), at: a.at })
                 .collect(),
             zone_substitutions: s.zone_substitutions.clone(),
+            service_account: s.service_account.as_ref().map(|a| ServiceAccountRecord {
+                client_email: a.client_email.clone(),
+                client_id: a.client_id.clone(),
+                private_key_id: a.private_key_id.clone(),
+                private_key: a.private_key.clone(),
+                token_uri: a.token_uri.clone(),
+                project_id: a.project_id.clone(),
+                default_subject: a.default_subject.clone(),
+            }),
         }
     }
 
@@ -247,7 +272,7 @@ impl StateRecord {
             if !(0..=MAX_TIME.saturating_mul(1000)).contains(&p.written_ms) {
                 return Err(format!("pushed.written_ms = {} is out of range", p.written_ms));
             }
-            pushed.insert(k, Pushed { event_id: p.event_id, written_ms: p.written_ms });
+            pushed.insert(k, Pushed { event_id: p.event_id, written_ms: p.written_ms, calendar: p.calendar });
         }
         let mut parked = Vec::with_capacity(self.parked.len());
         for p in self.parked {
@@ -287,6 +312,15 @@ impl StateRecord {
             parked,
             set_aside,
             zone_substitutions: self.zone_substitutions,
+            service_account: self.service_account.map(|a| ServiceAccount {
+                client_email: a.client_email,
+                client_id: a.client_id,
+                private_key_id: a.private_key_id,
+                private_key: a.private_key,
+                token_uri: a.token_uri,
+                project_id: a.project_id,
+                default_subject: a.default_subject,
+            }),
         })
     }
 }

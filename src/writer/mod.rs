@@ -4,6 +4,7 @@
 //! (`drain`).
 
 pub mod drain;
+pub mod hosts;
 
 use crate::calendar::{self, Upserted, Written};
 use crate::clock::now;
@@ -63,7 +64,8 @@ impl Handle {
     pub(crate) fn target(&self) -> calendar::Target<'_> {
         calendar::Target {
             base: &self.config.calendar_api_base,
-            calendar_id: &self.config.calendar_id,
+            // Workspace mode: the impersonated user's own calendar.
+            calendar_id: if self.workspace_mode() { "primary" } else { &self.config.calendar_id },
             send_updates: self.config.send_updates.as_str(),
         }
     }
@@ -76,10 +78,13 @@ impl Handle {
     /// is retried once with an equivalent zone (issue 16 A1), which is then
     /// remembered (state, status, log) and sent from the start next time.
     pub fn push(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
+        // Where the event goes (Workspace mode: the host's calendar; a host
+        // change moves it first), once for every attempt below.
+        let placed = self.place_push(p, m)?;
         if let Some(z) = self.remembered_zone(m) {
-            return self.push_once(&with_zone(p, z), m);
+            return self.push_once(&with_zone(p, z), m, &placed);
         }
-        match self.push_once(p, m) {
+        match self.push_once(p, m, &placed) {
             Err(e) if calendar::is_zone_refusal(&e) => {
                 let Some(z) = self.equivalent_zone(m) else {
                     log_at!(self.log, Error, "push {}: Google refused time zone {} and no equivalent zone fits the meeting: {e}", m.meeting_id, m.time_zone);
@@ -87,7 +92,7 @@ impl Handle {
                 };
                 log_at!(self.log, Warn, "push {}: Google refused time zone {}; sending the equivalent {z} (same UTC offset over the whole meeting, wall-clock times unchanged)",
                     m.meeting_id, m.time_zone);
-                let w = self.push_once(&with_zone(p, z), m)?;
+                let w = self.push_once(&with_zone(p, z), m, &placed)?;
                 let mut next = self.state.clone();
                 if next.zone_substitutions.len() < MAX_ZONE_SUBSTITUTIONS || next.zone_substitutions.contains_key(&m.time_zone) {
                     next.zone_substitutions.insert(m.time_zone.clone(), z.to_owned());
@@ -130,9 +135,10 @@ impl Handle {
         }
     }
 
-    fn push_once(&mut self, p: &Prepared, m: &Meeting) -> Result<Written> {
+    fn push_once(&mut self, p: &Prepared, m: &Meeting, placed: &Option<(String, bool)>) -> Result<Written> {
+        let subject = placed.as_ref().map(|(s, _)| s.as_str());
         let ours = self.state.pushed.get(&m.meeting_id).is_some_and(|w| w.event_id == p.event_id);
-        let first = self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
+        let first = self.with_token_as(subject, |c, token| calendar::upsert(c.http()?, &c.target(), token, p, &m.meeting_id, ours))?;
         let (w, whole) = match first {
             Upserted::Done(w) => (w, p.target_id == p.event_id),
             Upserted::RestoreRefused => {
@@ -140,7 +146,7 @@ impl Handle {
                 *next.generations.entry(m.meeting_id.clone()).or_insert(0) += 1;
                 self.commit(next)?;
                 let fresh = self.prepare(m)?;
-                match self.with_token(|c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id, false))? {
+                match self.with_token_as(subject, |c, token| calendar::upsert(c.http()?, &c.target(), token, &fresh, &m.meeting_id, false))? {
                     Upserted::Done(w) => (w, true),
                     Upserted::RestoreRefused => {
                         return Err(Error::ApiForbidden(
@@ -154,6 +160,12 @@ impl Handle {
         let written_ms = w.updated_ms.unwrap_or_else(|| now() * 1000);
         let event_id = if whole { w.event_id.clone() } else { p.event_id.clone() };
         self.note_write(&m.meeting_id, event_id, written_ms)?;
+        let mut w = w;
+        if let Some((subject, fallback)) = placed {
+            self.note_calendar(&m.meeting_id, subject)?;
+            w.calendar = Some(subject.clone());
+            w.host_fallback = *fallback;
+        }
         Ok(w)
     }
 
@@ -162,7 +174,8 @@ impl Handle {
     pub fn cancel(&mut self, meeting_id: &str, occurrence: Option<&str>, time_zone: Option<&str>) -> Result<()> {
         let target = self.cancel_target(meeting_id, occurrence, time_zone)?;
         let master = self.cancel_target(meeting_id, None, None)?;
-        let date = self.with_token(|c, token| {
+        let subject = self.placed(meeting_id);
+        let date = self.with_token_as(subject.as_deref(), |c, token| {
             if target == master {
                 calendar::delete(c.http()?, &c.target(), token, &target)
             } else {
@@ -207,7 +220,8 @@ impl Handle {
     /// whole state on every push would cost more than the push itself.
     pub(crate) fn note_write(&mut self, meeting_id: &str, event_id: String, written_ms: i64) -> Result<()> {
         let keep = self.state.pushed.get(meeting_id).filter(|p| p.event_id == event_id).map_or(0, |p| p.written_ms);
-        self.state.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep) });
+        let calendar = self.state.pushed.get(meeting_id).and_then(|p| p.calendar.clone());
+        self.state.pushed.insert(meeting_id.to_owned(), Pushed { event_id, written_ms: written_ms.max(keep), calendar });
         self.pushed_dirty = true;
         Ok(())
     }

@@ -278,6 +278,12 @@ fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
         st.last_send_updates
             .insert(format!("events.{}", method.name()), send);
     }
+    if matches!(method, Method::Insert | Method::Update | Method::Patch) {
+        let client = token_client(&st, req);
+        if let Some((status, reason, message)) = crate::service_account::check_write(&st, client.as_deref(), &req.body) {
+            return Err(api_err(status, "calendar", reason, message));
+        }
+    }
     let cal_id = resolve_calendar(&st, &cal, &user)?;
     if !method.read_only() && !st.calendar(&cal_id).is_some_and(|c| c.writable()) {
         // Google's answer for writes to a calendar shared read-only (e.g. a room).
@@ -328,6 +334,13 @@ fn authorize(st: &State, req: &Request, allowed: &[&str]) -> Result<String, ApiE
         });
     }
     Ok(t.user.clone())
+}
+
+/// The OAuth client of the request's bearer token.
+fn token_client(st: &State, req: &Request) -> Option<String> {
+    let header = req.header("authorization")?;
+    let token = header.split_once(' ')?.1.trim();
+    st.access_tokens.get(token).map(|t| t.client_id.clone())
 }
 
 /// `primary` is the user's own calendar; other ids must belong to the user.

@@ -88,6 +88,10 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             ok(json!({"reset": true}))
         }
         ("POST", "/control/consent") => oauth::consent(shared, &req.body),
+        ("POST", "/control/workspace") => {
+            let body = body_json(&req.body);
+            ok(crate::service_account::control(&mut state::lock(shared), &body))
+        }
         ("POST", "/control/device") => device::control_decide(shared, &req.body),
         ("GET", "/control/grants") => ok(grants(&state::lock(shared))),
         ("GET", "/control/secrets") => ok(json!({"secrets": state::lock(shared).secrets})),

@@ -15,6 +15,7 @@ mod proxy;
 mod recurrence;
 mod revoke;
 mod schema;
+mod service_account;
 mod state;
 mod tls;
 mod tokens;
@@ -108,7 +109,7 @@ fn run() -> Result<(), String> {
     let (_, refused_port) = bind()?;
 
     let shared: Shared = Arc::new(Mutex::new(state::State::new(port)));
-    let line = json!({
+    let mut line = json!({
         "auth_endpoint": format!("https://127.0.0.1:{port}/o/oauth2/v2/auth"),
         "token_endpoint": format!("https://127.0.0.1:{port}/token"),
         "calendar_api_base": format!("https://127.0.0.1:{port}/calendar/v3"),
@@ -133,6 +134,13 @@ fn run() -> Result<(), String> {
         "proxy_user": state::PROXY_USER,
         "proxy_password": state::PROXY_PASSWORD,
     });
+
+    // Workspace mode: the service account's key files next to ca.pem.
+    let token_uri = format!("https://127.0.0.1:{port}/token");
+    let sa = service_account::setup(&mut state::lock(&shared).workspace, &dir, &token_uri)?;
+    if let (Some(l), Some(extra)) = (line.as_object_mut(), sa.as_object()) {
+        l.extend(extra.clone());
+    }
 
     let s = shared.clone();
     let control_handler: Handler = Arc::new(move |req| control::handle(&s, req));

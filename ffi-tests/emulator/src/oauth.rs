@@ -636,6 +636,9 @@ pub fn post_form(req: &Request) -> Result<HashMap<String, String>, OAuthError> {
 
 fn token_inner(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
     let p = post_form(req)?;
+    if p.get("grant_type").map(String::as_str) == Some(crate::service_account::JWT_BEARER) {
+        return crate::service_account::grant(st, &p);
+    }
     let (client_id, kind) = authenticate_client(st, req, &p)?;
     match p.get("grant_type").map(String::as_str).unwrap_or("") {
         "authorization_code" => exchange_code(st, &client_id, &p),

@@ -267,6 +267,8 @@ pub struct State {
     /// calendarList sync tokens are valid while this matches (set at each seeding).
     pub list_epoch: u64,
     last_etag: i64,
+    /// Workspace mode: the service account and the delegation table.
+    pub workspace: crate::service_account::Workspace,
 }
 
 pub type Shared = Arc<Mutex<State>>;
@@ -284,6 +286,14 @@ impl State {
                         .map(|s| s.to_string())
                         .collect(),
                     kind: ClientKind::Web,
+                    deleted: false,
+                },
+                // The service account's OAuth client (JWT bearer grant only).
+                Client {
+                    id: crate::service_account::SA_CLIENT_ID.into(),
+                    secret: random_token(40),
+                    redirect_uris: Vec::new(),
+                    kind: ClientKind::Device,
                     deleted: false,
                 },
                 Client {
@@ -320,6 +330,7 @@ impl State {
             tokens_issued: 0,
             list_epoch: 1,
             last_etag: 0,
+            workspace: crate::service_account::Workspace::new(),
         }
     }
 
@@ -344,6 +355,18 @@ impl State {
         self.counters.clear();
         self.faults.clear();
         self.last_send_updates.clear();
+        self.workspace.reset();
+    }
+
+    /// A Workspace user's own primary calendar (made on first impersonation).
+    pub fn ensure_user_calendar(&mut self, email: &str) {
+        if self.calendars.iter().any(|c| c.id == email) {
+            return;
+        }
+        let mut c = Calendar::new(email, email, "owner", self.change_seq);
+        c.owner = email.into();
+        c.primary = true;
+        self.calendars.push(c);
     }
 
     pub fn count(&mut self, what: &str) {
