@@ -100,6 +100,10 @@ pub const GS_GCAL_CODE_ALREADY_USED: gs_gcal_result = 316;
 pub const GS_GCAL_DEVICE_CODE_EXPIRED: gs_gcal_result = 317;
 /// `gs_gcal_device_poll` without a device authorization in progress.
 pub const GS_GCAL_DEVICE_NOT_STARTED: gs_gcal_result = 318;
+/// The authorization lacks a free/busy scope (granted before presence
+/// existed, or unticked): everything else works; authorize again to enable
+/// presence.
+pub const GS_GCAL_PRESENCE_NOT_GRANTED: gs_gcal_result = 330;
 /// DNS lookup or TCP connect failed.
 pub const GS_GCAL_CONNECT_FAILED: gs_gcal_result = 400;
 /// A timeout expired (connect or whole call).
@@ -205,6 +209,7 @@ pub enum Error {
     CodeAlreadyUsed,
     DeviceCodeExpired(String),
     DeviceNotStarted,
+    PresenceNotGranted(String),
     // network
     Connect(String),
     Timeout(String),
@@ -348,6 +353,7 @@ table! {
     GS_GCAL_CODE_ALREADY_USED = Error::CodeAlreadyUsed, Permanent, false, c"this authorization code was already used";
     GS_GCAL_DEVICE_CODE_EXPIRED = Error::DeviceCodeExpired(_), Permanent, false, c"the device code expired: start again";
     GS_GCAL_DEVICE_NOT_STARTED = Error::DeviceNotStarted, Permanent, false, c"no device authorization in progress";
+    GS_GCAL_PRESENCE_NOT_GRANTED = Error::PresenceNotGranted(_), Wait, false, c"authorize again to enable presence (free/busy permission missing)";
     GS_GCAL_CONNECT_FAILED = Error::Connect(_), Retry, false, c"could not connect";
     GS_GCAL_TIMEOUT = Error::Timeout(_), Retry, true, c"timed out";
     GS_GCAL_NETWORK_IO = Error::NetworkIo(_), Retry, true, c"network error";
@@ -443,7 +449,7 @@ impl fmt::Display for Error {
             | ApiForbidden(s) | ApiRateLimited { text: s, .. } | ApiQuotaExceeded(s)
             | ApiNotEnabled(s) | ApiNotFound(s) | ApiConflict(s)
             | ApiServerError(s) | ApiBadResponse(s) | StorageIo(s) | StateCorrupt(s)
-            | StateLocked(s) | StateTooNew(s) | Internal(s) => f.write_str(s),
+            | StateLocked(s) | StateTooNew(s) | PresenceNotGranted(s) | Internal(s) => f.write_str(s),
         }
     }
 }

@@ -39,6 +39,40 @@ pub struct CachedEvent {
     /// Google's last-modification time, unix milliseconds, when given.
     #[serde(default)]
     pub updated_ms: Option<i64>,
+    /// Each invitee's answer, kept only for events pushed by a PBX (those
+    /// with a meeting id): `gs_gcal_replies` reads them without a request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<Reply>,
+}
+
+/// One invitee's answer to a pushed meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub email: String,
+    /// `needsAction`, `declined`, `tentative`, `accepted` or `other`.
+    pub response: String,
+    /// A room or other resource (Google's `resource: true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resource: bool,
+}
+
+/// Invitees kept per pushed event (the meeting's own bound is lower).
+pub const MAX_REPLIES: usize = 200;
+
+fn replies_of(v: &Value) -> Vec<Reply> {
+    v["attendees"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| {
+            Some(Reply {
+                email: x["email"].as_str()?.chars().take(254).collect(),
+                response: known(x["responseStatus"].as_str(), &["needsAction", "declined", "tentative", "accepted"], "needsAction"),
+                resource: x["resource"].as_bool().unwrap_or(false),
+            })
+        })
+        .take(MAX_REPLIES)
+        .collect()
 }
 
 fn known(v: Option<&str>, allowed: &[&str], default: &str) -> String {
@@ -100,7 +134,9 @@ pub fn parse_event(v: &Value, day_start: &dyn Fn(time::Date) -> i64) -> Option<C
             known(x["responseStatus"].as_str(), &["needsAction", "declined", "tentative", "accepted"], "needsAction")
         })
     });
+    let replies = if meeting_id.is_some() { replies_of(v) } else { Vec::new() };
     Some(CachedEvent {
+        replies,
         id,
         summary: v["summary"].as_str().map(str::to_owned),
         status,
@@ -250,6 +286,14 @@ mod tests {
         assert!(parse_event(&json!({"id": "x", "start": {"dateTime": "garbage"}, "end": {}}), &utc).is_none());
         let ours = ev(json!({"extendedProperties": {"private": {"gsGcalMeetingId": "6300-1"}}}));
         assert_eq!(ours.meeting_id.as_deref(), Some("6300-1"));
+        let people = json!([{"email": "a@x", "responseStatus": "accepted"}, {"email": "b@x"},
+            {"email": "r@resource.calendar.google.com", "resource": true, "responseStatus": "declined"},
+            {"email": "c@x", "responseStatus": "somethingNew"}, {"displayName": "no address"}]);
+        let ours = ev(json!({"extendedProperties": {"private": {"gsGcalMeetingId": "6300-1"}}, "attendees": people}));
+        let got: Vec<(&str, &str, bool)> = ours.replies.iter().map(|r| (r.email.as_str(), r.response.as_str(), r.resource)).collect();
+        assert_eq!(got, [("a@x", "accepted", false), ("b@x", "needsAction", false),
+            ("r@resource.calendar.google.com", "declined", true), ("c@x", "other", false)]);
+        assert!(ev(json!({"attendees": people})).replies.is_empty(), "only pushed meetings keep replies");
         let private = ev(json!({"visibility": "private", "summary": "Doctor"}));
         assert_eq!(to_pbx_json(&private)["summary"], Value::Null);
     }

@@ -48,6 +48,9 @@ pub struct Handle {
     pub(crate) cache: Option<Cache>,
     /// `state.pushed` has records not saved yet (see `writer::note_write`).
     pub(crate) pushed_dirty: bool,
+    /// The presence table (not persisted), behind its own lock: shared with
+    /// the C handle so that reading it never waits for a network call.
+    pub(crate) presence: std::sync::Arc<std::sync::Mutex<crate::presence::Directory>>,
 }
 
 /// What the status page shows of the connection to Google.
@@ -88,6 +91,7 @@ impl Handle {
             },
             cache: None,
             pushed_dirty: false,
+            presence: Default::default(),
         };
         if loaded.torn_bytes > 0 {
             log_at!(client.log, Warn, "outbox journal: cut off a torn last line of {} bytes (a crash mid-write; it was never reported)",

@@ -2,6 +2,8 @@
 //! synced cache behind busy/free and drift. Every call is bounded in
 //! memory: pages are taken in as they arrive, up to `MAX_READ_BYTES`.
 
+pub mod presence;
+pub mod replies;
 pub mod sync;
 
 use crate::calendar::{self};

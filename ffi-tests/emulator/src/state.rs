@@ -260,6 +260,8 @@ pub struct State {
     pub tokens_issued: u64,
     /// calendarList sync tokens are valid while this matches (set at each seeding).
     pub list_epoch: u64,
+    /// Free/busy errors and groups set by /control/directory.
+    pub freebusy: crate::freebusy::Directory,
     last_etag: i64,
 }
 
@@ -313,6 +315,7 @@ impl State {
             change_seq: 1,
             tokens_issued: 0,
             list_epoch: 1,
+            freebusy: Default::default(),
             last_etag: 0,
         }
     }
@@ -337,6 +340,7 @@ impl State {
         self.counters.clear();
         self.faults.clear();
         self.last_send_updates.clear();
+        self.freebusy = Default::default();
     }
 
     pub fn count(&mut self, what: &str) {
@@ -365,6 +369,15 @@ impl State {
             }
         }
         n
+    }
+
+    /// A colleague's calendar (owned by `id` itself): the test account sees
+    /// only its free/busy (see freebusy.rs).
+    pub fn add_colleague_calendar(&mut self, id: &str) {
+        let mut c = Calendar::new(id, id, "freeBusyReader", self.change_seq);
+        c.owner = id.into();
+        c.primary = false;
+        self.calendars.push(c);
     }
 
     pub fn calendar(&self, id: &str) -> Option<&Calendar> {
