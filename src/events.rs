@@ -161,6 +161,32 @@ pub fn parse_event(v: &Value, day_start: &dyn Fn(time::Date) -> i64) -> Option<C
     })
 }
 
+/// Roughly the bytes an event takes in the cache file.
+pub fn approx_bytes(e: &CachedEvent) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    300 + e.id.len() + opt(&e.summary) + e.start.len() + e.end.len() + opt(&e.time_zone) + opt(&e.meeting_id)
+        + opt(&e.recurring_event_id) + e.etag.len() + e.replies.iter().map(|r| r.email.len() + 48).sum::<usize>()
+}
+
+/// Keeps a calendar's cached events within the horizon and `max_bytes`:
+/// drops what starts after `horizon`, then the latest-starting events
+/// until the rest fits. Returns how many were dropped.
+pub fn bound_bytes(events: &mut std::collections::BTreeMap<String, CachedEvent>, horizon: i64, max_bytes: usize) -> usize {
+    let before = events.len();
+    events.retain(|_, e| e.start_utc <= horizon);
+    let mut total: usize = events.values().map(approx_bytes).sum();
+    if total > max_bytes {
+        let mut by_start: Vec<(i64, String, usize)> = events.iter().map(|(k, e)| (e.start_utc, k.clone(), approx_bytes(e))).collect();
+        by_start.sort_unstable();
+        while total > max_bytes {
+            let Some((_, k, b)) = by_start.pop() else { break };
+            events.remove(&k);
+            total -= b;
+        }
+    }
+    before - events.len()
+}
+
 /// The event as the PBX gets it. A private event's title is not shown.
 pub fn to_pbx_json(e: &CachedEvent) -> Value {
     let private = matches!(e.visibility.as_str(), "private" | "confidential");
@@ -296,6 +322,21 @@ mod tests {
         assert!(ev(json!({"attendees": people})).replies.is_empty(), "only pushed meetings keep replies");
         let private = ev(json!({"visibility": "private", "summary": "Doctor"}));
         assert_eq!(to_pbx_json(&private)["summary"], Value::Null);
+    }
+
+    #[test]
+    fn the_cache_keeps_its_horizon_and_byte_bound() {
+        let mut m = std::collections::BTreeMap::new();
+        for i in 0..100 {
+            let mut e = ev(json!({}));
+            e.id = format!("e{i:03}");
+            e.start_utc = T + i * 86_400;
+            m.insert(e.id.clone(), e);
+        }
+        assert_eq!(bound_bytes(&mut m, T + 49 * 86_400, usize::MAX), 50, "beyond the horizon");
+        let one = approx_bytes(m.values().next().unwrap());
+        assert_eq!(bound_bytes(&mut m, i64::MAX, one * 10), 40, "over the bytes");
+        assert_eq!(m.keys().last().map(String::as_str), Some("e009"), "the earliest stay");
     }
 
     #[test]
