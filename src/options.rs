@@ -91,7 +91,7 @@ impl Default for Config {
             read_calendars: vec!["primary".into()],
             send_updates: SendUpdates::All,
             presence_horizon_secs: 12 * 3600,
-            read_horizon_secs: 90 * 86_400,
+            read_horizon_secs: 400 * 86_400,
         }
     }
 }
@@ -317,10 +317,10 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "read_horizon_days",
-        default: "`90`",
-        values: "1–730: `gs_gcal_sync_events` keeps events starting before now + this (a never-ending series or deltas dated 2099 do not grow the cache)",
+        default: "`400`",
+        values: "1–3650: `gs_gcal_sync_events` keeps events starting before now + this (a never-ending series or deltas dated 2099 do not grow the cache)",
         apply: |c, v| {
-            c.read_horizon_secs = ranged("read_horizon_days", v, 1, 730)? * 86_400;
+            c.read_horizon_secs = ranged("read_horizon_days", v, 1, 3650)? * 86_400;
             Ok(Effect::Nothing)
         },
     },

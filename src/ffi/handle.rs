@@ -73,7 +73,7 @@ pub unsafe extern "C" fn gs_gcal_close(h: *mut gs_gcal) {
 /// keeps, default "primary"), "send_updates" ("all" default,
 /// "externalOnly", "none"), "presence_horizon_min" (presence window,
 /// default 720), "read_horizon_days" (events kept by gs_gcal_sync_events,
-/// default 90).
+/// default 400).
 ///
 /// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
 /// GS_GCAL_TOO_LONG, GS_GCAL_UNKNOWN_OPTION, GS_GCAL_INVALID_OPTION_VALUE,

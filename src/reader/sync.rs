@@ -55,11 +55,7 @@ impl Handle {
                 Error::ApiBadResponse(format!("calendar {cal}: 410 on a full sync"))
             })?;
             let items_len = parsed.len() + skipped;
-            // Beyond the horizon nothing is kept (deltas of a long series
-            // reach 2040, some 2099): what starts later is dropped.
-            let before = parsed.len();
-            parsed.retain(|e| e.status == "cancelled" || e.start_utc <= horizon);
-            let beyond = before - parsed.len();
+
             let mut removed: Vec<CachedEvent> = Vec::new();
             if full && truncated {
                 // Only part of the calendar was read: what is missing is
@@ -105,6 +101,9 @@ impl Handle {
                 cc.time_zone = tz;
                 dirty = true;
             }
+            // Beyond the horizon nothing is kept (deltas of a long series
+            // reach 2040, some 2099): what starts later is dropped after
+            // the merge (drift is still seen in what this sync read).
             let bounded = events::bound_bytes(&mut cc.events, horizon, MAX_CACHED_BYTES_PER_CALENDAR);
             dirty |= bounded > 0;
             let still = |series: &str| {
@@ -120,7 +119,7 @@ impl Handle {
                 "removed": removed.len(),
                 "skipped": skipped,
                 "truncated": truncated,
-                "beyond_horizon": beyond + bounded,
+                "beyond_horizon": bounded,
             }));
         }
         // Acknowledge what was found, so each change is reported once.
