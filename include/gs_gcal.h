@@ -186,37 +186,6 @@
 #define GS_GCAL_PRESENCE_REASON_SIZE 32
 
 /**
- * Invitees kept per pushed event (the meeting's own bound is lower).
- */
-#define MAX_REPLIES 200
-
-/**
- * Calendars per `freebusy.query` (Google's `calendarExpansionMax` limit).
- */
-#define MAX_BATCH 50
-
-/**
- * Most addresses in the directory.
- */
-#define MAX_ADDRESSES 50000
-
-/**
- * Longest address (RFC 5321 path limit).
- */
-#define MAX_ADDRESS_LEN 254
-
-/**
- * Busy periods kept per address (the earliest in the window); answers
- * beyond the last kept one are "unknown" rather than wrong.
- */
-#define MAX_PERIODS 32
-
-/**
- * Longest per-calendar reason kept (Google's are short camelCase words).
- */
-#define MAX_REASON_LEN 31
-
-/**
  * One Google account's integration. Opaque to C: create with
  * `gs_gcal_open`, destroy with `gs_gcal_close`.
  */
@@ -1017,7 +986,7 @@ void gs_gcal_close(struct gs_gcal *h);
  * keeps, default "primary"), "send_updates" ("all" default,
  * "externalOnly", "none"), "presence_horizon_min" (presence window,
  * default 720), "read_horizon_days" (events kept by gs_gcal_sync_events,
- * default 90).
+ * default 400).
  *
  * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
  * GS_GCAL_TOO_LONG, GS_GCAL_UNKNOWN_OPTION, GS_GCAL_INVALID_OPTION_VALUE,

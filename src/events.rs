@@ -57,7 +57,7 @@ pub struct Reply {
 }
 
 /// Invitees kept per pushed event (the meeting's own bound is lower).
-pub const MAX_REPLIES: usize = 200;
+pub(crate) const MAX_REPLIES: usize = 200;
 
 fn replies_of(v: &Value) -> Vec<Reply> {
     v["attendees"]

@@ -10,16 +10,16 @@
 use serde_json::{json, Value};
 
 /// Calendars per `freebusy.query` (Google's `calendarExpansionMax` limit).
-pub const MAX_BATCH: usize = 50;
+pub(crate) const MAX_BATCH: usize = 50;
 /// Most addresses in the directory.
-pub const MAX_ADDRESSES: usize = 50_000;
+pub(crate) const MAX_ADDRESSES: usize = 50_000;
 /// Longest address (RFC 5321 path limit).
-pub const MAX_ADDRESS_LEN: usize = 254;
+pub(crate) const MAX_ADDRESS_LEN: usize = 254;
 /// Busy periods kept per address (the earliest in the window); answers
 /// beyond the last kept one are "unknown" rather than wrong.
-pub const MAX_PERIODS: usize = 32;
+pub(crate) const MAX_PERIODS: usize = 32;
 /// Longest per-calendar reason kept (Google's are short camelCase words).
-pub const MAX_REASON_LEN: usize = 31;
+pub(crate) const MAX_REASON_LEN: usize = 31;
 
 /// What is known of one address.
 #[derive(Debug, Clone, PartialEq, Eq)]
