@@ -12,7 +12,7 @@ CINC     := -Iinclude -Iffi-tests/c -Igcalctl -D_FILE_OFFSET_BITS=64
 EMU      := target/release/gcal-emulator
 RUN      := ffi-tests/run.sh $(EMU)
 CTESTS   := test_flow test_misuse test_threads test_restart test_auth test_meetings test_read test_faults test_log test_unknowns \
-            test_hostile_dir test_paging test_workspace
+            test_hostile_dir test_paging test_workspace test_presence
 # Need strace (ptrace) or a mount namespace: host only, `make ctest-durability`.
 DTESTS   := test_torn test_fullfs
 # The tests' harness and their JSON reader: gcalctl's (json.c on the

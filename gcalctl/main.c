@@ -69,6 +69,8 @@ static const char usage_text[] =
     "  sync-events          update the local copy of read_calendars; report drift\n"
     "  busy [TIME [CALENDAR]]\n"
     "                       presence at TIME (default now; YYYY-MM-DD, RFC 3339, @SECONDS)\n"
+    "  presence EMAIL...    the extensions' free/busy now (freebusy.query)\n"
+    "  replies MEETING_ID   each invitee's answer to a pushed meeting\n"
     "\n"
     "Options (before STATE_DIR):\n"
     "  --emulator[=FILE]    use the Google emulator: its startup line from FILE or from\n"
@@ -106,6 +108,7 @@ static const command commands[] = {
     {"calendars", cmd_calendars},     {"events", cmd_events},
     {"sync-events", cmd_sync_events}, {"busy", cmd_busy},
     {"set-service-account", cmd_set_service_account},
+    {"presence", cmd_presence},       {"replies", cmd_replies},
 };
 
 /* Parses the global options; returns the index of STATE_DIR, or -1 after

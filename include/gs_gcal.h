@@ -179,6 +179,26 @@
 #define GS_GCAL_PUSHED_HOST_FALLBACK 1
 
 /**
+ * `gs_gcal_presence.state`: nothing is known (see `reason`).
+ */
+#define GS_GCAL_PRESENCE_UNKNOWN 0
+
+/**
+ * `gs_gcal_presence.state`: free at the asked time.
+ */
+#define GS_GCAL_PRESENCE_FREE 1
+
+/**
+ * `gs_gcal_presence.state`: busy at the asked time.
+ */
+#define GS_GCAL_PRESENCE_BUSY 2
+
+/**
+ * Size of `gs_gcal_presence.reason` (with its NUL).
+ */
+#define GS_GCAL_PRESENCE_REASON_SIZE 32
+
+/**
  * A downloaded key file is ~2.3 KB (RSA 2048); 4096-bit keys ~3.3 KB.
  */
 #define MAX_KEY_JSON (16 * 1024)
@@ -412,6 +432,69 @@ typedef struct gs_gcal_push_result {
    */
   char calendar[GS_GCAL_CALENDAR_SIZE];
 } gs_gcal_push_result;
+
+/**
+ * What one `gs_gcal_presence_refresh` did.
+ */
+typedef struct gs_gcal_presence_report {
+  /**
+   * `sizeof(gs_gcal_presence_report)` as compiled by the caller.
+   */
+  uint32_t struct_size;
+  /**
+   * freebusy.query requests made (one per 50 addresses).
+   */
+  uint32_t requests;
+  /**
+   * Addresses Google answered for.
+   */
+  uint32_t refreshed;
+  /**
+   * Of those, answered with a per-calendar error (state unknown).
+   */
+  uint32_t unknown;
+  /**
+   * Addresses the budget did not reach; the next refresh starts with them.
+   */
+  uint32_t remaining;
+} gs_gcal_presence_report;
+
+/**
+ * Presence of one extension at one instant, from the directory's last
+ * refresh (no network).
+ */
+typedef struct gs_gcal_presence {
+  /**
+   * `sizeof(gs_gcal_presence)` as compiled by the caller.
+   */
+  uint32_t struct_size;
+  /**
+   * GS_GCAL_PRESENCE_BUSY, GS_GCAL_PRESENCE_FREE or GS_GCAL_PRESENCE_UNKNOWN.
+   */
+  uint32_t state;
+  /**
+   * Busy: unix time the busy period ends (back-to-back periods merged).
+   * Free: when the next busy period starts, 0 if none before
+   * `known_until`. Unknown: 0.
+   */
+  int64_t until;
+  /**
+   * Unix time up to which the answer is known (the refreshed window, or
+   * the last busy period kept); 0 when unknown.
+   */
+  int64_t known_until;
+  /**
+   * Unix time of Google's answer for this address; 0 if never.
+   */
+  int64_t refreshed_at;
+  /**
+   * Unknown only: Google's per-calendar reason ("notFound",
+   * "internalError", "tooManyCalendarsRequested", ...) or the library's:
+   * "notListed" (not in the directory), "notRefreshed" (no answer yet),
+   * "outsideWindow" (`when` outside the refreshed window). "" otherwise.
+   */
+  char reason[GS_GCAL_PRESENCE_REASON_SIZE];
+} gs_gcal_presence;
 
 /**
  * Presence at one instant, from the local copy made by
@@ -655,6 +738,13 @@ typedef struct gs_gcal_busy {
  * flow): reading, sync and busy work; a push or cancel needs write access.
  */
 #define GS_GCAL_READ_ONLY_GRANT 319
+
+/**
+ * The authorization lacks a free/busy scope (granted before presence
+ * existed, or unticked): everything else works; authorize again to enable
+ * presence.
+ */
+#define GS_GCAL_PRESENCE_NOT_GRANTED 330
 
 /**
  * Workspace mode: domain-wide delegation is missing, lacks a scope or is
@@ -1003,7 +1093,9 @@ void gs_gcal_close(struct gs_gcal *h);
  * a calendar; default ""), "zoneinfo_dir" (default "/usr/share/zoneinfo"),
  * "read_calendars" (comma-separated calendar ids gs_gcal_sync_events
  * keeps, default "primary"), "send_updates" ("all" default,
- * "externalOnly", "none").
+ * "externalOnly", "none"), "presence_horizon_min" (presence window,
+ * default 720), "read_horizon_days" (events kept by gs_gcal_sync_events,
+ * default 400).
  *
  * Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
  * GS_GCAL_TOO_LONG, GS_GCAL_UNKNOWN_OPTION, GS_GCAL_INVALID_OPTION_VALUE,
@@ -1200,6 +1292,99 @@ gs_gcal_result gs_gcal_sync(struct gs_gcal *h,
  * GS_GCAL_NULL_ARGUMENT or GS_GCAL_STORAGE_IO. No network.
  */
 GS_GCAL_WARN_UNUSED_RESULT gs_gcal_result gs_gcal_retry_now(struct gs_gcal *h);
+
+/**
+ * Sets the presence directory: the e-mail addresses (calendar ids) of the
+ * extensions whose free/busy `gs_gcal_presence_refresh` asks Google for.
+ * Replaces the whole list; what is known of addresses still listed is
+ * kept. Not persisted: set it after every `gs_gcal_open`, like options.
+ *
+ * - `emails`: `count` NUL-terminated UTF-8 addresses (copied; compared
+ *   without case; duplicates count once); may be NULL when `count` is 0
+ *   (an empty directory).
+ * - `count`: at most 50000.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_TOO_LONG (an address over 254 bytes), GS_GCAL_INVALID_EMAIL (the
+ * last error names it), GS_GCAL_INVALID_ARGUMENT (too many). On error the
+ * directory is unchanged. Never blocks on the network; may be called
+ * while another thread refreshes (that refresh stores answers only for
+ * addresses still listed).
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_presence_set(struct gs_gcal *h,
+                                    const char *const *emails,
+                                    size_t count);
+
+/**
+ * Refreshes the presence directory from Google (`freebusy.query`, 50
+ * addresses per request, window now → now + option
+ * "presence_horizon_min"), for at most `budget_ms` milliseconds:
+ * addresses not reached are refreshed first next time (round robin), so
+ * calling it every minute with a short budget cycles through thousands.
+ * Honours the quota pause, the circuit breaker and its own backoff like
+ * every call: while they hold, it returns at once with the code of the
+ * failure that caused the wait and makes no request.
+ *
+ * - `out`: NULL, or a report with `struct_size` set, written on success.
+ *
+ * Returns GS_GCAL_OK (also for an empty directory); GS_GCAL_STRUCT_SIZE;
+ * GS_GCAL_PRESENCE_NOT_GRANTED (the authorization lacks the free/busy
+ * scope: authorize again; nothing else is affected); authorization,
+ * clock, network, TLS and GS_GCAL_API_* codes (what was refreshed before
+ * a failure is kept). Blocks at most `budget_ms` (and "call_timeout_ms").
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_presence_refresh(struct gs_gcal *h,
+                                        uint32_t budget_ms,
+                                        struct gs_gcal_presence_report *out);
+
+/**
+ * Fills `*out` with the presence of `email` (compared without case) at
+ * `when` (unix seconds), from the table `gs_gcal_presence_refresh` keeps.
+ * Does not wait for a refresh in progress on the network (the table has
+ * its own lock, held only to copy one entry). A query: its failures are
+ * not recorded as the last error.
+ *
+ * Returns GS_GCAL_OK (also for unknown: see `state` and `reason`);
+ * GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8, GS_GCAL_TOO_LONG,
+ * GS_GCAL_STRUCT_SIZE; GS_GCAL_PRESENCE_NOT_GRANTED when the last refresh
+ * found the free/busy scope missing. `*out` is written only on GS_GCAL_OK.
+ * Never blocks. Thread-safe.
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_presence_get(const struct gs_gcal *h,
+                                    const char *email,
+                                    int64_t when,
+                                    struct gs_gcal_presence *out);
+
+/**
+ * Each invitee's answer to a meeting this handle pushed, from the local
+ * copy `gs_gcal_sync_events` keeps current (no request): JSON
+ * `{"meeting_id", "event_id", "found", "occurrence", "start",
+ * "attendees": [{"email", "response", "resource"}], "counts":
+ * {"accepted", "declined", "tentative", "needsAction", "other"}}`;
+ * "response" is Google's responseStatus (unknown values "other"). For a
+ * repeating meeting the next occurrence not yet ended answers
+ * ("occurrence" is its event id). "found" is false when the event is not in
+ * the local copy (ended before the synced window, or beyond
+ * "read_horizon_days").
+ *
+ * - `meeting_id`: the PBX meeting id given to `gs_gcal_push_meeting`.
+ * - `buf`/`len`/`needed` as in `gs_gcal_auth_url`.
+ *
+ * Returns GS_GCAL_OK; GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
+ * GS_GCAL_TOO_LONG, GS_GCAL_BUFFER_TOO_SMALL; GS_GCAL_INVALID_ARGUMENT (no
+ * such meeting pushed by this handle); GS_GCAL_NOT_SYNCED (option
+ * "calendar_id" is not in "read_calendars" or not synced yet). Never
+ * blocks on the network.
+ */
+GS_GCAL_WARN_UNUSED_RESULT
+gs_gcal_result gs_gcal_replies(struct gs_gcal *h,
+                               const char *meeting_id,
+                               char *buf,
+                               size_t len,
+                               size_t *needed);
 
 /**
  * Lists the events of one calendar in a window, recurring meetings

@@ -288,6 +288,16 @@ pub enum Listed {
     SyncTokenGone,
 }
 
+/// One `freebusy.query` with a prepared body (see `presence::request_body`):
+/// Google's answer body on 200.
+pub fn freebusy(http: &Http, base: &str, token: &str, body: &str) -> Result<Vec<u8>> {
+    let mut r = http.api("POST", &format!("{base}/freeBusy"), token, Some(body.as_bytes()))?;
+    match r.status {
+        200 => Ok(std::mem::take(&mut r.body)),
+        _ => Err(api_error(&r)),
+    }
+}
+
 /// One page of events.list with the given query parameters.
 pub fn list_events(http: &Http, base: &str, calendar_id: &str, token: &str, query: &[(&str, &str)]) -> Result<Listed> {
     let mut q = form_urlencoded::Serializer::new(String::new());

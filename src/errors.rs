@@ -113,6 +113,10 @@ pub const GS_GCAL_DEVICE_NOT_STARTED: gs_gcal_result = 318;
 /// The authorization is read-only (e.g. calendar.readonly from the device
 /// flow): reading, sync and busy work; a push or cancel needs write access.
 pub const GS_GCAL_READ_ONLY_GRANT: gs_gcal_result = 319;
+/// The authorization lacks a free/busy scope (granted before presence
+/// existed, or unticked): everything else works; authorize again to enable
+/// presence.
+pub const GS_GCAL_PRESENCE_NOT_GRANTED: gs_gcal_result = 330;
 /// Workspace mode: domain-wide delegation is missing, lacks a scope or is
 /// not in effect (`unauthorized_client`, 403 `forbiddenForServiceAccounts`):
 /// the last error names the client ID and the scopes to enter in the Admin
@@ -238,6 +242,7 @@ pub enum Error {
     DelegationMissing(String),
     KeyRejected(String),
     NotADomainUser(String),
+    PresenceNotGranted(String),
     // network
     Connect(String),
     Timeout(String),
@@ -386,6 +391,7 @@ table! {
     GS_GCAL_DEVICE_CODE_EXPIRED = Error::DeviceCodeExpired(_), Permanent, false, c"the device code expired: start again";
     GS_GCAL_DEVICE_NOT_STARTED = Error::DeviceNotStarted, Permanent, false, c"no device authorization in progress";
     GS_GCAL_READ_ONLY_GRANT = Error::ReadOnlyGrant(_), Permanent, false, c"the authorization is read-only: pushing needs write access";
+    GS_GCAL_PRESENCE_NOT_GRANTED = Error::PresenceNotGranted(_), Wait, false, c"authorize again to enable presence (free/busy permission missing)";
     GS_GCAL_DELEGATION_MISSING = Error::DelegationMissing(_), Wait, false, c"domain-wide delegation missing for the service account";
     GS_GCAL_KEY_REJECTED = Error::KeyRejected(_), Wait, false, c"Google rejected the service account key";
     GS_GCAL_NOT_A_DOMAIN_USER = Error::NotADomainUser(_), Wait, false, c"not a user of the Workspace domain";
@@ -485,7 +491,7 @@ impl fmt::Display for Error {
             | ApiForbidden(s) | ApiRateLimited { text: s, .. } | ApiQuotaExceeded(s)
             | ApiNotEnabled(s) | ApiNotFound(s) | ApiConflict(s)
             | ApiServerError(s) | ApiBadResponse(s) | StorageIo(s) | StateCorrupt(s)
-            | StateLocked(s) | StateTooNew(s) | Internal(s) => f.write_str(s),
+            | StateLocked(s) | StateTooNew(s) | PresenceNotGranted(s) | Internal(s) => f.write_str(s),
         }
     }
 }

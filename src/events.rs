@@ -39,6 +39,40 @@ pub struct CachedEvent {
     /// Google's last-modification time, unix milliseconds, when given.
     #[serde(default)]
     pub updated_ms: Option<i64>,
+    /// Each invitee's answer, kept only for events pushed by a PBX (those
+    /// with a meeting id): `gs_gcal_replies` reads them without a request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<Reply>,
+}
+
+/// One invitee's answer to a pushed meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub email: String,
+    /// `needsAction`, `declined`, `tentative`, `accepted` or `other`.
+    pub response: String,
+    /// A room or other resource (Google's `resource: true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resource: bool,
+}
+
+/// Invitees kept per pushed event (the meeting's own bound is lower).
+pub(crate) const MAX_REPLIES: usize = 200;
+
+fn replies_of(v: &Value) -> Vec<Reply> {
+    v["attendees"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| {
+            Some(Reply {
+                email: x["email"].as_str()?.chars().take(254).collect(),
+                response: known(x["responseStatus"].as_str(), &["needsAction", "declined", "tentative", "accepted"], "needsAction"),
+                resource: x["resource"].as_bool().unwrap_or(false),
+            })
+        })
+        .take(MAX_REPLIES)
+        .collect()
 }
 
 fn known(v: Option<&str>, allowed: &[&str], default: &str) -> String {
@@ -100,7 +134,9 @@ pub fn parse_event(v: &Value, day_start: &dyn Fn(time::Date) -> i64) -> Option<C
             known(x["responseStatus"].as_str(), &["needsAction", "declined", "tentative", "accepted"], "needsAction")
         })
     });
+    let replies = if meeting_id.is_some() { replies_of(v) } else { Vec::new() };
     Some(CachedEvent {
+        replies,
         id,
         summary: v["summary"].as_str().map(str::to_owned),
         status,
@@ -123,6 +159,32 @@ pub fn parse_event(v: &Value, day_start: &dyn Fn(time::Date) -> i64) -> Option<C
         etag,
         updated_ms: v["updated"].as_str().and_then(parse_rfc3339_ms),
     })
+}
+
+/// Roughly the bytes an event takes in the cache file.
+pub fn approx_bytes(e: &CachedEvent) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    300 + e.id.len() + opt(&e.summary) + e.start.len() + e.end.len() + opt(&e.time_zone) + opt(&e.meeting_id)
+        + opt(&e.recurring_event_id) + e.etag.len() + e.replies.iter().map(|r| r.email.len() + 48).sum::<usize>()
+}
+
+/// Keeps a calendar's cached events within the horizon and `max_bytes`:
+/// drops what starts after `horizon`, then the latest-starting events
+/// until the rest fits. Returns how many were dropped.
+pub fn bound_bytes(events: &mut std::collections::BTreeMap<String, CachedEvent>, horizon: i64, max_bytes: usize) -> usize {
+    let before = events.len();
+    events.retain(|_, e| e.start_utc <= horizon);
+    let mut total: usize = events.values().map(approx_bytes).sum();
+    if total > max_bytes {
+        let mut by_start: Vec<(i64, String, usize)> = events.iter().map(|(k, e)| (e.start_utc, k.clone(), approx_bytes(e))).collect();
+        by_start.sort_unstable();
+        while total > max_bytes {
+            let Some((_, k, b)) = by_start.pop() else { break };
+            events.remove(&k);
+            total -= b;
+        }
+    }
+    before - events.len()
 }
 
 /// The event as the PBX gets it. A private event's title is not shown.
@@ -250,8 +312,31 @@ mod tests {
         assert!(parse_event(&json!({"id": "x", "start": {"dateTime": "garbage"}, "end": {}}), &utc).is_none());
         let ours = ev(json!({"extendedProperties": {"private": {"gsGcalMeetingId": "6300-1"}}}));
         assert_eq!(ours.meeting_id.as_deref(), Some("6300-1"));
+        let people = json!([{"email": "a@x", "responseStatus": "accepted"}, {"email": "b@x"},
+            {"email": "r@resource.calendar.google.com", "resource": true, "responseStatus": "declined"},
+            {"email": "c@x", "responseStatus": "somethingNew"}, {"displayName": "no address"}]);
+        let ours = ev(json!({"extendedProperties": {"private": {"gsGcalMeetingId": "6300-1"}}, "attendees": people}));
+        let got: Vec<(&str, &str, bool)> = ours.replies.iter().map(|r| (r.email.as_str(), r.response.as_str(), r.resource)).collect();
+        assert_eq!(got, [("a@x", "accepted", false), ("b@x", "needsAction", false),
+            ("r@resource.calendar.google.com", "declined", true), ("c@x", "other", false)]);
+        assert!(ev(json!({"attendees": people})).replies.is_empty(), "only pushed meetings keep replies");
         let private = ev(json!({"visibility": "private", "summary": "Doctor"}));
         assert_eq!(to_pbx_json(&private)["summary"], Value::Null);
+    }
+
+    #[test]
+    fn the_cache_keeps_its_horizon_and_byte_bound() {
+        let mut m = std::collections::BTreeMap::new();
+        for i in 0..100 {
+            let mut e = ev(json!({}));
+            e.id = format!("e{i:03}");
+            e.start_utc = T + i * 86_400;
+            m.insert(e.id.clone(), e);
+        }
+        assert_eq!(bound_bytes(&mut m, T + 49 * 86_400, usize::MAX), 50, "beyond the horizon");
+        let one = approx_bytes(m.values().next().unwrap());
+        assert_eq!(bound_bytes(&mut m, i64::MAX, one * 10), 40, "over the bytes");
+        assert_eq!(m.keys().last().map(String::as_str), Some("e009"), "the earliest stay");
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Handle {
     /// and the parsed signing key.
     pub(crate) workspace: oauth::jwt::TokenCache,
     pub(crate) signer: Option<std::sync::Arc<ring::signature::RsaKeyPair>>,
+    /// The presence table (not persisted), behind its own lock: shared with
+    /// the C handle so that reading it never waits for a network call.
+    pub(crate) presence: std::sync::Arc<std::sync::Mutex<crate::presence::Directory>>,
 }
 
 /// What the status page shows of the connection to Google.
@@ -94,6 +97,7 @@ impl Handle {
             pushed_dirty: false,
             workspace: Default::default(),
             signer: None,
+            presence: Default::default(),
         };
         if loaded.torn_bytes > 0 {
             log_at!(client.log, Warn, "outbox journal: cut off a torn last line of {} bytes (a crash mid-write; it was never reported)",

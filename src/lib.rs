@@ -8,13 +8,13 @@
 //! 1. `ffi` — the C boundary, split like the rooms; the only `unsafe`.
 //! 2. the rooms, each an `impl Handle` over the shared handle:
 //!    `writer` (push, cancel, the outbox drained) and `reader` (list,
-//!    sync, busy) use `auth` (code flow, device flow, tokens, revocation);
+//!    sync, busy, replies, presence) use `auth` (code flow, device flow, tokens, revocation);
 //!    `backup` (export, import) stands alone.
 //! 3. `handle` — what every room shares: configuration, the state and its
 //!    durable commit, the store, the HTTP agent, zones, log, health.
 //! 4. pure modules, values in and out, unit-tested with tables: `oauth`,
 //!    `meeting`, `outbox` (coalescing, backoff, circuit, when to queue),
-//!    `events`, `calendar`'s request shapes, `status`, `state` (the
+//!    `events`, `presence` (the free/busy directory), `calendar`'s request shapes, `status`, `state` (the
 //!    domain model), `options` (the one option table), `errors` (the one
 //!    error table), `json`, `secret`, `log`.
 //! 5. edges: `http` (+ `tls`, the only network code), `store` (the only
@@ -42,6 +42,7 @@ pub mod meeting;
 pub mod oauth;
 pub mod options;
 pub mod outbox;
+pub mod presence;
 pub mod secret;
 pub mod state;
 pub mod status;

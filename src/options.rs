@@ -63,6 +63,10 @@ pub struct Config {
     /// the same meeting ids do not collide. Typically the PBX serial or MAC.
     pub instance_id: String,
     pub send_updates: SendUpdates,
+    /// Presence window: now → now + this many seconds (freebusy.query).
+    pub presence_horizon_secs: i64,
+    /// Read side: occurrences starting later than now + this are not kept.
+    pub read_horizon_secs: i64,
 }
 
 impl Default for Config {
@@ -86,6 +90,8 @@ impl Default for Config {
             zoneinfo_dir: crate::store::zoneinfo::DEFAULT_DIR.into(),
             read_calendars: vec!["primary".into()],
             send_updates: SendUpdates::All,
+            presence_horizon_secs: 12 * 3600,
+            read_horizon_secs: 400 * 86_400,
         }
     }
 }
@@ -147,8 +153,8 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "scopes",
-        default: "`openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly`",
-        values: "space-separated scopes; one of `calendar.events`, `calendar.events.owned` or `calendar` must be granted to write (`calendar.readonly` or `calendar.events.readonly` alone: read-only mode)",
+        default: "`openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly https://www.googleapis.com/auth/calendar.freebusy`",
+        values: "space-separated scopes; one of `calendar.events`, `calendar.events.owned` or `calendar` must be granted to write (`calendar.readonly` or `calendar.events.readonly` alone: read-only mode); presence needs `calendar.freebusy` (or `calendar.events.freebusy`, `calendar.readonly`, `calendar`)",
         apply: |c, v| {
             let scopes: Vec<&str> = v.split_whitespace().collect();
             if scopes.is_empty() || scopes.iter().any(|s| !s.bytes().all(|b| b.is_ascii_graphic() && b != b'"')) {
@@ -300,7 +306,32 @@ pub const OPTIONS: &[Opt] = &[
             Ok(Effect::Nothing)
         },
     },
+    Opt {
+        key: "presence_horizon_min",
+        default: "`720`",
+        values: "15–10080: minutes ahead `gs_gcal_presence_refresh` asks free/busy for (now → now + this)",
+        apply: |c, v| {
+            c.presence_horizon_secs = ranged("presence_horizon_min", v, 15, 10_080)? * 60;
+            Ok(Effect::Nothing)
+        },
+    },
+    Opt {
+        key: "read_horizon_days",
+        default: "`400`",
+        values: "1–3650: `gs_gcal_sync_events` keeps events starting before now + this (a never-ending series or deltas dated 2099 do not grow the cache)",
+        apply: |c, v| {
+            c.read_horizon_secs = ranged("read_horizon_days", v, 1, 3650)? * 86_400;
+            Ok(Effect::Nothing)
+        },
+    },
 ];
+
+fn ranged(key: &str, value: &str, min: i64, max: i64) -> Result<i64> {
+    match value.parse::<i64>() {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(Error::InvalidOptionValue(format!("option {key}: an integer between {min} and {max} expected"))),
+    }
+}
 
 impl Config {
     /// Applies one option (looked up in `OPTIONS`). On error the config is

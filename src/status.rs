@@ -153,6 +153,14 @@ impl Snapshot {
                 })).collect::<Vec<_>>(),
             });
         }
+        // Presence needs a free/busy scope an older grant may lack (issue 15).
+        if let Some(t) = tokens {
+            let granted = crate::presence::granted(&t.0);
+            doc["presence"] = json!({
+                "granted": granted,
+                "note": (!granted).then_some("authorize again to enable presence"),
+            });
+        }
         if let Some(h) = &self.health {
             doc["health"] = json!({
                 "outbox_depth": h.outbox_depth,
@@ -219,6 +227,7 @@ mod tests {
         assert_eq!(v["last_refresh_at"], "2023-11-14T22:15:00Z");
         assert_eq!(v["device"], Value::Null);
         assert_eq!(v["last_error"], Value::Null);
+        assert_eq!(v["presence"]["note"], "authorize again to enable presence");
         let text = v.to_string();
         for secret in ["GOCSPX-secret", "ya29.access", "1//refresh"] {
             assert!(!text.contains(secret), "{secret} leaked");

@@ -334,6 +334,9 @@ expect_out "Room 6300"
 gc --json --emulator "$W" calendars
 expect_out '"calendars":[{'
 expect_out '"primary":true'
+# Its meetings are in 2030: the local copy keeps ten years (the default is 400 days).
+gc --emulator "$W" set-option read_horizon_days 3650
+expect_rc 0
 gc --emulator "$W" sync-events
 expect_rc 0
 expect_out "primary: full sync"
@@ -349,6 +352,35 @@ expect_out '"busy":false'
 expect_out '"until":"2030-05-13T08:00:00Z"'
 expect_out '"refreshed":true'
 gc --emulator "$W" busy yesterday
+expect_rc 2
+
+# Presence (freebusy.query) and the replies to a pushed meeting (issue 15).
+echo "# presence and replies"
+control_ok POST /control/directory '{"calendars":["ext1@mycompanyabc.com","ext2@mycompanyabc.com"]}'
+from=$(date -u -d "@$(( $(date +%s) - 60 ))" +%FT%TZ)
+to=$(date -u -d "@$(( $(date +%s) + 3600 ))" +%FT%TZ)
+control_ok POST /control/put_event \
+    "{\"calendar\":\"ext1@mycompanyabc.com\",\"event\":{\"id\":\"p1\",\"start\":{\"dateTime\":\"$from\"},\"end\":{\"dateTime\":\"$to\"}}}"
+gc --emulator "$W" presence ext1@mycompanyabc.com ext2@mycompanyabc.com gone@mycompanyabc.com
+expect_rc 0
+expect_out "ext1@mycompanyabc.com: busy until"
+expect_out "ext2@mycompanyabc.com: free (nothing busy ahead)"
+expect_out "gone@mycompanyabc.com: unknown (notFound)"
+gc --json --emulator "$W" presence EXT1@mycompanyabc.com
+expect_rc 0
+expect_out '"requests":1'
+expect_out "\"state\":\"busy\",\"until\":\"$to\""
+gc --emulator "$W" presence not-an-address
+expect_rc 2
+control_ok POST /control/edit_event \
+    "{\"calendar\":\"primary\",\"id\":\"$event_id\",\"patch\":{\"attendees\":[{\"email\":\"john.doe@mycompanyabc.com\",\"responseStatus\":\"accepted\"}]}}"
+gc --emulator "$W" replies cli-1
+expect_rc 0
+expect_out "john.doe@mycompanyabc.com"
+expect_out "accepted"
+gc --json --emulator "$W" replies cli-1
+expect_out '"accepted":1'
+gc --emulator "$W" replies no-such-meeting
 expect_rc 2
 
 # Google fails (503): pushes and cancels are queued (3); sync sends them.

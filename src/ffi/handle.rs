@@ -37,7 +37,8 @@ pub unsafe extern "C" fn gs_gcal_open(state_dir: *const c_char, out: *mut *mut g
         let dir = unsafe { cstr::req(state_dir, "state_dir", 4096) }?;
         let client = Handle::open(std::path::Path::new(&dir))?;
         let snapshot = Mutex::new((client.status_doc(), std::time::Instant::now()));
-        let h = Box::new(gs_gcal { client: Mutex::new(client), last_error: Mutex::new(None), snapshot });
+        let presence = client.presence.clone();
+        let h = Box::new(gs_gcal { client: Mutex::new(client), last_error: Mutex::new(None), snapshot, presence });
         // SAFETY: `out` was checked non-NULL above and is writable (the
         // header's contract for `out`).
         unsafe { *out = Box::into_raw(h) };
@@ -74,7 +75,9 @@ pub unsafe extern "C" fn gs_gcal_close(h: *mut gs_gcal) {
 /// a calendar; default ""), "zoneinfo_dir" (default "/usr/share/zoneinfo"),
 /// "read_calendars" (comma-separated calendar ids gs_gcal_sync_events
 /// keeps, default "primary"), "send_updates" ("all" default,
-/// "externalOnly", "none").
+/// "externalOnly", "none"), "presence_horizon_min" (presence window,
+/// default 720), "read_horizon_days" (events kept by gs_gcal_sync_events,
+/// default 400).
 ///
 /// Returns GS_GCAL_OK, GS_GCAL_NULL_ARGUMENT, GS_GCAL_INVALID_UTF8,
 /// GS_GCAL_TOO_LONG, GS_GCAL_UNKNOWN_OPTION, GS_GCAL_INVALID_OPTION_VALUE,

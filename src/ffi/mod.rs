@@ -19,6 +19,7 @@ pub mod cstr;
 pub mod handle;
 pub mod meetings;
 pub mod panic;
+pub mod presence;
 pub mod read;
 pub mod workspace;
 
@@ -34,6 +35,7 @@ pub use auth::*;
 pub use backup::*;
 pub use handle::*;
 pub use meetings::*;
+pub use presence::*;
 pub use read::*;
 pub use workspace::*;
 
@@ -71,6 +73,8 @@ pub struct gs_gcal {
     last_error: Mutex<Option<LastError>>,
     /// The status as of the end of the last call, and when it was taken.
     snapshot: Mutex<(crate::status::Snapshot, std::time::Instant)>,
+    /// The presence table, shared with the client: read without its lock.
+    presence: std::sync::Arc<Mutex<crate::presence::Directory>>,
 }
 
 impl gs_gcal {

@@ -372,7 +372,7 @@ mod tests {
         let signer = load_key(&pkcs8_of(k.private_key.expose()).unwrap().0).unwrap();
         let rng = ring::rand::SystemRandom::new();
         let scopes = grant_scopes(crate::oauth::DEFAULT_SCOPES);
-        assert_eq!(scopes.len(), 2);
+        assert_eq!(scopes.len(), 3);
         let a = assertion(&k, &signer, &scopes, "ann@example.com", 1_700_000_000, &rng).unwrap();
         let parts: Vec<&str> = a.expose().split('.').collect();
         assert_eq!(parts.len(), 3);

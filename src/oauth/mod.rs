@@ -27,10 +27,19 @@ pub mod device;
 pub mod jwt;
 
 /// Push and read events (calendar.events), see which calendars exist
-/// (calendarlist.readonly), and learn the account e-mail from the id_token
+/// (calendarlist.readonly), the extensions' free/busy for presence
+/// (calendar.freebusy), and learn the account e-mail from the id_token
 /// (openid email) without an extra request.
 pub(crate) const DEFAULT_SCOPES: &str = "openid email https://www.googleapis.com/auth/calendar.events \
-     https://www.googleapis.com/auth/calendar.calendarlist.readonly";
+     https://www.googleapis.com/auth/calendar.calendarlist.readonly \
+     https://www.googleapis.com/auth/calendar.freebusy";
+/// Any one of these lets us call freebusy.query (calendar.events does not).
+pub(crate) const FREEBUSY_SCOPES: [&str; 4] = [
+    "https://www.googleapis.com/auth/calendar.freebusy",
+    "https://www.googleapis.com/auth/calendar.events.freebusy",
+    "https://www.googleapis.com/auth/calendar.readonly",
+    "https://www.googleapis.com/auth/calendar",
+];
 /// Any one of these lets us write events.
 pub(crate) const WRITE_SCOPES: [&str; 3] = [
     "https://www.googleapis.com/auth/calendar.events",
@@ -470,6 +479,7 @@ mod tests {
              &redirect_uri=https%3A%2F%2Fpbx.example.com%2Fcb%3Fx%3D1&response_type=code\
              &scope=openid+email+https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcalendar.events\
              +https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcalendar.calendarlist.readonly\
+             +https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fcalendar.freebusy\
              &access_type=offline&prompt=consent&state=st&code_challenge=ch\
              &code_challenge_method=S256"
         );

@@ -2,6 +2,8 @@
 //! synced cache behind busy/free and drift. Every call is bounded in
 //! memory: pages are taken in as they arrive, up to `MAX_READ_BYTES`.
 
+pub mod presence;
+pub mod replies;
 pub mod sync;
 
 use crate::calendar::{self};
@@ -69,17 +71,34 @@ impl Handle {
         let mut page_token: Option<String> = None;
         let mut bytes = 0usize;
         let mut time_zone = None;
-        for _ in 0..MAX_PAGES {
-            let mut q: Vec<(&str, &str)> = base.to_vec();
+        // An answer over the body cap is asked again in smaller pages.
+        let mut max_results: usize = base.iter().find(|(k, _)| *k == "maxResults").and_then(|(_, v)| v.parse().ok()).unwrap_or(250);
+        let mut pages = 0;
+        while pages < MAX_PAGES {
+            let per_page = max_results.to_string();
+            let mut q: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != "maxResults").collect();
+            q.push(("maxResults", &per_page));
             if let Some(t) = sync_token {
                 q.push(("syncToken", t));
             }
             if let Some(p) = &page_token {
                 q.push(("pageToken", p));
             }
-            let listed = self.with_token(|c, token| {
+            let listed = match self.with_token(|c, token| {
                 calendar::list_events(c.http()?, &c.config.calendar_api_base, cal, token, &q)
-            })?;
+            }) {
+                Err(Error::ResponseTooLarge(why)) if max_results > 1 => {
+                    max_results = (max_results / 5).max(1);
+                    log_at!(self.log, Info, "calendar {cal}: a page was over the body cap ({why}); asking {max_results} events per page");
+                    continue;
+                }
+                Err(Error::ResponseTooLarge(why)) => {
+                    log_at!(self.log, Warn, "calendar {cal}: one event is over the body cap ({why}); the listing stops here");
+                    break;
+                }
+                other => other?,
+            };
+            pages += 1;
             let page = match listed {
                 calendar::Listed::Page(p) => p,
                 calendar::Listed::SyncTokenGone => return Ok(None),

@@ -10,6 +10,11 @@ use super::{take_page, Listing};
 use crate::state::{Drift, Pushed};
 use serde_json::{json, Value};
 
+/// The cache's bound: what one calendar's events may take (as
+/// `events::approx_bytes` counts them); with at most 16 read calendars the
+/// cache file stays under `store::MAX_CACHE_BYTES` (32 MiB).
+pub(crate) const MAX_CACHED_BYTES_PER_CALENDAR: usize = 1 << 20;
+
 impl Handle {
     /// Brings the cache of every calendar in `read_calendars` up to date:
     /// a full sync (upcoming events) the first time, then only changes via
@@ -27,7 +32,9 @@ impl Handle {
             let cc = cache.calendars.entry(cal.clone()).or_default();
             let since = now() - 86_400;
             let time_min = crate::clock::rfc3339(since).unwrap_or_default();
-            let base_full = [("singleEvents", "true"), ("maxResults", "250"), ("timeMin", time_min.as_str())];
+            let horizon = now() + self.config.read_horizon_secs;
+            let time_max = crate::clock::rfc3339(horizon).unwrap_or_default();
+            let base_full = [("singleEvents", "true"), ("maxResults", "250"), ("timeMin", time_min.as_str()), ("timeMax", time_max.as_str())];
             let base_incr = [("singleEvents", "true"), ("maxResults", "250")];
             let mut full = cc.sync_token.is_none();
             let token = cc.sync_token.clone();
@@ -48,6 +55,7 @@ impl Handle {
                 Error::ApiBadResponse(format!("calendar {cal}: 410 on a full sync"))
             })?;
             let items_len = parsed.len() + skipped;
+
             let mut removed: Vec<CachedEvent> = Vec::new();
             if full && truncated {
                 // Only part of the calendar was read: what is missing is
@@ -66,7 +74,7 @@ impl Handle {
                 removed = cc
                     .events
                     .iter()
-                    .filter(|(k, e)| !fresh.contains_key(*k) && e.end_utc > since)
+                    .filter(|(k, e)| !fresh.contains_key(*k) && e.end_utc > since && e.start_utc <= horizon)
                     .map(|(_, e)| e.clone())
                     .collect();
                 cc.events = fresh;
@@ -93,6 +101,11 @@ impl Handle {
                 cc.time_zone = tz;
                 dirty = true;
             }
+            // Beyond the horizon nothing is kept (deltas of a long series
+            // reach 2040, some 2099): what starts later is dropped after
+            // the merge (drift is still seen in what this sync read).
+            let bounded = events::bound_bytes(&mut cc.events, horizon, MAX_CACHED_BYTES_PER_CALENDAR);
+            dirty |= bounded > 0;
             let still = |series: &str| {
                 cc.events.values().any(|e| e.id == series || e.recurring_event_id.as_deref() == Some(series))
             };
@@ -106,6 +119,7 @@ impl Handle {
                 "removed": removed.len(),
                 "skipped": skipped,
                 "truncated": truncated,
+                "beyond_horizon": bounded,
             }));
         }
         // Acknowledge what was found, so each change is reported once.

@@ -233,6 +233,9 @@ fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
         schema::validate_query_of("calendarList", "list", &req.query)?;
         return calendar_list::list(&mut st, &user, &req.query);
     }
+    if seg == ["freeBusy"] {
+        return Ok(crate::freebusy::handle(shared, req));
+    }
     let (cal, event_id, method) = match (seg.as_slice(), req.method.as_str()) {
         (["calendars", cal, "events"], "POST") => (*cal, None, Method::Insert),
         (["calendars", cal, "events"], "GET") => (*cal, None, Method::List),
@@ -307,7 +310,7 @@ fn route(shared: &Shared, req: &Request) -> Result<Response, ApiError> {
 }
 
 /// Checks the bearer token and that it holds one of `allowed`; returns the token's user.
-fn authorize(st: &State, req: &Request, allowed: &[&str]) -> Result<String, ApiError> {
+pub(crate) fn authorize(st: &State, req: &Request, allowed: &[&str]) -> Result<String, ApiError> {
     let header = req.header("authorization").unwrap_or("");
     let token = header
         .split_once(' ')

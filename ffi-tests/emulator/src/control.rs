@@ -281,6 +281,12 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
         }
         // {"match":{"path_prefix":..,"method":..},"count":N,"apply":bool,"fault":{"kind":..,..}}
         // queues a fault for the Google port (see fault.rs); count 0 = until cleared.
+        ("POST", "/control/directory") => {
+            match crate::freebusy::control(&mut state::lock(shared), &body_json(&req.body)) {
+                Ok(v) => ok(v),
+                Err(e) => control_error("invalid_request", &e),
+            }
+        }
         ("POST", "/control/fault") => match fault::parse(&body_json(&req.body)) {
             Ok(f) => {
                 let mut st = state::lock(shared);

@@ -173,7 +173,7 @@ fn instant(v: Option<&Value>, zone: &Zone) -> Option<i64> {
 
 /// Start and end (UTC seconds); None when the event has no usable start
 /// (possible only for /control/put_event shapes).
-fn span(ev: &Value, zone: &Zone) -> Option<(i64, i64)> {
+pub(crate) fn span(ev: &Value, zone: &Zone) -> Option<(i64, i64)> {
     let start = instant(ev.get("start"), zone)?;
     let end = instant(ev.get("end"), zone).unwrap_or(start);
     Some((start, end))

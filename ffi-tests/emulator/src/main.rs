@@ -7,6 +7,7 @@ mod clock;
 mod control;
 mod device;
 mod fault;
+mod freebusy;
 mod http;
 mod instances;
 mod list;

@@ -21,7 +21,7 @@ pub const USERINFO_PROFILE: &str = "https://www.googleapis.com/auth/userinfo.pro
 pub const DEVICE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Scopes this emulated project may request (anything else is invalid_scope).
-pub const KNOWN_SCOPES: [&str; 11] = [
+pub const KNOWN_SCOPES: [&str; 13] = [
     OPENID,
     "email",
     "profile",
@@ -31,6 +31,8 @@ pub const KNOWN_SCOPES: [&str; 11] = [
     "https://www.googleapis.com/auth/calendar.events.readonly",
     "https://www.googleapis.com/auth/calendar.calendarlist",
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+    "https://www.googleapis.com/auth/calendar.freebusy",
+    "https://www.googleapis.com/auth/calendar.events.freebusy",
     USERINFO_EMAIL,
     USERINFO_PROFILE,
 ];

@@ -266,6 +266,8 @@ pub struct State {
     pub tokens_issued: u64,
     /// calendarList sync tokens are valid while this matches (set at each seeding).
     pub list_epoch: u64,
+    /// Free/busy errors and groups set by /control/directory.
+    pub freebusy: crate::freebusy::Directory,
     last_etag: i64,
     /// Workspace mode: the service account and the delegation table.
     pub workspace: crate::service_account::Workspace,
@@ -329,6 +331,7 @@ impl State {
             change_seq: 1,
             tokens_issued: 0,
             list_epoch: 1,
+            freebusy: Default::default(),
             last_etag: 0,
             workspace: crate::service_account::Workspace::new(),
         }
@@ -356,6 +359,7 @@ impl State {
         self.faults.clear();
         self.last_send_updates.clear();
         self.workspace.reset();
+        self.freebusy = Default::default();
     }
 
     /// A Workspace user's own primary calendar (made on first impersonation).
@@ -395,6 +399,15 @@ impl State {
             }
         }
         n
+    }
+
+    /// A colleague's calendar (owned by `id` itself): the test account sees
+    /// only its free/busy (see freebusy.rs).
+    pub fn add_colleague_calendar(&mut self, id: &str) {
+        let mut c = Calendar::new(id, id, "freeBusyReader", self.change_seq);
+        c.owner = id.into();
+        c.primary = false;
+        self.calendars.push(c);
     }
 
     pub fn calendar(&self, id: &str) -> Option<&Calendar> {
