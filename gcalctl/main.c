@@ -69,6 +69,11 @@ static const char usage_text[] =
     "  busy [TIME [CALENDAR]]\n"
     "                       presence at TIME (default now; YYYY-MM-DD, RFC 3339, @SECONDS)\n"
     "\n"
+    "Checking what Google accepts:\n"
+    "  probe                throw-away meetings settle Google's undocumented corners (time\n"
+    "                       zones, occurrence ids, device-flow scopes); all deleted again;\n"
+    "                       prints a report for a bug report\n"
+    "\n"
     "Options (before STATE_DIR):\n"
     "  --emulator[=FILE]    use the Google emulator: its startup line from FILE or from\n"
     "                       $GS_GCAL_EMULATOR sets the endpoints and the CA\n"
@@ -104,6 +109,7 @@ static const command commands[] = {
     {"cancel", cmd_cancel},           {"sync", cmd_sync},
     {"calendars", cmd_calendars},     {"events", cmd_events},
     {"sync-events", cmd_sync_events}, {"busy", cmd_busy},
+    {"probe", cmd_probe},
 };
 
 /* Parses the global options; returns the index of STATE_DIR, or -1 after
