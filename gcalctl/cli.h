@@ -14,6 +14,7 @@
  *   cmd_options.c  set-option
  *   cmd_meetings.c the meeting file; push, cancel, sync
  *   cmd_read.c     calendars, events, sync-events, busy
+ *   cmd_probe.c    probe (what Google leaves undocumented, settled live)
  */
 #ifndef GCALCTL_CLI_H
 #define GCALCTL_CLI_H
@@ -85,6 +86,7 @@ typedef struct cli {
     char err_detail[GS_GCAL_ERROR_SIZE];
     long err_code; /* library code, or -1 for the program's own errors */
     int err_exit;
+    bool keep_output; /* --json: print the members built even on failure */
 } cli;
 
 typedef enum read_result {
@@ -118,6 +120,7 @@ double monotonic_seconds(void);
 void nap(double seconds);
 
 /* output.c */
+int exit_code_for(gs_gcal_result rc);
 void print_hint(const cli *c, gs_gcal_result rc);
 int fail(cli *c, gs_gcal_result rc, const char *fmt, ...);
 int fail_plain(cli *c, int exit_code, const char *fmt, ...);
@@ -137,6 +140,7 @@ int get_passphrase(cli *c, bool confirm, bool stdin_taken, char *buf, size_t cap
 gs_gcal_result fetch_text(gs_gcal *h, fill_fn fill, const void *arg, char **out);
 const json *get_status(cli *c, arena *a, char **text);
 void get_state(cli *c, char *out, size_t cap);
+void log_line_to_stderr(int32_t level, const char *line);
 void enable_library_log(int verbose);
 const char *shown_value(const stored_option *o);
 int save_options(cli *c);
@@ -173,8 +177,13 @@ int cmd_events(cli *c, int argc, char **argv);
 int cmd_sync_events(cli *c, int argc, char **argv);
 int cmd_busy(cli *c, int argc, char **argv);
 
+<<<<<<< HEAD
 /* cmd_presence.c */
 int cmd_presence(cli *c, int argc, char **argv);
 int cmd_replies(cli *c, int argc, char **argv);
+=======
+/* cmd_probe.c */
+int cmd_probe(cli *c, int argc, char **argv);
+>>>>>>> probe
 
 #endif

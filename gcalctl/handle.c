@@ -61,11 +61,16 @@ void get_state(cli *c, char *out, size_t cap) {
 /* -v: the library's log lines on stderr                                    */
 /* ------------------------------------------------------------------------ */
 
+/* One library log line on stderr, as -v shows them. */
+void log_line_to_stderr(int32_t level, const char *line) {
+    static const char *const names[] = {"?", "error", "warn", "info", "debug"};
+    fprintf(stderr, PROG ": [%s] %s\n", names[level >= 1 && level <= 4 ? level : 0], line);
+}
+
 /* A gs_gcal_log_fn. The library never puts a secret in a line. */
 static void log_to_stderr(void *userdata, int32_t level, const char *line) {
-    static const char *const names[] = {"?", "error", "warn", "info", "debug"};
     (void)userdata;
-    fprintf(stderr, PROG ": [%s] %s\n", names[level >= 1 && level <= 4 ? level : 0], line);
+    log_line_to_stderr(level, line);
 }
 
 /* Routes the library's log to stderr for the whole process (h = NULL, so

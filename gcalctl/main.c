@@ -72,6 +72,11 @@ static const char usage_text[] =
     "  presence EMAIL...    the extensions' free/busy now (freebusy.query)\n"
     "  replies MEETING_ID   each invitee's answer to a pushed meeting\n"
     "\n"
+    "Checking what Google accepts:\n"
+    "  probe                throw-away meetings settle Google's undocumented corners (time\n"
+    "                       zones, occurrence ids, device-flow scopes); all deleted again;\n"
+    "                       prints a report for a bug report\n"
+    "\n"
     "Options (before STATE_DIR):\n"
     "  --emulator[=FILE]    use the Google emulator: its startup line from FILE or from\n"
     "                       $GS_GCAL_EMULATOR sets the endpoints and the CA\n"
@@ -109,6 +114,7 @@ static const command commands[] = {
     {"sync-events", cmd_sync_events}, {"busy", cmd_busy},
     {"set-service-account", cmd_set_service_account},
     {"presence", cmd_presence},       {"replies", cmd_replies},
+    {"probe", cmd_probe},
 };
 
 /* Parses the global options; returns the index of STATE_DIR, or -1 after

@@ -13,7 +13,7 @@
 /* ------------------------------------------------------------------------ */
 
 /* Which exit code a library result maps to. */
-static int exit_code_for(gs_gcal_result rc) {
+int exit_code_for(gs_gcal_result rc) {
     if (rc == GS_GCAL_OK)
         return EXIT_DONE;
     if (rc == GS_GCAL_QUEUED)
@@ -163,7 +163,10 @@ void print_json_result(cli *c, int exit_code) {
             sb_puts(&b, ",\"detail\":");
             sb_json_str(&b, c->err_detail[0] ? c->err_detail : NULL);
         }
-        sb_puts(&b, "}}");
+        sb_puts(&b, "}");
+        if (c->keep_output && c->out.data != NULL)
+            sb_puts(&b, c->out.data);
+        sb_puts(&b, "}");
     }
     puts(b.data);
     fflush(stdout);

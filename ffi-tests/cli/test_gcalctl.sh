@@ -57,6 +57,8 @@ expect_rc() { check "exit code $1 (got $rc)" [ "$rc" -eq "$1" ]; }
 expect_out() { check "stdout has: $1" has "$1" "$out"; }
 expect_err() { check "stderr has: $1" has "$1" "$err"; }
 expect_no_out() { check "stdout lacks: $1" lacks "$1" "$out"; }
+matches() { grep -qE -- "$1" <<<"$2"; }
+expect_out_re() { check "stdout matches: $1" matches "$1" "$out"; }
 # A failure is one "gcalctl: ..." line (and maybe a hint line after it).
 expect_error_line() {
     local lines
@@ -120,6 +122,30 @@ control_ok() { check "control $1 $2" control "$@"; }
 stored_events() {
     control GET /control/events >/dev/null
     grep -o "\"gsGcalMeetingId\":\"$1\"" <<<"$reply" | wc -l
+}
+
+# How many events of the emulator (masters, occurrence exceptions) a probe
+# made are not cancelled; $probe_made: how many it made at all. An event's
+# members are in name order, so its own "status" is the first one after its
+# gsGcalMeetingId ("responseStatus" of attendees does not match).
+probe_live_events() {
+    local line live=0
+    probe_made=0
+    control GET /control/events >/dev/null
+    while IFS= read -r line; do
+        probe_made=$((probe_made + 1))
+        [ "$(grep -o '"status":"[a-z]*"' <<<"$line" | head -1)" = '"status":"cancelled"' ] ||
+            live=$((live + 1))
+    done < <(sed 's/"gsGcalMeetingId":"gcalctl-probe-/\n&/g' <<<"$reply" |
+        grep '^"gsGcalMeetingId":"gcalctl-probe-')
+    echo "$live"
+}
+expect_probe_cleaned() {
+    local live
+    live=$(probe_live_events)
+    probe_live_events >/dev/null # for $probe_made (the line above ran in a subshell)
+    check "the probe's events existed in the emulator (got $probe_made)" [ "$probe_made" -ge "$1" ]
+    check "nothing the probe made remains (live: $live)" [ "$live" -eq 0 ]
 }
 
 # Plays the admin in the browser: consents to the link in $out; the
@@ -566,6 +592,92 @@ gc --json --emulator "$R" reset
 expect_rc 0
 expect_out '"pending_revocations":0'
 
+# --- probe ------------------------------------------------------------------
+# Each of the emulator's switches for what Google leaves undocumented, in
+# both positions: the report says what Google did, and nothing stays.
+echo "# probe"
+P=$tmp/probe
+gc --in "$tmp/secret" --emulator "$P" set-client "$CLIENT_ID" - "$REDIRECT"
+gc --emulator "$P" auth-url
+consent_to "$tmp/redirect_probe"
+gc --emulator "$P" authorize "$(<"$tmp/redirect_probe")"
+expect_rc 0
+gc --emulator "$P" probe extra
+expect_rc 2
+gc --emulator "$tmp/empty" probe
+expect_rc 4
+expect_error_line "probe: needs an authorized state directory (state: unconfigured)"
+gc --emulator "$U" probe
+expect_rc 4
+expect_err "hint: authorize"
+
+# Switches off: Google takes both zones and the computed occurrence ids.
+control_ok POST /control/refuse_time_zones '{"zones":[]}'
+control_ok POST /control/instance_ids '{"format":"google"}'
+instances_before=$(control GET /control/requests && grep -o '"events.instances":[0-9]*' <<<"$reply")
+gc --emulator "$P" probe
+expect_rc 0
+check "the report starts with its title" starts_with "gs-gcal probe report" "$out"
+expect_out_re '^Library: +gs-gcal/'
+expect_out_re '^Date: +20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
+expect_out_re "^Account: +$ACCOUNT \(calendar primary\)"
+expect_out_re '^Meetings: +gcalctl-probe-[0-9]+-[0-9]+-series, gcalctl-probe-[0-9]+-[0-9]+-single'
+expect_out_re '^A1 time zone Etc/GMT-1: +accepted as is \[POST events \(insert\) -> 200; event gs'
+expect_out_re '^A1 time zone Europe/Kyiv: +accepted as is \['
+expect_out_re '^A3 occurrence edit: +computed id worked \[PUT computed id -> 200\]$'
+expect_out_re '^A3 occurrence delete: +computed id worked \[DELETE computed id -> 204\]$'
+expect_out_re '^A2 device-flow scopes: +not tested \(no device client configured\)'
+expect_out_re '^Cleanup: +done: the 2 meeting\(s\) the probe created are deleted \[gcalctl-probe-[0-9]+-[0-9]+-series: DELETE event gs[0-9a-f]+ -> 204; gcalctl-probe-[0-9]+-[0-9]+-single: DELETE event gs[0-9a-f]+ -> 204\]$'
+control GET /control/requests
+check "no events.instances call with Google's ids" [ "$(grep -o '"events.instances":[0-9]*' <<<"$reply")" = "$instances_before" ]
+expect_probe_cleaned 3
+gc --json --emulator "$P" status
+expect_out '"zone_substitutions":{}'
+expect_out '"outbox_depth":0'
+
+# Switches on: both zones refused, occurrence ids Google's own.
+control_ok POST /control/refuse_time_zones '{"zones":["Etc/GMT-1","Europe/Kyiv"]}'
+control_ok POST /control/instance_ids '{"format":"opaque"}'
+gc --emulator "$P" probe
+expect_rc 0
+expect_out_re '^A1 time zone Etc/GMT-1: +refused by Google; the library sent Africa/Lagos instead \[POST events \(insert\) -> 400 [^,]*, POST events \(insert\) -> 200; status zone_substitutions: "Etc/GMT-1" -> "Africa/Lagos"\]$'
+expect_out_re '^A1 time zone Europe/Kyiv: +refused by Google; the library sent Europe/Kiev instead \[.*"Europe/Kyiv" -> "Europe/Kiev"\]$'
+expect_out_re '^A3 occurrence edit: +looked up via events.instances \(Google.s id gs[0-9a-f]+_t[0-9]+\) \[PUT computed id -> 404 notFound, GET events.instances -> 200, PUT Google.s id gs[0-9a-f]+_t[0-9]+ -> 200\]$'
+expect_out_re '^A3 occurrence delete: +looked up via events.instances \[DELETE computed id -> 404 notFound, GET events.instances -> 200, DELETE Google.s id gs[0-9a-f]+_t[0-9]+ -> 204\]$'
+expect_out_re '^Cleanup: +done'
+expect_probe_cleaned 6
+# Again: the refused zones are remembered (not re-tested); --json.
+gc --json --emulator "$P" probe
+expect_rc 0
+expect_out '"ok":true'
+expect_out '"command":"probe"'
+expect_out "\"account\":\"$ACCOUNT\""
+expect_out '{"zone":"Etc/GMT-1","substitute":"Africa/Lagos","result":"remembered"'
+expect_out '{"zone":"Europe/Kyiv","substitute":"Europe/Kiev","result":"remembered"'
+expect_out_re '"edit":\{"computed_id":"gs[0-9a-f]+_20[0-9]{6}T020000Z","result":"looked_up"'
+expect_out_re '"delete":\{"computed_id":"gs[0-9a-f]+_20[0-9]{6}T020000Z","result":"looked_up"'
+expect_out '"device_scopes":{"device_client":false,"accepted":null,"refused":[],"read_only":false,"user_code":null,"verification_url":null,"result":"not_tested"'
+expect_out '"cleanup":{"result":"done"'
+expect_probe_cleaned 9
+control_ok POST /control/refuse_time_zones '{"zones":[]}'
+control_ok POST /control/instance_ids '{"format":"google"}'
+
+# Google unreachable (503): nothing could be tested (exit 3), the report
+# still comes, and what waits in the outbox cancels itself once sent.
+control_ok POST /control/fault \
+    '{"match":{"path_prefix":"/calendar/v3/"},"count":0,"fault":{"kind":"status","code":503}}'
+gc --json --emulator "$P" probe
+expect_rc 3
+expect_out '"ok":false'
+expect_out '"exit_code":3'
+expect_out '"cleanup":{"result":"queued"'
+expect_out '{"zone":"Etc/GMT-1","substitute":null,"result":"queued"'
+expect_error_line "probe: A1 time zone Etc/GMT-1: not tested: Google could not be reached"
+control_ok POST /control/clear_faults ""
+gc --emulator "$P" sync
+expect_rc 0
+expect_probe_cleaned 9
+
 # --- device-login -------------------------------------------------------
 echo "# device-login"
 D=$tmp/device
@@ -632,6 +744,29 @@ expect_rc 130
 expect_error_line "interrupted: not authorized"
 gc --emulator "$D" status
 expect_rc 0
+
+# probe with a device client: the scope set Google accepts, a code not waited for.
+echo "# probe: device-flow scopes"
+gc --emulator "$D" probe
+expect_rc 0
+expect_out_re '^A2 device-flow scopes: +Google accepted "openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly"; user code [^ ]+ \(not waited for\) \[status device.scopes; 0 set\(s\) refused before it; the code expires unused in [0-9]+ min\]$'
+expect_out_re '^Device code [^ ]+ at https://www.google.com/device: not needed'
+expect_out_re '^A1 time zone Etc/GMT-1: +accepted as is'
+expect_out_re '^Cleanup: +done'
+control_ok POST /control/device_refuse_scopes '{"scopes":["https://www.googleapis.com/auth/calendar.events"]}'
+gc --json --emulator "$D" probe
+expect_rc 0
+expect_out '"device_scopes":{"device_client":true,"accepted":"openid email https://www.googleapis.com/auth/calendar","refused":["openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly"],"read_only":false,"user_code":"'
+expect_out_re '"device_scopes":\{.*"result":"accepted","answer":"Google accepted .*; user code [^ ]+ \(not waited for\)","evidence":"status device.scopes; 1 set\(s\) refused before it: '
+# Every set refused: Google's answer, reported (exit 0).
+control_ok POST /control/device_refuse_scopes '{"scopes":["https://www.googleapis.com/auth/calendar.events","https://www.googleapis.com/auth/calendar","https://www.googleapis.com/auth/calendar.readonly"]}'
+gc --emulator "$D" probe
+expect_rc 0
+expect_out_re '^A2 device-flow scopes: +Google refused every scope set \(4\): the device flow cannot be used'
+control_ok POST /control/device_refuse_scopes '{"scopes":[]}'
+expect_probe_cleaned 15
+gc --emulator "$D" status
+expect_out "State:         Authorized"
 
 echo "test_gcalctl: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

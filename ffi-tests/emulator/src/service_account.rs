@@ -33,8 +33,9 @@ pub const DOMAIN_USERS: [&str; 4] = [
     "jane.roe@mycompanyabc.com",
     "host1000@mycompanyabc.com",
 ];
-pub const CALENDAR_SCOPES: [&str; 4] = [
+pub const CALENDAR_SCOPES: [&str; 5] = [
     "https://www.googleapis.com/auth/calendar",
+    "https://www.googleapis.com/auth/calendar.freebusy",
     "https://www.googleapis.com/auth/calendar.events",
     "https://www.googleapis.com/auth/calendar.readonly",
     "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
