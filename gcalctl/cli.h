@@ -177,13 +177,10 @@ int cmd_events(cli *c, int argc, char **argv);
 int cmd_sync_events(cli *c, int argc, char **argv);
 int cmd_busy(cli *c, int argc, char **argv);
 
-<<<<<<< HEAD
 /* cmd_presence.c */
 int cmd_presence(cli *c, int argc, char **argv);
 int cmd_replies(cli *c, int argc, char **argv);
-=======
 /* cmd_probe.c */
 int cmd_probe(cli *c, int argc, char **argv);
->>>>>>> probe
 
 #endif

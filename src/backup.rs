@@ -67,3 +67,40 @@ fn check_passphrase(p: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{ClientConfig, State};
+
+    /// A backup is typed back in by hand: its OAuth client is checked as if
+    /// entered on the page, and a refused one changes nothing.
+    #[test]
+    fn an_imported_client_is_validated_again() {
+        let dir = std::env::temp_dir().join(format!("gs_gcal_backup_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut h = Handle::open(&dir).unwrap();
+        let seal = |redirect: &str| {
+            let s = State {
+                client: Some(ClientConfig {
+                    client_id: "1-x.apps.googleusercontent.com".into(),
+                    client_secret: "GOCSPX-x".into(),
+                    redirect_uri: redirect.into(),
+                }),
+                ..State::default()
+            };
+            let json = crate::store::state_bytes(&s).unwrap();
+            // The lowest iteration count the product opens keeps the test fast.
+            sealed::seal(&json, "a long passphrase", &[7; 16], &[9; 12], 10_000)
+        };
+        for bad in ["urn:ietf:wg:oauth:2.0:oob", "http://pbx.example.com/cb"] {
+            let e = h.import("a long passphrase", &seal(bad)).unwrap_err();
+            assert!(matches!(&e, Error::BackupMalformed(m) if m.contains("OAuth client")), "{bad}: {e:?}");
+            assert!(h.state.client.is_none(), "nothing changed");
+        }
+        h.import("a long passphrase", &seal("https://pbx.example.com/cb")).unwrap();
+        assert!(h.state.client.is_some());
+        drop(h);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -623,6 +623,12 @@ mod tests {
         assert!(matches!(e(429, String::new()), Error::ApiRateLimited { .. }));
         assert!(matches!(e(409, body(409, "duplicate", "The requested identifier already exists.")), Error::ApiConflict(_)));
         assert!(matches!(e(503, "<html>bad gateway</html>".into()), Error::ApiServerError(_)));
+        // Server text is sanitized at the edge: a reason or message with a
+        // newline or a bidi override cannot forge a log line or the status.
+        let forged = e(400, body(400, "bad\\nINFO sync: all good", "evil\\u202etxt"));
+        let text = forged.to_string();
+        assert!(!text.contains('\n') && !text.contains('\u{202e}'), "{text:?}");
+        assert!(text.contains("badINFO sync: all good"), "{text:?}");
         assert!(matches!(e(302, String::new()), Error::ApiBadResponse(_)));
         let t = e(400, body(400, "timeRangeEmpty", "The specified time range is empty."));
         assert_eq!(t.to_string(), "Google Calendar: HTTP 400 timeRangeEmpty: The specified time range is empty.");

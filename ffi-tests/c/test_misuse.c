@@ -426,6 +426,14 @@ static void test_ordering(gs_gcal *h) {
     EXPECT_RC(h, push(h, &m), GS_GCAL_QUEUED);
     check_detail(h);
     CHECK(h_counter(&emu, "events.insert") == inserts);
+    /* A cancel queued behind that push is still validated first: an
+       impossible occurrence or zone is refused, never "queued". */
+    EXPECT_RC(h, gs_gcal_cancel_meeting(h, m.meeting_id, "2024-13-45T99:00", m.time_zone),
+              GS_GCAL_INVALID_TIME);
+    EXPECT_RC(h, gs_gcal_cancel_meeting(h, m.meeting_id, "2024-05-06T10:00", "Mars/Olympus"),
+              GS_GCAL_INVALID_TIME_ZONE);
+    EXPECT_RC(h, gs_gcal_cancel_meeting(h, m.meeting_id, "2024-05-06T10:00", NULL),
+              GS_GCAL_NULL_ARGUMENT);
 }
 
 /* Asking for a size (NULL, 0) is an answer, not a failure: after a clean

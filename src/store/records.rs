@@ -544,3 +544,35 @@ impl MeetingRecord {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A participant password not shared with invitees is never sent, so it
+    /// is never written to the journal either (and not read back from an
+    /// older one).
+    #[test]
+    fn unshared_passwords_stay_off_disk() {
+        let m = Meeting { meeting_id: "m".into(), participant_password: Some("4321".into()), ..Meeting::default() };
+        let e = Entry {
+            seq: 1,
+            meeting_id: "m".into(),
+            occurrence: None,
+            op: Op::Push(Box::new(m.clone())),
+            enqueued_at: 0,
+            attempts: 0,
+            next_attempt_at: 0,
+            maybe_sent: false,
+            last_error: None,
+        };
+        let line = serde_json::to_string(&EntryRecord::from_entry(&e)).unwrap();
+        assert!(!line.contains("4321"), "{line}");
+        let shared = Entry { op: Op::Push(Box::new(Meeting { share_participant_password: true, ..m })), ..e.clone() };
+        let line = serde_json::to_string(&EntryRecord::from_entry(&shared)).unwrap();
+        assert!(line.contains("4321"));
+        let old = line.replace("\"share_participant_password\":true", "\"share_participant_password\":false");
+        let back = serde_json::from_str::<EntryRecord>(&old).unwrap().into_entry().unwrap();
+        assert!(matches!(&back.op, Op::Push(m) if m.participant_password.is_none()));
+    }
+}
