@@ -321,6 +321,9 @@ impl Class {
 #[derive(Debug)]
 pub struct Row {
     pub code: gs_gcal_result,
+    /// The constant's name, for the tests that check README and header
+    /// (not compiled into the library: nothing there shows it).
+    #[cfg(test)]
     pub name: &'static str,
     pub class: Class,
     /// A request that failed so may have reached Google (its answer was
@@ -333,7 +336,7 @@ macro_rules! table {
     ($( $name:ident $(= $pat:pat)?, $class:ident, $sent:literal, $text:literal; )*) => {
         /// Every code, in numeric order.
         pub const TABLE: &[Row] = &[
-            $( Row { code: $name, name: stringify!($name), class: Class::$class, maybe_sent: $sent, text: $text }, )*
+            $( Row { code: $name, #[cfg(test)] name: stringify!($name), class: Class::$class, maybe_sent: $sent, text: $text }, )*
         ];
 
         impl Error {

@@ -22,8 +22,8 @@ const BUFFER: usize = 16 * 1024;
 /// connect timeout (or what is left of the request's and call's budget,
 /// whichever is less), so a resolver that never answers cannot block a
 /// call past `connect_timeout_ms`/`timeout_ms` (issue 16 A5). A lookup
-/// that times out leaves its thread to finish on its own (it only holds the
-/// channel it answers on and exits when the system resolver gives up);
+/// that times out leaves its (detached) thread to finish on its own (it only
+/// holds the slot it answers in and exits when the system resolver gives up);
 /// IP-literal hosts and answers kept from the last `DNS_KEEP` seconds need
 /// no thread. (ureq's own resolver is not linked: its thread code is ~10 KB
 /// on armv7, issue 7; this one is smaller and has no pool.)
@@ -53,26 +53,45 @@ fn system_lookup(addr: &str) -> std::io::Result<Vec<std::net::SocketAddr>> {
 /// Stack of the helper thread: getaddrinfo (NSS, DNS) needs some, not MBs.
 const RESOLVER_STACK: usize = 256 * 1024;
 
+/// Where the helper thread leaves its answer for the caller, who may have
+/// stopped waiting (then nobody reads it).
+type Answer = std::sync::Arc<(std::sync::Mutex<Option<std::result::Result<Vec<std::net::SocketAddr>, ureq::Error>>>, std::sync::Condvar)>;
+
 /// Runs `lookup(addr)` on a helper thread and waits at most `bound`.
 fn lookup_bounded(lookup: Lookup, addr: &str, bound: Duration) -> std::result::Result<Vec<std::net::SocketAddr>, ureq::Error> {
     if let Ok(a) = addr.parse::<std::net::SocketAddr>() {
         return Ok(vec![a]);
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let answer: Answer = Default::default();
+    let theirs = answer.clone();
     let owned = addr.to_owned();
-    std::thread::Builder::new()
-        .name("gs-gcal-resolve".into())
-        .stack_size(RESOLVER_STACK)
-        .spawn(move || {
-            // The caller may have stopped waiting: then nobody reads this.
-            let _ = tx.send(lookup(&owned));
-        })
-        .map_err(ureq::Error::Io)?;
-    match rx.recv_timeout(bound) {
-        Ok(r) => r.map_err(ureq::Error::Io),
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(ureq::Error::Timeout(ureq::Timeout::Resolve)),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(ureq::Error::HostNotFound),
-    }
+    crate::sys::spawn_detached(
+        c"gs-gcal-resolve",
+        RESOLVER_STACK,
+        Box::new(move || {
+            // A lookup that panics answers "not found" (the thread ends).
+            struct Unanswered(Answer);
+            impl Drop for Unanswered {
+                fn drop(&mut self) {
+                    let (slot, cv) = &*self.0;
+                    if let Ok(mut s) = slot.lock() {
+                        s.get_or_insert(Err(ureq::Error::HostNotFound));
+                    }
+                    cv.notify_one();
+                }
+            }
+            let guard = Unanswered(theirs);
+            let r = lookup(&owned).map_err(ureq::Error::Io);
+            if let Ok(mut s) = guard.0 .0.lock() {
+                *s = Some(r);
+            };
+        }),
+    )
+    .map_err(ureq::Error::Io)?;
+    let (slot, cv) = &*answer;
+    let s = slot.lock().unwrap_or_else(|p| p.into_inner());
+    let (mut s, _) = cv.wait_timeout_while(s, bound, |s| s.is_none()).unwrap_or_else(|p| p.into_inner());
+    s.take().unwrap_or(Err(ureq::Error::Timeout(ureq::Timeout::Resolve)))
 }
 
 impl std::fmt::Debug for InlineResolver {
@@ -582,6 +601,19 @@ mod tests {
         assert!(took >= Duration::from_millis(200) && took < Duration::from_secs(5), "{took:?}");
         // IP literals need no lookup (and no thread).
         assert_eq!(lookup_bounded(never, "127.0.0.1:443", Duration::ZERO).unwrap(), vec!["127.0.0.1:443".parse().unwrap()]);
+    }
+
+    /// The helper thread's answer reaches the caller; a lookup that panics
+    /// is "not found" at once, not a wait for the bound.
+    #[test]
+    fn a_lookup_answers_from_its_thread() {
+        let at: std::net::SocketAddr = "192.0.2.1:443".parse().unwrap();
+        let found = lookup_bounded(|_| Ok(vec!["192.0.2.1:443".parse().unwrap()]), "a.invalid:443", Duration::from_secs(30));
+        assert_eq!(found.unwrap(), vec![at]);
+        let t0 = std::time::Instant::now();
+        let e = lookup_bounded(|_| panic!("a lookup that panics"), "a.invalid:443", Duration::from_secs(30)).unwrap_err();
+        assert!(matches!(e, ureq::Error::HostNotFound), "{e}");
+        assert!(t0.elapsed() < Duration::from_secs(5));
     }
 
     /// The whole request through ureq: a never-answering resolver ends in

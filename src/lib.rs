@@ -5,7 +5,8 @@
 //! back up (no two modules import each other, no room calls into a room
 //! above it):
 //!
-//! 1. `ffi` — the C boundary, split like the rooms; the only `unsafe`.
+//! 1. `ffi` — the C boundary, split like the rooms; the only `unsafe`
+//!    but `sys`.
 //! 2. the rooms, each an `impl Handle` over the shared handle:
 //!    `writer` (push, cancel, the outbox drained) and `reader` (list,
 //!    sync, busy, replies, presence) use `auth` (code flow, device flow, tokens, revocation);
@@ -19,7 +20,8 @@
 //!    error table), `json`, `secret`, `log`.
 //! 5. edges: `http` (+ `tls`, the only network code), `store` (the only
 //!    disk code: versioned records ↔ domain types), `clock` (wall time and
-//!    RFC 3339).
+//!    RFC 3339), `sys` (the resolver's detached thread: the one `unsafe`
+//!    outside `ffi`).
 #![deny(unsafe_code)]
 
 pub mod ffi;
@@ -48,6 +50,7 @@ pub mod state;
 pub mod status;
 
 pub(crate) mod clock;
+pub(crate) mod sys;
 pub mod http;
 pub mod store;
 pub mod tls;

@@ -1,4 +1,5 @@
-//! `gs_gcal_set_option`: one table of options (key, parser, effect, text),
+//! `gs_gcal_set_option`: one table of options (key, parser, effect, text;
+//! the text only in test builds, which check README and the header by it),
 //! the configuration they set, and its defaults. Options live in memory
 //! only; the firmware sets them after every `gs_gcal_open`.
 
@@ -109,9 +110,12 @@ pub enum Effect {
 /// `gs_gcal_set_option`'s header text (both checked by the tests below).
 pub struct Opt {
     pub key: &'static str,
-    /// The default as README shows it.
+    /// The default as README shows it (tests only: the library never
+    /// shows it, so it is not compiled in).
+    #[cfg(test)]
     pub default: &'static str,
-    /// The accepted values as README shows them.
+    /// The accepted values as README shows them (tests only, likewise).
+    #[cfg(test)]
     pub values: &'static str,
     apply: fn(&mut Config, &str) -> Result<Effect>,
 }
@@ -129,31 +133,41 @@ fn list(value: &str) -> Vec<String> {
 pub const OPTIONS: &[Opt] = &[
     Opt {
         key: "auth_endpoint",
+        #[cfg(test)]
         default: "`https://accounts.google.com/o/oauth2/v2/auth`",
+        #[cfg(test)]
         values: "https URL (http only for loopback hosts)",
         apply: |c, v| set_endpoint(&mut c.auth_endpoint, "auth_endpoint", v),
     },
     Opt {
         key: "token_endpoint",
+        #[cfg(test)]
         default: "`https://oauth2.googleapis.com/token`",
+        #[cfg(test)]
         values: "same",
         apply: |c, v| set_endpoint(&mut c.token_endpoint, "token_endpoint", v),
     },
     Opt {
         key: "device_endpoint",
+        #[cfg(test)]
         default: "`https://oauth2.googleapis.com/device/code`",
+        #[cfg(test)]
         values: "same",
         apply: |c, v| set_endpoint(&mut c.device_endpoint, "device_endpoint", v),
     },
     Opt {
         key: "revoke_endpoint",
+        #[cfg(test)]
         default: "`https://oauth2.googleapis.com/revoke`",
+        #[cfg(test)]
         values: "same",
         apply: |c, v| set_endpoint(&mut c.revoke_endpoint, "revoke_endpoint", v),
     },
     Opt {
         key: "scopes",
+        #[cfg(test)]
         default: "`openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly https://www.googleapis.com/auth/calendar.freebusy`",
+        #[cfg(test)]
         values: "space-separated scopes; one of `calendar.events`, `calendar.events.owned` or `calendar` must be granted to write (`calendar.readonly` or `calendar.events.readonly` alone: read-only mode); presence needs `calendar.freebusy` (or `calendar.events.freebusy`, `calendar.readonly`, `calendar`)",
         apply: |c, v| {
             let scopes: Vec<&str> = v.split_whitespace().collect();
@@ -166,7 +180,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "login_hint",
+        #[cfg(test)]
         default: "`\"\"`",
+        #[cfg(test)]
         values: "account e-mail pre-filled on Google's sign-in page",
         apply: |c, v| {
             if v.len() > 320 || v.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
@@ -178,7 +194,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "calendar_api_base",
+        #[cfg(test)]
         default: "`https://www.googleapis.com/calendar/v3`",
+        #[cfg(test)]
         values: "same",
         apply: |c, v| {
             c.calendar_api_base = endpoint("calendar_api_base", v)?.trim_end_matches('/').into();
@@ -187,7 +205,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "ca_file",
+        #[cfg(test)]
         default: "built-in Mozilla roots (none in the lean build)",
+        #[cfg(test)]
         values: "PEM bundle that **replaces** the roots; `\"\"` restores the built-in ones",
         // Read and checked by the caller (it builds the agent).
         apply: |c, v| {
@@ -197,7 +217,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "connect_timeout_ms",
+        #[cfg(test)]
         default: "`10000`",
+        #[cfg(test)]
         values: "1–600000",
         apply: |c, v| {
             c.connect_timeout_ms = millis("connect_timeout_ms", v)?;
@@ -206,7 +228,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "timeout_ms",
+        #[cfg(test)]
         default: "`30000`",
+        #[cfg(test)]
         values: "1–600000, per whole request",
         apply: |c, v| {
             c.timeout_ms = millis("timeout_ms", v)?;
@@ -215,7 +239,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "call_timeout_ms",
+        #[cfg(test)]
         default: "`60000`",
+        #[cfg(test)]
         values: "1–600000: no C call runs longer on the network, however many requests it makes",
         apply: |c, v| {
             c.call_timeout_ms = millis("call_timeout_ms", v)?;
@@ -224,7 +250,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "proxy",
+        #[cfg(test)]
         default: "`\"\"`",
+        #[cfg(test)]
         values: "CONNECT proxy `https://[user:password@]host:port`; plain `http://` only on loopback (over http the proxy password would cross the network in clear: GS_GCAL_INSECURE_URL). Never read from the environment; the password is never shown",
         apply: |c, v| {
             if !v.is_empty() {
@@ -236,7 +264,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "no_proxy",
+        #[cfg(test)]
         default: "`\"\"`",
+        #[cfg(test)]
         values: "comma-separated hosts reached directly: `host`, `.domain`, `*`",
         apply: |c, v| {
             c.no_proxy = list(v);
@@ -245,7 +275,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "calendar_id",
+        #[cfg(test)]
         default: "`primary`",
+        #[cfg(test)]
         values: "a calendar id (e.g. a shared or room calendar's address)",
         apply: |c, v| {
             if v.is_empty() || v.chars().any(|ch| ch.is_control() || ch == '/') {
@@ -257,7 +289,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "instance_id",
+        #[cfg(test)]
         default: "`\"\"`",
+        #[cfg(test)]
         values: "event-id namespace: set the PBX serial when several PBXes share one calendar",
         apply: |c, v| {
             if v.len() > 128 || v.chars().any(|ch| ch.is_control()) {
@@ -269,7 +303,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "zoneinfo_dir",
+        #[cfg(test)]
         default: "`/usr/share/zoneinfo`",
+        #[cfg(test)]
         values: "where the system's time zone rules are",
         apply: |c, v| {
             if !v.starts_with('/') {
@@ -281,7 +317,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "read_calendars",
+        #[cfg(test)]
         default: "`primary`",
+        #[cfg(test)]
         values: "comma-separated calendar ids that `gs_gcal_sync_events` keeps (e.g. primary, a shared and a room calendar)",
         apply: |c, v| {
             let ids = list(v);
@@ -294,7 +332,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "send_updates",
+        #[cfg(test)]
         default: "`all`",
+        #[cfg(test)]
         values: "`all`, `externalOnly`, `none` (Google's own default is none: guests would not be e-mailed)",
         apply: |c, v| {
             c.send_updates = match v {
@@ -308,7 +348,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "presence_horizon_min",
+        #[cfg(test)]
         default: "`720`",
+        #[cfg(test)]
         values: "15–10080: minutes ahead `gs_gcal_presence_refresh` asks free/busy for (now → now + this)",
         apply: |c, v| {
             c.presence_horizon_secs = ranged("presence_horizon_min", v, 15, 10_080)? * 60;
@@ -317,7 +359,9 @@ pub const OPTIONS: &[Opt] = &[
     },
     Opt {
         key: "read_horizon_days",
+        #[cfg(test)]
         default: "`400`",
+        #[cfg(test)]
         values: "1–3650: `gs_gcal_sync_events` keeps events starting before now + this (a never-ending series or deltas dated 2099 do not grow the cache)",
         apply: |c, v| {
             c.read_horizon_secs = ranged("read_horizon_days", v, 1, 3650)? * 86_400;

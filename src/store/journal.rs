@@ -19,7 +19,6 @@ use super::Store;
 use crate::errors::{Error, Result};
 use crate::outbox::{Change, Entry};
 use crate::state::SetAside;
-use std::collections::BTreeMap;
 use std::io::Write;
 
 pub(crate) const OUTBOX_FILE: &str = "gs_gcal.outbox.jsonl";
@@ -67,8 +66,84 @@ fn change_record(c: &Change) -> LineRecord {
     }
 }
 
+/// The journal's changes in file order, folded (per sequence number the
+/// last change wins; deleted entries go) whenever they outnumber the live
+/// entries twice over, and at the end: memory stays within twice the live
+/// entries, the replay O(n log n) whatever the order of the lines, and a
+/// journal in sequence order (the usual) needs no sorting at all.
+#[derive(Default)]
+struct Replay {
+    changes: Vec<(u64, Option<Entry>)>,
+    live: usize,
+}
+
+impl Replay {
+    fn change(&mut self, seq: u64, e: Option<Entry>) {
+        self.changes.push((seq, e));
+        if self.changes.len() > 2 * self.live + 64 {
+            self.fold();
+        }
+    }
+
+    fn fold(&mut self) {
+        let mut keys: Vec<(u64, usize)> = self.changes.iter().enumerate().map(|(i, (s, _))| (*s, i)).collect();
+        if keys.windows(2).any(|w| w[0] > w[1]) {
+            heapsort(&mut keys);
+        }
+        let mut changes = std::mem::take(&mut self.changes);
+        let mut folded = Vec::with_capacity(keys.len());
+        for (j, &(seq, i)) in keys.iter().enumerate() {
+            // A later change of the same entry follows in `keys`: it wins.
+            if keys.get(j + 1).is_some_and(|k| k.0 == seq) {
+                continue;
+            }
+            if let Some(e) = changes[i].1.take() {
+                folded.push((seq, Some(e)));
+            }
+        }
+        self.live = folded.len();
+        self.changes = folded;
+    }
+
+    /// The live entries, oldest (lowest sequence number) first.
+    fn into_entries(mut self) -> Vec<Entry> {
+        self.fold();
+        self.changes.into_iter().filter_map(|(_, e)| e).collect()
+    }
+}
+
+/// In place, O(n log n), no allocation; the keys are distinct (their
+/// second half is a position), so stability does not matter.
+fn heapsort(v: &mut [(u64, usize)]) {
+    fn sift(v: &mut [(u64, usize)], mut i: usize, n: usize) {
+        loop {
+            let mut c = 2 * i + 1;
+            if c >= n {
+                return;
+            }
+            if c + 1 < n && v[c] < v[c + 1] {
+                c += 1;
+            }
+            if v[i] >= v[c] {
+                return;
+            }
+            v.swap(i, c);
+            i = c;
+        }
+    }
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
 impl Store {
-    /// Replays the journal (linear): repairs a torn tail, upgrades a
+    /// Replays the journal (`Replay`: linear in sequence order, O(n log n)
+    /// in any order): repairs a torn tail, upgrades a
     /// format-1 file, sets damaged lines aside. A journal of a newer format
     /// is refused (StateTooNew) and left untouched.
     pub fn load_outbox(&mut self, now: i64) -> Result<Loaded> {
@@ -79,9 +154,9 @@ impl Store {
         };
         let good = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let torn_bytes = bytes.len() - good;
-        let mut live: BTreeMap<u64, Entry> = BTreeMap::new();
+        let mut live = Replay::default();
         let (mut format, mut next_seq, mut lines, mut damaged) = (1, 1u64, 0usize, 0usize);
-        let apply = |rec: LineRecord, live: &mut BTreeMap<u64, Entry>, next_seq: &mut u64| -> bool {
+        let apply = |rec: LineRecord, live: &mut Replay, next_seq: &mut u64| -> bool {
             let mut stack = vec![rec];
             let mut ok = true;
             while let Some(r) = stack.pop() {
@@ -89,15 +164,13 @@ impl Store {
                     LineRecord::Put(e) => {
                         *next_seq = (*next_seq).max(e.seq.saturating_add(1));
                         match e.into_entry() {
-                            Ok(e) => {
-                                live.insert(e.seq, e);
-                            }
+                            Ok(e) => live.change(e.seq, Some(e)),
                             Err(_) => ok = false,
                         }
                     }
                     LineRecord::Del(s) => {
                         *next_seq = (*next_seq).max(s.saturating_add(1));
-                        live.remove(&s);
+                        live.change(s, None);
                     }
                     // In order: the stack takes them last-first.
                     LineRecord::Batch(v) => stack.extend(v.into_iter().rev()),
@@ -138,7 +211,7 @@ impl Store {
             let (f, _) = open_append(&path)?;
             f.set_len(good as u64).and_then(|_| f.sync_all()).map_err(|e| io_err("repair", &path, &e))?;
         }
-        let entries: Vec<Entry> = live.into_values().collect();
+        let entries = live.into_entries();
         let mut set_aside = None;
         if damaged > 0 {
             let aside = copy_aside(&self.dir, OUTBOX_FILE, &bytes, now)?;
@@ -248,6 +321,38 @@ mod tests {
 
     fn seqs(l: &Loaded) -> Vec<u64> {
         l.entries.iter().map(|e| e.seq).collect()
+    }
+
+    /// Lines in any order replay like a map of the last change per
+    /// sequence number (checked against one, through several folds).
+    #[test]
+    fn replay_in_any_order_is_the_last_change_per_entry() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for round in 0..40 {
+            let (mut r, mut want) = (Replay::default(), std::collections::BTreeMap::new());
+            for _ in 0..(round * 37) {
+                let seq = rnd(if round % 2 == 0 { 50 } else { 5000 });
+                if rnd(3) == 0 {
+                    r.change(seq, None);
+                    want.remove(&seq);
+                } else {
+                    let mut e = entry(seq);
+                    e.attempts = rnd(1000) as u32;
+                    r.change(seq, Some(e.clone()));
+                    want.insert(seq, e);
+                }
+            }
+            assert_eq!(r.into_entries(), want.into_values().collect::<Vec<_>>(), "round {round}");
+        }
+        let mut v: Vec<(u64, usize)> = (0..500).map(|i| ((i * 7919 % 501) as u64, i)).collect();
+        heapsort(&mut v);
+        assert!(v.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub fn read_ca_file(path: &str) -> Result<Vec<u8>> {
 /// freed reallocation.
 pub(crate) fn state_bytes(state: &State) -> Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(16 * 1024 + 256 * state.pushed.len());
-    serde_json::to_writer_pretty(&mut buf, &StateRecord::from_state(state))
+    serde_json::to_writer(&mut buf, &StateRecord::from_state(state))
         .map_err(|e| Error::Internal(format!("state serialisation failed: {e}")))?;
     Ok(buf)
 }

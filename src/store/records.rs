@@ -62,7 +62,7 @@ pub(crate) struct StateRecord {
     #[serde(default)]
     generations: BTreeMap<String, u32>,
     #[serde(default)]
-    pushed: BTreeMap<String, PushedRecord>,
+    pushed: PushedRecords,
     #[serde(default)]
     quota_pause_until: Option<i64>,
     #[serde(default)]
@@ -139,6 +139,39 @@ struct PushedRecord {
     calendar: Option<String>,
 }
 
+/// `pushed` on disk: a JSON object, meeting id → record. Read in file
+/// order into a list (a repeated key: the last one wins, as in a map) and
+/// written from the domain's sorted map, so no second map type is built
+/// (each costs its own B-tree code).
+#[derive(Default)]
+struct PushedRecords(Vec<(String, PushedRecord)>);
+
+impl Serialize for PushedRecords {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for PushedRecords {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = PushedRecords;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<PushedRecords, A::Error> {
+                let mut v = Vec::new();
+                while let Some(e) = m.next_entry()? {
+                    v.push(e);
+                }
+                Ok(PushedRecords(v))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct ParkedRecord {
     meeting_id: String,
@@ -196,11 +229,12 @@ impl StateRecord {
                 scopes: d.scopes.clone(),
             }),
             generations: s.generations.clone(),
-            pushed: s
-                .pushed
-                .iter()
-                .map(|(k, p)| (k.clone(), PushedRecord { event_id: p.event_id.clone(), written_ms: p.written_ms, calendar: p.calendar.clone() }))
-                .collect(),
+            pushed: PushedRecords(
+                s.pushed
+                    .iter()
+                    .map(|(k, p)| (k.clone(), PushedRecord { event_id: p.event_id.clone(), written_ms: p.written_ms, calendar: p.calendar.clone() }))
+                    .collect(),
+            ),
             quota_pause_until: s.quota_pause_until,
             parked: s
                 .parked
@@ -268,11 +302,14 @@ impl StateRecord {
             }
         };
         let mut pushed = BTreeMap::new();
-        for (k, p) in self.pushed {
+        for (k, p) in self.pushed.0 {
+            pushed.insert(k, Pushed { event_id: p.event_id, written_ms: p.written_ms, calendar: p.calendar });
+        }
+        // Checked once the last of any repeated key has won.
+        for p in pushed.values() {
             if !(0..=MAX_TIME.saturating_mul(1000)).contains(&p.written_ms) {
                 return Err(format!("pushed.written_ms = {} is out of range", p.written_ms));
             }
-            pushed.insert(k, Pushed { event_id: p.event_id, written_ms: p.written_ms, calendar: p.calendar });
         }
         let mut parked = Vec::with_capacity(self.parked.len());
         for p in self.parked {
