@@ -56,6 +56,10 @@ pub struct Entry {
     /// queued create followed by a cancel must still send the cancel.
     pub maybe_sent: bool,
     pub last_error: Option<(i32, String)>,
+    /// `approx_bytes()`, computed once when the entry is queued or loaded
+    /// (not stored): the outbox's byte bound then costs an addition per
+    /// entry, not a walk over every meeting's invitees.
+    pub bytes: usize,
 }
 
 impl Entry {
@@ -150,8 +154,9 @@ pub fn enqueue(queue: &mut Vec<Box<Entry>>, mut e: Entry, reached_google: bool) 
              (call gs_gcal_sync when Google is reachable)"
         )));
     }
-    let held: usize = queue.iter().map(|x| x.approx_bytes()).sum();
-    if held + e.approx_bytes() > MAX_BYTES {
+    e.bytes = e.approx_bytes();
+    let held: usize = queue.iter().map(|x| x.bytes).sum();
+    if held + e.bytes > MAX_BYTES {
         // Nothing is journaled; the caller reloads the queue from disk.
         return Err(Error::OutboxFull(format!(
             "the outbox holds {held} bytes of meetings waiting for Google (at most {MAX_BYTES}); \
@@ -271,6 +276,7 @@ mod tests {
             next_attempt_at: 0,
             maybe_sent: false,
             last_error: None,
+            bytes: 0,
         }
     }
 

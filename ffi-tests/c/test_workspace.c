@@ -21,9 +21,11 @@
 #define JOHN "john.doe@mycompanyabc.com"
 #define JANE "jane.roe@mycompanyabc.com"
 #define ROOM "mycompanyabc.com_188abcdef@resource.calendar.google.com"
+/* The scopes the admin enters for the client ID: those the status lists. */
 #define ALL_SCOPES                                                                          \
     "[\"https://www.googleapis.com/auth/calendar.events\","                                 \
-    "\"https://www.googleapis.com/auth/calendar.calendarlist.readonly\"]"
+    "\"https://www.googleapis.com/auth/calendar.calendarlist.readonly\","                   \
+    "\"https://www.googleapis.com/auth/calendar.freebusy\"]"
 
 static emulator emu;
 static char key_json[16384];

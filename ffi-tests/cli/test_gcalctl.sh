@@ -749,14 +749,14 @@ expect_rc 0
 echo "# probe: device-flow scopes"
 gc --emulator "$D" probe
 expect_rc 0
-expect_out_re '^A2 device-flow scopes: +Google accepted "openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly"; user code [^ ]+ \(not waited for\) \[status device.scopes; 0 set\(s\) refused before it; the code expires unused in [0-9]+ min\]$'
+expect_out_re '^A2 device-flow scopes: +Google accepted "openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly https://www.googleapis.com/auth/calendar.freebusy"; user code [^ ]+ \(not waited for\) \[status device.scopes; 0 set\(s\) refused before it; the code expires unused in [0-9]+ min\]$'
 expect_out_re '^Device code [^ ]+ at https://www.google.com/device: not needed'
 expect_out_re '^A1 time zone Etc/GMT-1: +accepted as is'
 expect_out_re '^Cleanup: +done'
 control_ok POST /control/device_refuse_scopes '{"scopes":["https://www.googleapis.com/auth/calendar.events"]}'
 gc --json --emulator "$D" probe
 expect_rc 0
-expect_out '"device_scopes":{"device_client":true,"accepted":"openid email https://www.googleapis.com/auth/calendar","refused":["openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly"],"read_only":false,"user_code":"'
+expect_out '"device_scopes":{"device_client":true,"accepted":"openid email https://www.googleapis.com/auth/calendar","refused":["openid email https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly https://www.googleapis.com/auth/calendar.freebusy"],"read_only":false,"user_code":"'
 expect_out_re '"device_scopes":\{.*"result":"accepted","answer":"Google accepted .*; user code [^ ]+ \(not waited for\)","evidence":"status device.scopes; 1 set\(s\) refused before it: '
 # Every set refused: Google's answer, reported (exit 0).
 control_ok POST /control/device_refuse_scopes '{"scopes":["https://www.googleapis.com/auth/calendar.events","https://www.googleapis.com/auth/calendar","https://www.googleapis.com/auth/calendar.readonly"]}'

@@ -310,6 +310,7 @@ mod tests {
             next_attempt_at: 0,
             maybe_sent: false,
             last_error: None,
+            bytes: 0,
         }
     }
 

@@ -477,7 +477,7 @@ impl EntryRecord {
     }
 
     pub(crate) fn into_entry(self) -> Result<Entry, String> {
-        Ok(Entry {
+        let mut e = Entry {
             seq: self.seq,
             meeting_id: self.meeting_id,
             occurrence: self.occurrence,
@@ -490,7 +490,10 @@ impl EntryRecord {
             next_attempt_at: time("next_attempt_at", self.next_attempt_at)?,
             maybe_sent: self.maybe_sent,
             last_error: self.last_error,
-        })
+            bytes: 0,
+        };
+        e.bytes = e.approx_bytes();
+        Ok(e)
     }
 }
 
@@ -602,6 +605,7 @@ mod tests {
             next_attempt_at: 0,
             maybe_sent: false,
             last_error: None,
+            bytes: 0,
         };
         let line = serde_json::to_string(&EntryRecord::from_entry(&e)).unwrap();
         assert!(!line.contains("4321"), "{line}");

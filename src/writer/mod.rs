@@ -290,6 +290,7 @@ impl Handle {
             next_attempt_at: now.saturating_add(outbox::delay(&reason, 0, self.random_u64())),
             maybe_sent,
             last_error: Some((reason.code(), reason.to_string())),
+            bytes: 0,
         };
         log_at!(self.log, Warn, "{} {meeting_id}: queued, next attempt in {} s: {reason}", entry.op.name(),
             entry.next_attempt_at - now);
