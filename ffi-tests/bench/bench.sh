@@ -163,8 +163,9 @@ else
     rm -f $B/$HOST/sync_scale $B/$HOST/sync_scale_bench
 fi
 gcc -O2 -Wall -o $B/rusage_run ffi-tests/bench/rusage_run.c
-gcc $CF -Iffi-tests/c -o $B/bench_setup ffi-tests/bench/bench_setup.c ffi-tests/c/harness.c \
-    build/$HOST/libgs_gcal.a $libs
+# The tests' harness and its JSON reader (gcalctl's, as the Makefile's HARNESS).
+gcc $CF -Iffi-tests/c -Igcalctl -o $B/bench_setup ffi-tests/bench/bench_setup.c ffi-tests/c/harness.c \
+    gcalctl/json.c gcalctl/util.c build/$HOST/libgs_gcal.a $libs
 
 # --- measure and print -------------------------------------------------------------
 BENCH_BUILD=$B BENCH_EMULATOR=$EMU BENCH_VENV_PY=$VENV_PY exec python3 ffi-tests/bench/bench.py
