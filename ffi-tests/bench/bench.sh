@@ -37,6 +37,21 @@
 #                  x86_64 natively and armv7 under qemu-arm
 #   python         peak RSS and wall time of a refresh + 20 inserts
 #   wall           100 pushes, natively and under qemu-arm (ratios only)
+#   workspace      (issue 14) push_one with GS_BENCH_SA_KEY (the emulator's
+#                  service_account.json) on a fresh state directory: the first
+#                  push signs an RS256 JWT and makes the jwt-bearer grant.
+#                  Library share: nm symbol sizes of auth::service_account,
+#                  oauth::jwt and ring's RSA signing in the unstripped armv7
+#                  program; instructions by callgrind (x86_64) and by the
+#                  qemu_insn.c TCG plugin under qemu-arm (armv7: whole
+#                  process with 1 push minus with 0 pushes); heap by the
+#                  interposed counter (x86_64 natively, armv7 under qemu-arm)
+#   presence       (issue 15) presence_scale.c: a directory of 100/1000/10000
+#                  extensions (the emulator's /control/directory, one busy
+#                  period each), gs_gcal_presence_refresh on a kept-alive
+#                  connection: requests and connections (emulator counters),
+#                  callgrind instructions per extension, live heap of the
+#                  table, gs_gcal_presence_get alone between two dumps
 #   scaling        sync_scale.c queues 1/10/100/1000 meetings while Google is
 #                  unreachable, then drains them with gs_gcal_sync: callgrind
 #                  instructions and wall time per push, journal and state
@@ -162,9 +177,25 @@ if grep -q 'gs_gcal_sync(' include/gs_gcal.h; then   # the outbox (issue 5)
 else
     rm -f $B/$HOST/sync_scale $B/$HOST/sync_scale_bench
 fi
+# Workspace mode on armv7 (issue 14): the heap counter under qemu-arm.
+arm-linux-gnueabihf-gcc $CF -DGS_BENCH -DGS_BENCH_HEAP -o $B/$ARMV7/push_one_heap ffi-tests/bench/push_one.c \
+    build/$ARMV7/libgs_gcal.a $(cat cross/$ARMV7.libs) -Wl,--gc-sections -pthread
+if grep -q 'gs_gcal_presence_refresh(' include/gs_gcal.h; then   # presence (issue 15)
+    gcc $CF -o $B/$HOST/presence_scale ffi-tests/bench/presence_scale.c build/$HOST/libgs_gcal.a $libs
+    gcc $CF -DGS_BENCH -o $B/$HOST/presence_scale_bench ffi-tests/bench/presence_scale.c \
+        build/$HOST/libgs_gcal.a $libs -pthread
+    gcc $CF -DGS_BENCH -DGS_BENCH_HEAP -o $B/$HOST/presence_scale_heap ffi-tests/bench/presence_scale.c \
+        build/$HOST/libgs_gcal.a $libs -pthread
+else
+    rm -f $B/$HOST/presence_scale $B/$HOST/presence_scale_bench $B/$HOST/presence_scale_heap
+fi
+# Guest instruction counts on armv7 (valgrind has no armv7 host here): a
+# qemu-user TCG plugin, built for the host's qemu-arm.
+gcc -std=c11 -Wall -Wextra -O2 -shared -fPIC -o $B/qemu_insn.so ffi-tests/bench/qemu_insn.c
 gcc -O2 -Wall -o $B/rusage_run ffi-tests/bench/rusage_run.c
-gcc $CF -Iffi-tests/c -o $B/bench_setup ffi-tests/bench/bench_setup.c ffi-tests/c/harness.c \
-    build/$HOST/libgs_gcal.a $libs
+# The tests' harness and its JSON reader (gcalctl's, as the Makefile's HARNESS).
+gcc $CF -Iffi-tests/c -Igcalctl -o $B/bench_setup ffi-tests/bench/bench_setup.c ffi-tests/c/harness.c \
+    gcalctl/json.c gcalctl/util.c build/$HOST/libgs_gcal.a $libs
 
 # --- measure and print -------------------------------------------------------------
 BENCH_BUILD=$B BENCH_EMULATOR=$EMU BENCH_VENV_PY=$VENV_PY exec python3 ffi-tests/bench/bench.py

@@ -53,6 +53,7 @@ static volatile int stub_sink;
 static gs_gcal_result gs_gcal_open(const char *d, gs_gcal **h) { stub_sink = d[0]; *h = (gs_gcal *)&stub_sink; return 0; }
 static gs_gcal_result gs_gcal_set_option(gs_gcal *h, const char *k, const char *v) { (void)h; stub_sink = k[0] + v[0]; return 0; }
 static gs_gcal_result gs_gcal_push_meeting(gs_gcal *h, const gs_gcal_meeting *m, gs_gcal_push_result *o, size_t *s, size_t c) { (void)h; (void)s; (void)c; stub_sink = m->meeting_id[0]; strcpy(o->event_id, "stub"); return 0; }
+static gs_gcal_result gs_gcal_set_service_account(gs_gcal *h, const char *k, const char *s) { (void)h; stub_sink = k[0] + s[0]; return 0; }
 static gs_gcal_result gs_gcal_last_error(const gs_gcal *h, char *b, size_t n) { (void)h; (void)n; b[0] = 0; return 0; }
 static const char *gs_gcal_strerror(gs_gcal_result rc) { return rc ? "error" : "ok"; }
 static void gs_gcal_close(gs_gcal *h) { (void)h; }
