@@ -199,30 +199,6 @@
 #define GS_GCAL_PRESENCE_REASON_SIZE 32
 
 /**
- * A downloaded key file is ~2.3 KB (RSA 2048); 4096-bit keys ~3.3 KB.
- */
-#define MAX_KEY_JSON (16 * 1024)
-
-/**
- * Lifetime asked for in `exp` (Google's maximum: 1 hour).
- */
-#define ASSERTION_LIFETIME_SECS 3600
-
-/**
- * Access tokens kept, one per impersonated user (least recently used
- * dropped). An entry holds the user's e-mail and the access token: about
- * 300 bytes with Google's tokens of today, at most ~2.4 KB (Google's
- * documented 2048-byte token limit).
- */
-#define TOKEN_CACHE_ENTRIES 256
-
-/**
- * A user Google said is not in the domain is not asked for again for
- * this long (its meetings go to the default subject meanwhile).
- */
-#define NOT_A_USER_TTL_MS (3600 * 1000)
-
-/**
  * One Google account's integration. Opaque to C: create with
  * `gs_gcal_open`, destroy with `gs_gcal_close`.
  */

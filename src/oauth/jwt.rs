@@ -13,17 +13,17 @@ use serde::Deserialize;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// A downloaded key file is ~2.3 KB (RSA 2048); 4096-bit keys ~3.3 KB.
-pub const MAX_KEY_JSON: usize = 16 * 1024;
+pub(crate) const MAX_KEY_JSON: usize = 16 * 1024;
 /// Lifetime asked for in `exp` (Google's maximum: 1 hour).
-pub const ASSERTION_LIFETIME_SECS: i64 = 3600;
+pub(crate) const ASSERTION_LIFETIME_SECS: i64 = 3600;
 /// Access tokens kept, one per impersonated user (least recently used
 /// dropped). An entry holds the user's e-mail and the access token: about
 /// 300 bytes with Google's tokens of today, at most ~2.4 KB (Google's
 /// documented 2048-byte token limit).
-pub const TOKEN_CACHE_ENTRIES: usize = 256;
+pub(crate) const TOKEN_CACHE_ENTRIES: usize = 256;
 /// A user Google said is not in the domain is not asked for again for
 /// this long (its meetings go to the default subject meanwhile).
-pub const NOT_A_USER_TTL_MS: u64 = 3600 * 1000;
+pub(crate) const NOT_A_USER_TTL_MS: u64 = 3600 * 1000;
 
 /// What Google Cloud Console's key file holds (the parts used here).
 #[derive(Debug, Clone, PartialEq, Eq)]
