@@ -9,7 +9,7 @@ use crate::options::{Config, Effect};
 use crate::oauth;
 use crate::outbox;
 use crate::state::Cache;
-use crate::errors::{Error, Result};
+use crate::errors::{Class, Error, Result};
 use crate::http::{self, Http};
 use crate::log::{log_at, Log, Sink};
 use crate::meeting::zone::Zone;
@@ -283,6 +283,20 @@ impl Handle {
             self.commit(next)?;
         }
         Ok(())
+    }
+
+    // Every call that reaches Google feeds the shared health and circuit
+    // breaker (the writer, the reader, presence).
+    pub(crate) fn note_success(&mut self) {
+        self.writer.circuit.success();
+        self.health.last_success_at = Some(now());
+    }
+
+    pub(crate) fn note_failure(&mut self, e: &Error, class: Class) {
+        if class == Class::Retry {
+            self.writer.circuit.failure(now());
+        }
+        self.health.last_failure = Some((now(), class.name(), e.code(), e.to_string()));
     }
 }
 

@@ -48,6 +48,7 @@ pub mod presence;
 pub mod secret;
 pub mod state;
 pub mod status;
+pub mod url;
 
 pub(crate) mod clock;
 pub(crate) mod sys;

@@ -4,6 +4,7 @@
 //! only; the firmware sets them after every `gs_gcal_open`.
 
 use crate::errors::{Error, Result};
+use crate::url::{endpoint, is_loopback};
 use crate::secret::Secret;
 
 pub(crate) const DEFAULT_AUTH_ENDPOINT: &str = "https://accounts.google.com/o/oauth2/v2/auth";
@@ -393,36 +394,7 @@ impl Config {
     }
 }
 
-/// Accepts an https URL, or http only when the host is loopback (tests,
-/// local proxies). Returns it normalised (as given).
-pub fn endpoint(key: &str, value: &str) -> Result<String> {
-    let uri: ureq::http::Uri = value
-        .parse()
-        .map_err(|_| Error::InvalidOptionValue(format!("option {key}: not a URL")))?;
-    let host = uri
-        .host()
-        .ok_or_else(|| Error::InvalidOptionValue(format!("option {key}: URL has no host")))?;
-    match uri.scheme_str() {
-        Some("https") => {}
-        Some("http") if is_loopback(host) => {}
-        Some("http") => {
-            return Err(Error::InsecureUrl(format!(
-                "option {key}: http:// is allowed only for loopback hosts; use https://"
-            )))
-        }
-        _ => return Err(Error::InvalidOptionValue(format!("option {key}: scheme must be https"))),
-    }
-    if uri.query().is_some() {
-        return Err(Error::InvalidOptionValue(format!("option {key}: URL must not have a query")));
-    }
-    Ok(value.into())
-}
 
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
-}
 
 /// A proxy URL's parts: host, port, user, password. Errors never quote the
 /// value (it may hold a password).

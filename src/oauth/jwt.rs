@@ -84,7 +84,7 @@ pub fn parse_key_file(json: &str) -> Result<KeyFile> {
     }
     let private_key_id = field("private_key_id", k.private_key_id)?;
     let token_uri = field("token_uri", k.token_uri)?;
-    crate::options::endpoint("token_uri", &token_uri)?;
+    crate::url::endpoint("token_uri", &token_uri)?;
     let private_key = k.private_key.filter(|p| !p.is_empty()).ok_or_else(|| not_sa("the key file has no \"private_key\""))?;
     load_key(&pkcs8_of(private_key.expose())?.0)?;
     Ok(KeyFile { client_email, client_id, private_key_id, private_key, token_uri, project_id: k.project_id })

@@ -58,17 +58,7 @@ impl Handle {
         }
     }
 
-    pub(crate) fn note_success(&mut self) {
-        self.writer.circuit.success();
-        self.health.last_success_at = Some(now());
-    }
 
-    pub(crate) fn note_failure(&mut self, e: &Error, class: Class) {
-        if class == Class::Retry {
-            self.writer.circuit.failure(now());
-        }
-        self.health.last_failure = Some((now(), class.name(), e.code(), e.to_string()));
-    }
 
     /// Sends what waits in the outbox, oldest first, within `budget`:
     /// respects each entry's backoff, Retry-After, the quota pause and the
