@@ -6,18 +6,20 @@
 //! above it):
 //!
 //! 1. `ffi` — the C boundary, split like the rooms; the only `unsafe`
-//!    but `sys`.
+//!    but `sys`. (`fuzzing`: thin entry points for the fuzz targets.)
 //! 2. the rooms, each an `impl Handle` over the shared handle:
-//!    `writer` (push, cancel, the outbox drained) and `reader` (list,
-//!    sync, busy, replies, presence) use `auth` (code flow, device flow, tokens, revocation);
-//!    `backup` (export, import) stands alone.
+//!    `writer` (push, cancel, the outbox drained; the host's calendar in
+//!    Workspace mode) and `reader` (list, sync, busy, replies, presence)
+//!    use `auth` (code flow, device flow, tokens, revocation, the service
+//!    account's JWT grant); `backup` (export, import) stands alone.
 //! 3. `handle` — what every room shares: configuration, the state and its
 //!    durable commit, the store, the HTTP agent, zones, log, health.
 //! 4. pure modules, values in and out, unit-tested with tables: `oauth`,
 //!    `meeting`, `outbox` (coalescing, backoff, circuit, when to queue),
-//!    `events`, `presence` (the free/busy directory), `calendar`'s request shapes, `status`, `state` (the
-//!    domain model), `options` (the one option table), `errors` (the one
-//!    error table), `json`, `secret`, `log`.
+//!    `events`, `presence` (the free/busy directory), `calendar`'s
+//!    request shapes, `status`, `state` (the domain model), `options` (the
+//!    one option table), `errors` (the one error table), `url` (which URLs
+//!    may be called), `json`, `secret`, `log`.
 //! 5. edges: `http` (+ `tls`, the only network code), `store` (the only
 //!    disk code: versioned records ↔ domain types), `clock` (wall time and
 //!    RFC 3339), `sys` (the resolver's detached thread: the one `unsafe`
