@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "harness.h"
 
 #define DEFAULT_SUBJECT "pbx-admin@mycompanyabc.com"
@@ -477,6 +478,38 @@ static void backup(void) {
     h_rmdir(dir2);
 }
 
+/* Presence works in Workspace mode too (issue 15): freebusy.query as the
+   default subject, whose token the JWT grant gives. */
+static void presence_in_workspace_mode(void) {
+    char dir[512];
+    const char *emails[3] = {JOHN, JANE, "nobody@elsewhere.example"};
+    gs_gcal_presence_report r;
+    gs_gcal_presence p;
+    long grants = h_counter(&emu, "token.jwt");
+    size_t i;
+    gs_gcal *h = open_workspace(dir, sizeof dir);
+    if (h == NULL) {
+        CHECK(0);
+        return;
+    }
+    EXPECT_RC(h, gs_gcal_presence_set(h, emails, 3), GS_GCAL_OK);
+    memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    EXPECT_RC(h, gs_gcal_presence_refresh(h, 10000, &r), GS_GCAL_OK);
+    CHECK(r.requests == 1 && r.refreshed == 3 && r.remaining == 0);
+    CHECK(h_counter(&emu, "token.jwt") == grants + 1); /* one grant, as the default subject */
+    for (i = 0; i < 3; i++) {
+        memset(&p, 0, sizeof p);
+        p.struct_size = sizeof p;
+        EXPECT_RC(h, gs_gcal_presence_get(h, emails[i], (int64_t)time(NULL), &p), GS_GCAL_OK);
+        /* Known, or unknown with Google's per-calendar reason: never an
+           authorization failure. */
+        CHECK(p.state != GS_GCAL_PRESENCE_UNKNOWN || p.reason[0] != '\0');
+    }
+    gs_gcal_close(h);
+    h_rmdir(dir);
+}
+
 int main(void) {
     h_emulator(&emu);
     if (emulator_key("service_account_key", key_json, sizeof key_json) != 0) {
@@ -487,6 +520,7 @@ int main(void) {
     emulator_defaults();
     configure();
     hosts_calendars();
+    presence_in_workspace_mode();
     diagnoses();
     emulator_defaults();
     crash_safety("reset_before");
