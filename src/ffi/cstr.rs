@@ -39,6 +39,28 @@ pub unsafe fn opt(p: *const c_char, what: &'static str, max: usize) -> Result<Op
     std::str::from_utf8(bytes).map(|s| Some(s.to_owned())).map_err(|_| Error::InvalidUtf8(what))
 }
 
+/// Like `req`, but borrowed for the call instead of copied: for lookups on
+/// the hot path (`gs_gcal_presence_get`) that keep nothing.
+///
+/// # Safety
+/// As for `req`; the string must stay valid and unchanged while the
+/// result is used (the C call's duration).
+pub unsafe fn req_borrowed<'a>(p: *const c_char, what: &'static str, max: usize) -> Result<&'a str> {
+    if p.is_null() {
+        return Err(Error::NullArgument(what));
+    }
+    // SAFETY: `p` is non-NULL and, by this function's contract, points to a
+    // NUL-terminated string or to at least max+1 readable bytes.
+    let n = unsafe { libc::strnlen(p, max + 1) };
+    if n > max {
+        return Err(Error::TooLong { field: what, max });
+    }
+    // SAFETY: strnlen just found `n` readable bytes before a NUL; the caller
+    // keeps them unchanged for 'a (this function's contract).
+    let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) };
+    std::str::from_utf8(bytes).map_err(|_| Error::InvalidUtf8(what))
+}
+
 /// Checks that `need` bytes fit the caller's buffer. `*needed` (if not
 /// NULL) receives `need`, also when the buffer is too small. `buf` may be
 /// NULL only with `len == 0` (a size query).

@@ -152,14 +152,15 @@ pub unsafe extern "C" fn gs_gcal_presence_get(h: *const gs_gcal, email: *const c
     ffi_fn!(=> {
         // SAFETY: NULL (refused inside) or the caller's struct, valid for the call, whose leading `struct_size` names its layout (the header's contract).
         unsafe { check_struct(out, "out", &PRESENCE_SIZES) }?;
-        // SAFETY: the argument is NULL or a NUL-terminated string (the header's contract); at most max+1 bytes are read.
-        let email = unsafe { cstr::req(email, "email", MAX_ADDRESS_LEN) }?;
+        // SAFETY: NULL or a NUL-terminated string that the caller keeps for
+        // the call (the header's contract); at most max+1 bytes are read.
+        let email = unsafe { cstr::req_borrowed(email, "email", MAX_ADDRESS_LEN) }?;
         let p = {
             let d = lock(&h.presence);
             if d.not_granted {
                 return Err(Error::PresenceNotGranted("presence needs the free/busy scope: authorize again to enable presence".into()));
             }
-            d.get(&email, when)
+            d.get(email, when)
         };
         // SAFETY: checked non-NULL (and its struct_size) above; the caller keeps it valid for the call (the header's contract).
         let o = unsafe { &mut *out };
