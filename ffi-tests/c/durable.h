@@ -70,6 +70,33 @@ static inline int d_spit(const char *dir, const char *name, const char *data, si
     return done == len ? 0 : -1;
 }
 
+/* The state file of a handle authorized at the (reset) emulator, kept in
+   memory so that every scenario starts from a fresh directory already
+   authorized (d_fresh_dir) without redoing consent. */
+static char *d_authorized_state;
+static size_t d_authorized_len;
+
+static inline int d_authorize_once(const emulator *e) {
+    char dir[512];
+    gs_gcal *h;
+    POST_OK(e, "/control/reset", "");
+    h = h_open_authorized(e, dir, sizeof dir);
+    if (h == NULL)
+        return -1;
+    gs_gcal_close(h);
+    d_authorized_state = d_slurp(dir, D_STATE, &d_authorized_len);
+    h_rmdir(dir);
+    CHECK(d_authorized_state != NULL);
+    return d_authorized_state == NULL ? -1 : 0;
+}
+
+/* A fresh directory holding only the authorized state file. */
+static inline void d_fresh_dir(char *dir, size_t cap) {
+    h_tempdir(dir, cap);
+    if (d_spit(dir, D_STATE, d_authorized_state, d_authorized_len) != 0)
+        CHECK(!"cannot write the state file");
+}
+
 static inline long d_size(const char *dir, const char *name) {
     char path[1024];
     struct stat st;

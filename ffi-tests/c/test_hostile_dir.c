@@ -40,8 +40,6 @@ const char *__asan_default_options(void) { return "max_allocation_size_mb=512"; 
 
 static emulator emu;
 static char refused[512];
-static char *authorized_state;
-static size_t authorized_len;
 static char buf[1 << 16];
 static char outside_dir[512];
 #define OUTSIDE_TEXT "OUTSIDE\n"
@@ -54,11 +52,6 @@ static const char *const targets[] = {
 };
 #define NTARGETS (sizeof targets / sizeof targets[0])
 
-static void fresh_dir(char *dir, size_t cap) {
-    h_tempdir(dir, cap);
-    if (d_spit(dir, D_STATE, authorized_state, authorized_len) != 0)
-        CHECK(!"cannot write the state file");
-}
 
 /* Runs fn(arg) in a child bounded by alarm(bound_s); returns 1 when the
    child passed; *rss_kb receives its peak RSS. */
@@ -168,7 +161,7 @@ static void symlinks(void) {
         char dir[512], link[700], path[600], name[128], *got;
         size_t len;
         struct stat st;
-        fresh_dir(dir, sizeof dir);
+        d_fresh_dir(dir, sizeof dir);
         reset_outside();
         outside_path(path, sizeof path);
         snprintf(link, sizeof link, "%s/%s", dir, targets[t]);
@@ -203,7 +196,7 @@ static void fifos(void) {
     size_t t;
     for (t = 0; t < NTARGETS; t++) {
         char dir[512], path[700], name[128];
-        fresh_dir(dir, sizeof dir);
+        d_fresh_dir(dir, sizeof dir);
         snprintf(path, sizeof path, "%s/%s", dir, targets[t]);
         unlink(path);
         if (mkfifo(path, 0600) != 0) {
@@ -223,7 +216,7 @@ static void loose_tmp(void) {
     for (i = 0; i < 3; i++) {
         char dir[512], tmp[700], path[700], name[128];
         struct stat st;
-        fresh_dir(dir, sizeof dir);
+        d_fresh_dir(dir, sizeof dir);
         snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, final[i]);
         if (d_spit(dir, strrchr(tmp, '/') + 1, "x", 1) != 0 || chmod(tmp, 0666) != 0) {
             CHECK(!"tmp");
@@ -337,7 +330,7 @@ static void bounded_reads(void) {
     h_rmdir(dir);
 
     /* zoneinfo file FIFO. */
-    fresh_dir(dir, sizeof dir);
+    d_fresh_dir(dir, sizeof dir);
     snprintf(zone_dir, sizeof zone_dir, "%s/zi", dir);
     snprintf(zi, sizeof zi, "%s/Europe", zone_dir);
     CHECK(mkdir(zone_dir, 0700) == 0 && mkdir(zi, 0700) == 0);
@@ -356,11 +349,11 @@ static void bounded_reads(void) {
         return;
     }
     /* Baseline: a child that opens a normal directory. */
-    fresh_dir(dir, sizeof dir);
+    d_fresh_dir(dir, sizeof dir);
     in_child("baseline open", just_open, dir, bound(), &base_rss);
     h_rmdir(dir);
 
-    fresh_dir(dir, sizeof dir);
+    d_fresh_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/%s", dir, D_STATE);
     fd = open(path, O_WRONLY | O_TRUNC);
     CHECK(fd >= 0 && ftruncate(fd, 1L << 30) == 0);
@@ -375,7 +368,7 @@ static void bounded_reads(void) {
     h_checks++;
     h_rmdir(dir);
 
-    fresh_dir(dir, sizeof dir);
+    d_fresh_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/%s", dir, D_STATE);
     unlink(path);
     CHECK(symlink("/dev/zero", path) == 0);
@@ -447,7 +440,7 @@ static void journal_middle(void) {
     gs_gcal *h = NULL;
     gs_gcal_meeting m;
     char *nl;
-    fresh_dir(dir, sizeof dir);
+    d_fresh_dir(dir, sizeof dir);
     if (gs_gcal_open(dir, &h) != GS_GCAL_OK)
         goto cleanup;
     h_use_emulator(h, &emu);
@@ -502,18 +495,11 @@ cleanup:
 }
 
 int main(void) {
-    char dir[512];
-    gs_gcal *h;
     h_emulator(&emu);
     if (d_refused(refused, sizeof refused) != 0)
         return 2;
-    POST_OK(&emu, "/control/reset", "");
-    h = h_open_authorized(&emu, dir, sizeof dir);
-    if (h == NULL)
+    if (d_authorize_once(&emu) != 0)
         return h_finish("test_hostile_dir");
-    gs_gcal_close(h);
-    authorized_state = d_slurp(dir, D_STATE, &authorized_len);
-    h_rmdir(dir);
     h_tempdir(outside_dir, sizeof outside_dir);
 
     symlinks();
@@ -525,6 +511,6 @@ int main(void) {
     journal_middle();
 
     h_rmdir(outside_dir);
-    free(authorized_state);
+    free(d_authorized_state);
     return h_finish("test_hostile_dir");
 }

@@ -38,8 +38,6 @@ static int quiet;
 #define QPRINTF(...) (quiet ? 0 : printf(__VA_ARGS__))
 static char refused[512];
 static char dump[1 << 20];
-static char *authorized_state;
-static size_t authorized_len;
 
 /* Opens dir pointed at the emulator; `reachable` 0 points the Calendar
    API at the refused port so pushes are queued. */
@@ -59,12 +57,6 @@ static gs_gcal_result push(gs_gcal *h, const char *id, const char *subject) {
     return h_push(h, &m, NULL, NULL, 0, NULL);
 }
 
-/* A fresh directory holding only the authorized state file. */
-static void fresh_dir(char *dir, size_t cap) {
-    h_tempdir(dir, cap);
-    if (d_spit(dir, D_STATE, authorized_state, authorized_len) != 0)
-        CHECK(!"cannot write the state file");
-}
 
 /* Sends what waits; returns what remains (-1 on failure). */
 static long drain(const char *dir) {
@@ -107,7 +99,7 @@ static void torn(enum op op, long stride) {
     long l0, l1, k, bad = 0, tried = 0, first_bad = -1, last_bad = -1;
     gs_gcal_result rc;
 
-    fresh_dir(dir, sizeof dir);
+    d_fresh_dir(dir, sizeof dir);
     h = open_dir(dir, 0);
     if (h == NULL) {
         CHECK(!"open");
@@ -434,7 +426,7 @@ static void kill_loop(const char *self, const char *mode) {
     long calls[16], n, kills = 0;
     int answered[CYCLE], status, nsys, s, enospc = strcmp(mode, "enospc") == 0;
 
-    fresh_dir(dir, sizeof dir);
+    d_fresh_dir(dir, sizeof dir);
     if (baseline(dir, &journal, &jlen, &state, &slen) != 0) {
         CHECK(!"baseline");
         goto cleanup;
@@ -483,10 +475,8 @@ cleanup:
 }
 
 int main(int argc, char **argv) {
-    char dir[512];
     const char *env = getenv("GS_GCAL_TORN_STRIDE");
     long stride = env ? atol(env) : 1;
-    gs_gcal *h;
 
     if (argc == 4 && strcmp(argv[1], "--cycle-child") == 0) {
         const char *line = getenv("GS_GCAL_EMULATOR");
@@ -506,15 +496,7 @@ int main(int argc, char **argv) {
     h_emulator(&emu);
     if (d_refused(refused, sizeof refused) != 0)
         return 2;
-    POST_OK(&emu, "/control/reset", "");
-    h = h_open_authorized(&emu, dir, sizeof dir);
-    if (h == NULL)
-        return h_finish("test_torn");
-    gs_gcal_close(h);
-    authorized_state = d_slurp(dir, D_STATE, &authorized_len);
-    h_rmdir(dir);
-    CHECK(authorized_state != NULL);
-    if (authorized_state == NULL)
+    if (d_authorize_once(&emu) != 0)
         return h_finish("test_torn");
 
     torn(OP_PUSH, stride);
@@ -534,6 +516,6 @@ int main(int argc, char **argv) {
             kill_loop(self, "enospc");
         }
     }
-    free(authorized_state);
+    free(d_authorized_state);
     return h_finish("test_torn");
 }
