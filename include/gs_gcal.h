@@ -843,7 +843,9 @@ typedef struct gs_gcal_busy {
 #define GS_GCAL_STORAGE_IO 700
 
 /**
- * The state file is damaged or of an unknown version; it was left untouched.
+ * The state file is damaged (or holds impossible values): it was set aside
+ * as `gs_gcal.state.json.corrupt-<time>`, never deleted; the next open
+ * starts unconfigured.
  */
 #define GS_GCAL_STATE_CORRUPT 701
 

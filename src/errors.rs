@@ -171,7 +171,9 @@ pub const GS_GCAL_API_QUOTA_EXCEEDED: gs_gcal_result = 608;
 pub const GS_GCAL_API_NOT_ENABLED: gs_gcal_result = 609;
 /// Reading or writing the state directory failed.
 pub const GS_GCAL_STORAGE_IO: gs_gcal_result = 700;
-/// The state file is damaged or of an unknown version; it was left untouched.
+/// The state file is damaged (or holds impossible values): it was set aside
+/// as `gs_gcal.state.json.corrupt-<time>`, never deleted; the next open
+/// starts unconfigured.
 pub const GS_GCAL_STATE_CORRUPT: gs_gcal_result = 701;
 /// Another handle or process already has this state directory open.
 pub const GS_GCAL_STATE_LOCKED: gs_gcal_result = 702;
@@ -417,7 +419,7 @@ table! {
     GS_GCAL_API_QUOTA_EXCEEDED = Error::ApiQuotaExceeded(_), Quota, false, c"Google Calendar usage limits exceeded";
     GS_GCAL_API_NOT_ENABLED = Error::ApiNotEnabled(_), Wait, false, c"Google Calendar API not enabled in the Cloud project";
     GS_GCAL_STORAGE_IO = Error::StorageIo(_), Retry, false, c"state directory read/write failed";
-    GS_GCAL_STATE_CORRUPT = Error::StateCorrupt(_), Permanent, false, c"state file damaged or of unknown version";
+    GS_GCAL_STATE_CORRUPT = Error::StateCorrupt(_), Permanent, false, c"state file damaged: set aside, the next open starts unconfigured";
     GS_GCAL_STATE_LOCKED = Error::StateLocked(_), Permanent, false, c"state directory in use by another handle";
     GS_GCAL_BACKUP_MALFORMED = Error::BackupMalformed(_), Permanent, false, c"not a gs-gcal backup, or damaged";
     GS_GCAL_BACKUP_UNAUTHENTIC = Error::BackupUnauthentic, Permanent, false, c"wrong passphrase or modified backup";

@@ -4,7 +4,8 @@
 //! targets reach them without the crate's internals becoming public.
 //! Failures come back as the C result code the same error has at the C
 //! boundary. What crosses the C boundary in production is fuzzed through
-//! `crate::ffi` itself, not here.
+//! the exported C functions themselves (fuzz/bodies), not here; this
+//! module imports no part of the C boundary.
 //!
 //! Keep each function a one-line delegation: after a refactor only the
 //! paths here change, never the targets.
