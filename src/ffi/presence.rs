@@ -42,16 +42,19 @@ pub unsafe extern "C" fn gs_gcal_presence_set(h: *mut gs_gcal, emails: *const *c
         if count > 0 && emails.is_null() {
             return Err(Error::NullArgument("emails"));
         }
-        let mut list = Vec::with_capacity(count);
+        // Borrowed for the call: the directory keeps its own lower-cased copies.
+        let mut refs: Vec<&str> = Vec::with_capacity(count);
         for i in 0..count {
             // SAFETY: `emails` is non-NULL (checked) and has `count` readable pointers (the header's contract).
             let p = unsafe { *emails.add(i) };
-            // SAFETY: each pointer is NULL (refused inside) or a NUL-terminated string (the header's contract); at most max+1 bytes are read.
-            list.push(unsafe { cstr::req(p, "emails[i]", MAX_ADDRESS_LEN) }?);
+            // SAFETY: each pointer is NULL (refused inside) or a NUL-terminated string the caller keeps for the call (the header's contract); at most max+1 bytes are read.
+            refs.push(unsafe { cstr::req_borrowed(p, "emails[i]", MAX_ADDRESS_LEN) }?);
         }
-        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
         lock(&h.presence).set(&refs).map_err(|bad| {
-            Error::InvalidEmail(format!("presence: \"{bad}\" is not an e-mail address (local@domain, no spaces)"))
+            Error::InvalidEmail(format!(
+                "presence: \"{}\" is not an e-mail address (local@domain, no spaces)",
+                crate::oauth::printable(&bad)
+            ))
         })
     })
 }
