@@ -58,7 +58,7 @@ pub fn device_poll(status: u16, body: &[u8]) -> Result<u8, gs_gcal_result> {
 
 /// A Calendar API error answer (`retry_after` as the HTTP layer read it).
 pub fn api_error(status: u16, body: &[u8], retry_after: Option<u64>) -> gs_gcal_result {
-    let r = crate::http::Reply { status, body: body.to_vec(), date: None, retry_after };
+    let r = crate::http::Reply { status, body: body.to_vec(), date: None, retry_after, secret: false };
     crate::http::api_error(&r).code()
 }
 

@@ -152,14 +152,19 @@ pub struct Reply {
     pub date: Option<i64>,
     /// `Retry-After` in seconds from now (given as seconds or as a date).
     pub retry_after: Option<u64>,
+    /// From an OAuth endpoint: may hold tokens, wiped on drop.
+    pub secret: bool,
 }
 
-/// Token answers carry access and refresh tokens: every answer's bytes are
-/// wiped when it is dropped (a memset per answer; no secret survives in
-/// freed memory for a core file to show).
+/// Answers of the OAuth endpoints carry access and refresh tokens: their
+/// bytes are wiped when dropped (no secret survives in freed memory for a
+/// core file to show). Calendar answers carry none and are not wiped: no
+/// memset on the push path.
 impl Drop for Reply {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.body);
+        if self.secret {
+            zeroize::Zeroize::zeroize(&mut self.body);
+        }
     }
 }
 
@@ -256,7 +261,7 @@ impl Http {
             .content_type("application/x-www-form-urlencoded")
             .send(form.as_bytes())
             .map_err(|e| transport(url, e))
-            .and_then(|resp| read(url, resp));
+            .and_then(|resp| read(url, resp, true));
         self.log_call("POST", url, started, &r);
         r
     }
@@ -290,7 +295,7 @@ impl Http {
             (m, None) => return Err(Error::Internal(format!("{m} without a body"))),
         };
         let resp = result.map_err(|e| transport(url, e))?;
-        read(url, resp)
+        read(url, resp, false)
     }
 }
 
@@ -348,7 +353,8 @@ fn proxy(cfg: &Config) -> Result<Option<ureq::Proxy>> {
     b.build().map(Some).map_err(|_| Error::InvalidOptionValue("proxy: not usable".into()))
 }
 
-fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Reply> {
+/// `secret`: the answer may hold tokens (wiped on drop).
+fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>, secret: bool) -> Result<Reply> {
     let status = resp.status().as_u16();
     if (300..400).contains(&status) {
         // Google's APIs never redirect (max_redirects is 0): a captive
@@ -368,7 +374,7 @@ fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Reply> 
         .limit(MAX_BODY)
         .read_to_vec()
         .map_err(|e| transport(url, e))?;
-    Ok(Reply { status, body, date, retry_after })
+    Ok(Reply { status, body, date, retry_after, secret })
 }
 
 /// Retry-After: delta-seconds, or an HTTP date (relative to the server's
@@ -638,7 +644,7 @@ mod tests {
 
 
     fn reply(status: u16, body: &str, retry_after: Option<u64>) -> Reply {
-        Reply { status, body: body.as_bytes().to_vec(), date: None, retry_after }
+        Reply { status, body: body.as_bytes().to_vec(), date: None, retry_after, secret: false }
     }
 
     #[test]
