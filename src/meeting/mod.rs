@@ -227,7 +227,7 @@ impl Event<'_> {
             w.key("method");
             w.string(r.method);
             w.key("minutes");
-            w.uint(r.minutes);
+            w.uint(r.minutes.into());
             w.end_object();
         }
         w.end_array();

@@ -151,9 +151,9 @@ pub fn assertion(key: &KeyFile, signer: &RsaKeyPair, scopes: &[&str], subject: &
     c.key("aud");
     c.string(&key.token_uri);
     c.key("exp");
-    c.uint(exp);
+    c.uint(exp.into());
     c.key("iat");
-    c.uint(iat);
+    c.uint(iat.into());
     c.key("iss");
     c.string(&key.client_email);
     c.key("scope");

@@ -1,8 +1,18 @@
-//! Two small JSON routines for the per-push path, where serde_json at
-//! opt-level "z" cost a quarter of a steady-state push (issue 7): writing an
-//! object (the event body) and reading a few top-level string members of an
-//! answer (the written event) without building anything else. Both are
-//! checked against serde_json by the tests below.
+//! The library's one JSON implementation (RFC 8259). serde_json is the
+//! tests' oracle, not a dependency: its derive and deserializer
+//! instantiations cost about 100 KB of the armv7 push program (issue 13).
+//! - `Writer`: streaming output, serde_json's bytes (the event body, the
+//!   state file, the journal: written without a tree, so secrets are not
+//!   copied into one);
+//! - `top_level_strings`: a few top-level string members of an answer
+//!   without building anything else (the per-push path, issue 7);
+//! - `value`: a document as a tree (`Value`) and the `json!` macro.
+//! Each is checked against serde_json by the tests and by the `json_diff`
+//! fuzz target.
+
+mod value;
+#[allow(unused_imports)] // until the serde_json users move over (this series)
+pub(crate) use value::{json, parse, Map, Number, ToJson, Value};
 
 /// Writes JSON into a byte buffer, escaping strings exactly as serde_json
 /// does (`"` `\` and control characters; `\b \f \n \r \t` short, others as
@@ -61,9 +71,9 @@ impl Writer {
         push_string(&mut self.buf, s);
     }
 
-    pub fn uint(&mut self, n: u32) {
+    pub fn uint(&mut self, n: u64) {
         self.sep();
-        let mut digits = [0u8; 10];
+        let mut digits = [0u8; 20];
         let mut i = digits.len();
         let mut n = n;
         loop {
@@ -77,9 +87,38 @@ impl Writer {
         self.buf.extend_from_slice(&digits[i..]);
     }
 
+    pub fn int(&mut self, n: i64) {
+        if n < 0 {
+            self.sep();
+            self.buf.push(b'-');
+            self.first = true;
+        }
+        self.uint(n.unsigned_abs());
+    }
+
     pub fn bool(&mut self, b: bool) {
         self.sep();
         self.buf.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    pub fn null(&mut self) {
+        self.sep();
+        self.buf.extend_from_slice(b"null");
+    }
+
+    /// A number already in JSON's syntax (a `Number` read by `parse`).
+    fn number(&mut self, text: &str) {
+        self.sep();
+        self.buf.extend_from_slice(text.as_bytes());
+    }
+
+    /// `key` then the string `v`, or nothing when `v` is None (a field
+    /// the reader defaults).
+    pub fn opt_string(&mut self, key: &str, v: Option<&str>) {
+        if let Some(v) = v {
+            self.key(key);
+            self.string(v);
+        }
     }
 }
 
@@ -184,10 +223,9 @@ pub fn top_level_strings<const N: usize>(body: &[u8], keys: [&str; N]) -> Option
                     match r.peek()? {
                         b'n' => r.literal(b"null")?,
                         b'"' => {
-                            let start = r.i;
                             let (text, escaped) = r.string()?;
                             found[k] = Some(if escaped {
-                                serde_json::from_slice::<String>(&body[start..r.i]).ok()?
+                                unescape(text)?
                             } else {
                                 std::str::from_utf8(text).ok()?.to_owned()
                             });
@@ -207,6 +245,61 @@ pub fn top_level_strings<const N: usize>(body: &[u8], keys: [&str; N]) -> Option
     }
     r.ws();
     (r.i == body.len()).then_some(found)
+}
+
+/// The contents of a string literal `Reader::string` checked, escapes
+/// decoded. None for a lone surrogate (serde_json refuses one too). The
+/// capacity is the raw length, which decoding never exceeds: a secret is
+/// never left behind in a grown buffer's old allocation.
+fn unescape(raw: &[u8]) -> Option<String> {
+    let hex4 = |i: usize| -> Option<u32> {
+        let h = std::str::from_utf8(raw.get(i..i + 4)?).ok()?;
+        u32::from_str_radix(h, 16).ok()
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let plain = raw[i..].iter().position(|&c| c == b'\\').map_or(raw.len(), |n| i + n);
+        out.push_str(std::str::from_utf8(&raw[i..plain]).ok()?);
+        i = plain;
+        if i == raw.len() {
+            break;
+        }
+        let c = match *raw.get(i + 1)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(i + 2)?;
+                i += 4;
+                let cp = match hi {
+                    0xd800..=0xdbff => {
+                        if raw.get(i + 2..i + 4)? != b"\\u" {
+                            return None;
+                        }
+                        let lo = hex4(i + 4)?;
+                        if !(0xdc00..=0xdfff).contains(&lo) {
+                            return None;
+                        }
+                        i += 6;
+                        0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00)
+                    }
+                    0xdc00..=0xdfff => return None,
+                    _ => hi,
+                };
+                char::from_u32(cp)?
+            }
+            _ => return None,
+        };
+        out.push(c);
+        i += 2;
+    }
+    Some(out)
 }
 
 struct Reader<'a> {
@@ -399,7 +492,7 @@ mod tests {
         w.begin_array();
         w.uint(0);
         w.uint(7);
-        w.uint(u32::MAX);
+        w.uint(u32::MAX.into());
         w.begin_object();
         w.end_object();
         w.begin_array();
