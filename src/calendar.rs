@@ -2,9 +2,9 @@
 
 use crate::errors::{Error, Result};
 use crate::http::{api_error, Http};
+use crate::json::Value;
 use crate::meeting::{Prepared, MEETING_ID_PROPERTY};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde_json::Value;
 
 /// RFC 3986 unreserved characters stay; everything else (`@` in calendar
 /// ids included) is escaped in a path segment.
@@ -115,8 +115,8 @@ pub fn upsert(http: &Http, to: &Target, token: &str, p: &Prepared, meeting_id: &
     if got.status != 200 {
         return Err(api_error(&got));
     }
-    let existing: Value = serde_json::from_slice(&got.body)
-        .map_err(|_| Error::ApiBadResponse("events.get returned unreadable JSON".into()))?;
+    let existing = crate::json::parse(&got.body)
+        .ok_or_else(|| Error::ApiBadResponse("events.get returned unreadable JSON".into()))?;
     let owner = existing
         .pointer(&format!("/extendedProperties/private/{MEETING_ID_PROPERTY}"))
         .and_then(Value::as_str);
@@ -334,13 +334,17 @@ pub fn calendar_list(http: &Http, base: &str, token: &str, page_token: Option<&s
 }
 
 pub(crate) fn page(body: &[u8]) -> Result<Page> {
-    let mut v: Value = serde_json::from_slice(body)
-        .map_err(|_| Error::ApiBadResponse("Calendar listing is unreadable JSON".into()))?;
+    let mut v = crate::json::parse(body)
+        .ok_or_else(|| Error::ApiBadResponse("Calendar listing is unreadable JSON".into()))?;
     // Taken, not copied: a page may be a megabyte.
-    let items = match v.get_mut("items").map(Value::take) {
-        Some(Value::Array(a)) => a,
-        Some(Value::Null) | None => Vec::new(),
-        _ => return Err(Error::ApiBadResponse("Calendar listing has no item list".into())),
+    let items = match v.take("items") {
+        Value::Array(a) => a,
+        Value::Null => Vec::new(),
+        _ => {
+            return Err(Error::ApiBadResponse(
+                "Calendar listing has no item list".into(),
+            ))
+        }
     };
     let s = |k: &str| v[k].as_str().map(str::to_owned);
     Ok(Page { items, bytes: body.len(), next_page: s("nextPageToken"), next_sync: s("nextSyncToken"), time_zone: s("timeZone") })

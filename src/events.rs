@@ -3,12 +3,11 @@
 //! item is skipped, never a failed sync), the JSON the PBX gets, and the
 //! "busy now" rule for presence.
 
+use crate::json::{json, Value};
 use crate::meeting::MEETING_ID_PROPERTY;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// What the cache keeps of one event (or one instance of a series).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CachedEvent {
     pub id: String,
     pub summary: Option<String>,
@@ -46,7 +45,7 @@ pub struct CachedEvent {
 }
 
 /// One invitee's answer to a pushed meeting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reply {
     pub email: String,
     /// `needsAction`, `declined`, `tentative`, `accepted` or `other`.
@@ -294,7 +293,7 @@ mod tests {
             "end": {"dateTime": "2024-05-06T11:00:00+02:00"},
         });
         for (k, x) in extra.as_object().unwrap() {
-            v[k] = x.clone();
+            v[k.as_str()] = x.clone();
         }
         parse_event(&v, &utc).unwrap()
     }

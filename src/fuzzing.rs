@@ -11,9 +11,9 @@
 //! paths here change, never the targets.
 
 use crate::errors::{gs_gcal_result, Error};
+use crate::json::Value;
 use crate::meeting::zone::Zone;
 use crate::meeting::Meeting;
-use serde_json::Value;
 
 fn code<T>(r: Result<T, Error>) -> Result<T, gs_gcal_result> {
     r.map_err(|e| e.code())
@@ -119,6 +119,11 @@ pub fn rfc3339_ms(s: &str) -> Option<i64> {
 /// for (the written event).
 pub fn json_top_level_strings(body: &[u8]) -> Option<[Option<String>; 3]> {
     crate::json::top_level_strings(body, ["id", "htmlLink", "updated"])
+}
+
+/// The library's JSON tree reader, its tree written back (None: refused).
+pub fn json_parse(body: &[u8]) -> Option<Vec<u8>> {
+    crate::json::parse(body).map(|v| v.to_vec())
 }
 
 /// The library's own JSON writer: one string value.

@@ -4,8 +4,8 @@
 
 use crate::options::Config;
 use crate::errors::{Error, Result};
+use crate::json::Value;
 use crate::log::{log_at, redact_url, Log};
-use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig, TlsProvider};
@@ -326,10 +326,12 @@ impl Http {
 /// Google's error code in an error body: the Calendar API's first
 /// `errors[].reason`, or OAuth's `error` (e.g. `invalid_grant`).
 fn google_reason(body: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let v = crate::json::parse(body)?;
     let reason = match &v["error"] {
-        serde_json::Value::String(s) => s.as_str(),
-        e => e["errors"][0]["reason"].as_str().or_else(|| e["status"].as_str())?,
+        Value::String(s) => s.as_str(),
+        e => e["errors"][0]["reason"]
+            .as_str()
+            .or_else(|| e["status"].as_str())?,
     };
     Some(crate::oauth::printable(reason)).filter(|r| !r.is_empty() && r.len() <= 64)
 }
@@ -516,34 +518,21 @@ fn tls(at: &str, e: &rustls::Error) -> Error {
     }
 }
 
-#[derive(Deserialize)]
-struct ApiErrorBody {
-    error: ApiErrorInner,
-}
-#[derive(Deserialize)]
-struct ApiErrorInner {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    errors: Vec<ApiErrorItem>,
-}
-#[derive(Deserialize)]
-struct ApiErrorItem {
-    #[serde(default)]
-    reason: String,
-}
-
 /// One place that turns a Calendar API error response into an error.
 /// Google's shape: `{"error":{"errors":[{"domain","reason","message"}],
 /// "code","message"}}`; the body may also be HTML from a proxy.
 pub fn api_error(r: &Reply) -> Error {
     let status = r.status;
-    let (reason, message) = match serde_json::from_slice::<ApiErrorBody>(&r.body) {
-        Ok(b) => (
-            b.error.errors.first().map(|i| crate::oauth::printable(&i.reason)).unwrap_or_default(),
-            crate::oauth::printable(&b.error.message),
+    let (reason, message) = match crate::json::parse(&r.body) {
+        Some(b) if b["error"].as_object().is_some() => (
+            crate::oauth::printable(
+                b["error"]["errors"][0]["reason"]
+                    .as_str()
+                    .unwrap_or_default(),
+            ),
+            crate::oauth::printable(b["error"]["message"].as_str().unwrap_or_default()),
         ),
-        Err(_) => (String::new(), String::new()),
+        _ => (String::new(), String::new()),
     };
     let text = if reason.is_empty() {
         format!("Google Calendar: HTTP {status} {message}")

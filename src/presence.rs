@@ -7,7 +7,7 @@
 //! Memory: one entry per address, its busy periods in a boxed slice (at
 //! most `MAX_PERIODS`), sorted by address for a binary search; no hash table.
 
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 /// Calendars per `freebusy.query` (Google's `calendarExpansionMax` limit).
 pub(crate) const MAX_BATCH: usize = 50;
@@ -223,8 +223,13 @@ pub fn request_body(time_min: &str, time_max: &str, batch: &[Box<str>]) -> Strin
 /// the window ends at the first dropped one) or its error's reason. An
 /// address Google did not mention is `Failed { "missing" }`. None when the
 /// answer is not a free/busy answer at all.
-pub fn parse_answer(body: &[u8], batch: &[Box<str>], from: i64, to: i64) -> Option<Vec<(Box<str>, Known)>> {
-    let v: Value = serde_json::from_slice(body).ok()?;
+pub fn parse_answer(
+    body: &[u8],
+    batch: &[Box<str>],
+    from: i64,
+    to: i64,
+) -> Option<Vec<(Box<str>, Known)>> {
+    let v = crate::json::parse(body)?;
     let cals = v.get("calendars")?.as_object()?;
     let mut by_lower: Vec<(String, &Value)> = cals.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
     by_lower.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -374,8 +379,12 @@ mod tests {
 
     #[test]
     fn request_body_and_scopes() {
-        let b = request_body("2024-05-06T08:30:00Z", "2024-05-06T20:30:00Z", &["a@x.com".into()]);
-        let v: Value = serde_json::from_str(&b).unwrap();
+        let b = request_body(
+            "2024-05-06T08:30:00Z",
+            "2024-05-06T20:30:00Z",
+            &["a@x.com".into()],
+        );
+        let v = crate::json::parse(b.as_bytes()).unwrap();
         assert_eq!(v["items"][0]["id"], "a@x.com");
         assert_eq!(v["calendarExpansionMax"], 50);
         assert!(granted("openid https://www.googleapis.com/auth/calendar.freebusy"));

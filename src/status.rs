@@ -2,10 +2,10 @@
 //! what the handle knows and returns the document. Never a secret in it.
 
 use crate::clock::rfc3339;
-use crate::state::Phase;
+use crate::json::{json, Value};
 use crate::options::Config;
+use crate::state::Phase;
 use crate::state::{SetAside, State};
-use serde_json::{json, Value};
 
 /// The last failure: its code and admin-readable text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,7 +43,7 @@ pub fn run(data: &[u8]) {
         5 => match f::written_event(body) {
             Ok((id, _, _)) => {
                 // What the reader vouches for, serde_json reads the same.
-                let v: serde_json::Value = serde_json::from_slice(body).expect("accepted, but serde_json refuses it");
+                let Some(v) = serde_read(body) else { return };
                 assert_eq!(v["id"].as_str(), Some(id.as_str()));
             }
             Err(c) => check_code("written_event", c),
@@ -99,6 +99,22 @@ fn token(status: u16, body: &[u8]) {
     }
 }
 
+/// serde_json's reading of a body the library's reader accepted. It reads
+/// the same except a number beyond f64's range, which it refuses (the
+/// library keeps numbers as text and reads only integers out of them).
+fn serde_read(body: &[u8]) -> Option<serde_json::Value> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            assert!(
+                e.to_string().starts_with("number out of range"),
+                "accepted, but serde_json refuses it: {e}"
+            );
+            None
+        }
+    }
+}
+
 fn listing(body: &[u8]) {
     let (items, next_page, next_sync, tz) = match f::listing_page(body) {
         Ok(p) => p,
@@ -107,10 +123,19 @@ fn listing(body: &[u8]) {
             return;
         }
     };
-    let v: serde_json::Value = serde_json::from_slice(body).expect("page read from JSON");
+    let Some(v) = serde_read(body) else { return };
     assert_eq!(next_page.as_deref(), v["nextPageToken"].as_str());
     assert_eq!(next_sync.as_deref(), v["nextSyncToken"].as_str());
     assert_eq!(tz.as_deref(), v["timeZone"].as_str());
+    // Each item as the library's reader built it is what serde_json reads.
+    for (i, item) in items.iter().enumerate() {
+        let ours: serde_json::Value = serde_json::from_slice(&item.to_vec())
+            .expect("an item the reader built, written, is JSON");
+        assert_eq!(
+            ours, v["items"][i],
+            "item {i} differs from serde_json's reading"
+        );
+    }
     let mut events = Vec::new();
     for item in &items {
         let Some(e) = f::cached_event(item) else { continue };
@@ -120,7 +145,7 @@ fn listing(body: &[u8]) {
         let back: ::gs_gcal::events::CachedEvent = serde_json::from_slice(&bytes).expect("cached event reads back");
         assert_eq!(back, e);
         let j = f::event_json(&e);
-        assert!(j.is_object(), "event JSON is not an object");
+        assert!(j.as_object().is_some(), "event JSON is not an object");
         assert_eq!(j["id"].as_str(), Some(e.id.as_str()));
         events.push(e);
     }

@@ -1,5 +1,11 @@
-//! The library's own JSON reader and writer (src/json.rs) against
-//! serde_json. The reader promises: what it accepts, serde_json reads into
+//! The library's own JSON reader and writer (src/json/) against
+//! serde_json. The tree reader (`json::parse`, every structured answer
+//! and file) promises: what it accepts, serde_json reads into the same
+//! tree (compared through serde_json's reading of what the library writes
+//! back); what it refuses, serde_json refuses too, except a member name
+//! repeated in one object (refused on purpose, RFC 7493) and a number
+//! beyond f64's range the other way round (serde_json refuses it; the
+//! library keeps numbers as text). The top-level string reader: The reader promises: what it accepts, serde_json reads into
 //! the struct production used before it (`Option<String>` members, the
 //! rest ignored) with the same values; what it refuses, serde_json refuses
 //! too, except a top-level array (a struct as a sequence), a member name
@@ -18,7 +24,80 @@ struct Written {
     updated: Option<String>,
 }
 
+/// serde_json's reading, and whether some object repeats a member name.
+fn theirs(data: &[u8]) -> Result<(serde_json::Value, bool), serde_json::Error> {
+    use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Dups;
+    impl<'de> Visitor<'de> for Dups {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_unit<E>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<bool, A::Error> {
+            let mut d = false;
+            while let Some(x) = a.next_element_seed(Seed)? {
+                d |= x;
+            }
+            Ok(d)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<bool, A::Error> {
+            let (mut d, mut keys) = (false, std::collections::HashSet::new());
+            while let Some(k) = m.next_key::<String>()? {
+                d |= !keys.insert(k);
+                d |= m.next_value_seed(Seed)?;
+            }
+            Ok(d)
+        }
+    }
+    struct Seed;
+    impl<'de> serde::de::DeserializeSeed<'de> for Seed {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_any(Dups)
+        }
+    }
+    let v = serde_json::from_slice(data)?;
+    let mut de = serde_json::Deserializer::from_slice(data);
+    let dups = de.deserialize_any(Dups)?;
+    Ok((v, dups))
+}
+
 pub fn run(data: &[u8]) {
+    match (f::json_parse(data), theirs(data)) {
+        (Some(ours), Ok((t, dups))) => {
+            assert!(!dups, "the tree reader accepts a repeated member name");
+            let back: serde_json::Value =
+                serde_json::from_slice(&ours).expect("the tree written back is JSON");
+            assert_eq!(back, t, "trees differ");
+        }
+        (Some(_), Err(e)) => assert!(
+            e.to_string().starts_with("number out of range"),
+            "the tree reader accepts what serde_json refuses: {e}"
+        ),
+        (None, Ok((t, dups))) => {
+            assert!(dups, "the tree reader refuses what serde_json reads as {t}")
+        }
+        (None, Err(_)) => {}
+    }
+
     let ours = f::json_top_level_strings(data);
     let theirs = serde_json::from_slice::<Written>(data);
     match (&ours, &theirs) {

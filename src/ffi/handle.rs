@@ -220,8 +220,8 @@ pub unsafe extern "C" fn gs_gcal_status_json(h: *const gs_gcal, buf: *mut c_char
         if let Some(left) = doc["access_token_expires_in"].as_i64() {
             doc["access_token_expires_in"] = (left - taken.elapsed().as_secs() as i64).max(0).into();
         }
-        doc["last_error"] = last.map_or(serde_json::Value::Null, |e| {
-            serde_json::json!({"code": e.code, "message": e.message})
+        doc["last_error"] = last.map_or(crate::json::Value::Null, |e| {
+            crate::json::json!({"code": e.code, "message": e.message})
         });
         // SAFETY: `buf` is NULL or has `len` writable bytes and `needed` is NULL or writable (the header's contract).
         unsafe { cstr::write(buf, len, needed, &doc.to_string()) }

@@ -158,6 +158,49 @@ impl std::fmt::Display for Value {
     }
 }
 
+impl From<u64> for Value {
+    fn from(n: u64) -> Value {
+        n.to_json()
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        n.to_json()
+    }
+}
+
+// Comparisons with plain values, as serde_json's `Value` has them.
+impl PartialEq<str> for Value {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == Some(o)
+    }
+}
+
+impl PartialEq<&str> for Value {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == Some(*o)
+    }
+}
+
+impl PartialEq<bool> for Value {
+    fn eq(&self, o: &bool) -> bool {
+        self.as_bool() == Some(*o)
+    }
+}
+
+macro_rules! int_eq {
+    ($($t:ty),*) => {$(
+        impl PartialEq<$t> for Value {
+            fn eq(&self, o: &$t) -> bool {
+                self.as_i64().is_some_and(|n| i128::from(n) == *o as i128)
+                    || self.as_u64().is_some_and(|n| i128::from(n) == *o as i128)
+            }
+        }
+    )*};
+}
+int_eq!(i32, i64, u32, u64, usize);
+
 impl std::ops::Index<&str> for Value {
     type Output = Value;
     /// Null for a missing member or a non-object, as serde_json.

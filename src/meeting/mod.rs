@@ -7,7 +7,6 @@ pub mod zone;
 pub mod recurrence;
 
 use crate::errors::{Error, Result};
-use serde::Serialize;
 
 /// Where the PBX meeting id is kept on the event, so an event can always be
 /// traced back to its meeting (and a 409 on our id recognised as ours).
@@ -76,39 +75,44 @@ pub struct Prepared<'m> {
 /// that order too, so the derived `Serialize` (used by the tests only)
 /// writes the same (`wire_bytes_are_sorted_like_a_value_tree` below).
 /// It borrows the meeting's strings (no copies per push).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct Event<'m> {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Vec::is_empty"))]
     pub attendees: Vec<Attendee<'m>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub description: Option<String>,
     pub end: When<'m>,
-    #[serde(rename = "extendedProperties")]
+    #[cfg_attr(test, serde(rename = "extendedProperties"))]
     pub extended_properties: ExtendedProperties<'m>,
     /// None for one occurrence (addressed by its instance id).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub location: Option<String>,
     /// One RRULE line; none for a single meeting or one occurrence.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Vec::is_empty"))]
     pub recurrence: Vec<String>,
     pub reminders: Reminders,
     pub start: When<'m>,
     /// Set (`confirmed`) only on a full replacement, to restore an event
     /// deleted in Google.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     pub status: Option<&'static str>,
     pub summary: &'m str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct Attendee<'m> {
-    #[serde(rename = "displayName", skip_serializing_if = "str::is_empty")]
+    #[cfg_attr(
+        test,
+        serde(rename = "displayName", skip_serializing_if = "str::is_empty")
+    )]
     pub display_name: &'m str,
     pub email: &'m str,
     /// A room's resource calendar (`…@resource.calendar.google.com`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, serde(skip_serializing_if = "std::ops::Not::not"))]
     pub resource: bool,
 }
 
@@ -121,36 +125,41 @@ pub fn room_resource(room: Option<&str>) -> Option<&str> {
 }
 
 /// A local wall time in an IANA zone, as Google recommends.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct When<'m> {
-    #[serde(rename = "dateTime")]
+    #[cfg_attr(test, serde(rename = "dateTime"))]
     pub date_time: String,
-    #[serde(rename = "timeZone")]
+    #[cfg_attr(test, serde(rename = "timeZone"))]
     pub time_zone: &'m str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct Reminders {
     pub overrides: Vec<Reminder>,
-    #[serde(rename = "useDefault")]
+    #[cfg_attr(test, serde(rename = "useDefault"))]
     pub use_default: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct Reminder {
     pub method: &'static str,
     pub minutes: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct ExtendedProperties<'m> {
     pub private: PrivateProperties<'m>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct PrivateProperties<'m> {
     /// `MEETING_ID_PROPERTY`.
-    #[serde(rename = "gsGcalMeetingId")]
+    #[cfg_attr(test, serde(rename = "gsGcalMeetingId"))]
     pub meeting_id: &'m str,
 }
 

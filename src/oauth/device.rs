@@ -6,8 +6,8 @@
 
 use super::{classify_token_error, parse_token_response, printable, TokenResponse};
 use crate::errors::{Error, Result};
+use crate::json;
 use crate::secret::Secret;
-use serde::Deserialize;
 
 pub(crate) const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 8628 §3.5: add 5 seconds to the interval on each slow_down.
@@ -23,19 +23,6 @@ pub struct Started {
     pub verification_url: String,
     pub expires_in: u32,
     pub interval: u32,
-}
-
-#[derive(Deserialize)]
-struct StartBody {
-    device_code: String,
-    user_code: String,
-    #[serde(default)]
-    verification_url: Option<String>,
-    #[serde(default)]
-    verification_uri: Option<String>,
-    expires_in: i64,
-    #[serde(default)]
-    interval: Option<i64>,
 }
 
 /// The scope sets the device flow tries, in order, each after the previous
@@ -90,26 +77,47 @@ pub fn parse_start(status: u16, body: &[u8]) -> Result<Started> {
             other => other,
         });
     }
-    let b: StartBody = serde_json::from_slice(body)
-        .map_err(|e| Error::ApiBadResponse(format!("device endpoint answered unreadable JSON ({e})")))?;
-    let url = b.verification_url.or(b.verification_uri).unwrap_or_default();
-    let ok = !b.device_code.is_empty()
-        && b.device_code.len() <= 2048
-        && (1..=64).contains(&b.user_code.len())
+    let unusable = || {
+        Error::ApiBadResponse(
+            "device endpoint answered without usable codes or verification URL".into(),
+        )
+    };
+    let mut v = json::parse(body)
+        .filter(|v| v.as_object().is_some())
+        .ok_or_else(|| Error::ApiBadResponse("device endpoint answered unreadable JSON".into()))?;
+    // Google's device endpoint says `verification_url`; RFC 8628 says
+    // `verification_uri`.
+    let url = v["verification_url"]
+        .as_str()
+        .or(v["verification_uri"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let user_code = v["user_code"].as_str().unwrap_or_default().to_owned();
+    let expires_in = v["expires_in"].as_i64().unwrap_or(0);
+    let device_code = v
+        .take_string("device_code")
+        .ok()
+        .flatten()
+        .map(Secret::from)
+        .unwrap_or_default();
+    let ok = !device_code.is_empty()
+        && device_code.expose().len() <= 2048
+        && (1..=64).contains(&user_code.len())
         && url.starts_with("https://")
         && url.len() <= 256
-        && (1..=86_400).contains(&b.expires_in);
+        && (1..=86_400).contains(&expires_in);
     if !ok {
-        return Err(Error::ApiBadResponse(
-            "device endpoint answered without usable codes or verification URL".into(),
-        ));
+        return Err(unusable());
     }
-    let interval = b.interval.filter(|i| (0..=300).contains(i)).unwrap_or(DEFAULT_INTERVAL as i64);
+    let interval = v["interval"]
+        .as_i64()
+        .filter(|i| (0..=300).contains(i))
+        .unwrap_or(DEFAULT_INTERVAL as i64);
     Ok(Started {
-        device_code: b.device_code.into(),
-        user_code: printable(&b.user_code),
+        device_code,
+        user_code: printable(&user_code),
         verification_url: url,
-        expires_in: b.expires_in as u32,
+        expires_in: expires_in as u32,
         interval: interval as u32,
     })
 }
@@ -127,17 +135,14 @@ pub fn parse_poll(status: u16, body: &[u8]) -> Result<Poll> {
     if status == 200 {
         return parse_token_response(status, body).map(Poll::Approved);
     }
-    #[derive(Deserialize)]
-    struct E {
-        error: String,
-    }
-    match serde_json::from_slice::<E>(body).map(|e| e.error) {
-        Ok(e) if e == "authorization_pending" => Ok(Poll::Pending),
-        Ok(e) if e == "slow_down" => Ok(Poll::SlowDown),
-        Ok(e) if e == "access_denied" => Err(Error::AccessDenied(
+    let error = json::parse(body).and_then(|v| v["error"].as_str().map(str::to_owned));
+    match error.as_deref() {
+        Some("authorization_pending") => Ok(Poll::Pending),
+        Some("slow_down") => Ok(Poll::SlowDown),
+        Some("access_denied") => Err(Error::AccessDenied(
             "the user denied access at the verification page: start again and allow access".into(),
         )),
-        Ok(e) if e == "expired_token" => Err(Error::DeviceCodeExpired(
+        Some("expired_token") => Err(Error::DeviceCodeExpired(
             "the user code expired before it was approved: start again for a new code".into(),
         )),
         _ => Err(classify_token_error(status, body)),

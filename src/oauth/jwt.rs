@@ -5,11 +5,11 @@
 //! bounded per-user access-token cache. No I/O: time and randomness come in.
 
 use crate::errors::{Error, Result};
+use crate::json;
 use crate::secret::{Secret, Wiped};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
-use serde::Deserialize;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// A downloaded key file is ~2.3 KB (RSA 2048); 4096-bit keys ~3.3 KB.
@@ -38,18 +38,6 @@ pub struct KeyFile {
     pub project_id: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct KeyJson {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    client_email: Option<String>,
-    client_id: Option<String>,
-    private_key_id: Option<String>,
-    private_key: Option<Secret>,
-    token_uri: Option<String>,
-    project_id: Option<String>,
-}
-
 /// Reads and checks a key file: a service-account key, whose PEM private
 /// key is an RSA key of 2048–4096 bits that ring accepts.
 pub fn parse_key_file(json: &str) -> Result<KeyFile> {
@@ -57,10 +45,10 @@ pub fn parse_key_file(json: &str) -> Result<KeyFile> {
     if json.len() > MAX_KEY_JSON {
         return Err(Error::TooLong { field: "key_json", max: MAX_KEY_JSON });
     }
-    let k: KeyJson = serde_json::from_str(json).map_err(|_| {
+    let mut k = json::parse(json.as_bytes()).filter(|k| k.as_object().is_some()).ok_or_else(|| {
         not_sa("key_json is not JSON: pass the whole key file as Google Cloud Console downloaded it (IAM > Service accounts > Keys > Add key > JSON)")
     })?;
-    match k.kind.as_deref() {
+    match k["type"].as_str() {
         Some("service_account") => {}
         Some("authorized_user") => return Err(not_sa("this is a user's credential file (type authorized_user), not a service-account key")),
         Some(other) => {
@@ -71,23 +59,39 @@ pub fn parse_key_file(json: &str) -> Result<KeyFile> {
         }
         None => return Err(not_sa("the file has no \"type\": \"service_account\"")),
     }
-    let field = |name: &'static str, v: Option<String>| -> Result<String> {
-        match v {
-            Some(s) if !s.trim().is_empty() && s.len() <= 512 && !s.chars().any(char::is_control) => Ok(s),
+    let field = |name: &'static str| -> Result<String> {
+        match k[name].as_str() {
+            Some(s)
+                if !s.trim().is_empty() && s.len() <= 512 && !s.chars().any(char::is_control) =>
+            {
+                Ok(s.to_owned())
+            }
             _ => Err(not_sa(&format!("the key file lacks a valid \"{name}\""))),
         }
     };
-    let client_email = field("client_email", k.client_email)?;
-    let client_id = field("client_id", k.client_id)?;
+    let client_email = field("client_email")?;
+    let client_id = field("client_id")?;
     if !client_id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(not_sa("client_id is not the service account's numeric client ID"));
     }
-    let private_key_id = field("private_key_id", k.private_key_id)?;
-    let token_uri = field("token_uri", k.token_uri)?;
+    let private_key_id = field("private_key_id")?;
+    let token_uri = field("token_uri")?;
     crate::url::endpoint("token_uri", &token_uri)?;
-    let private_key = k.private_key.filter(|p| !p.is_empty()).ok_or_else(|| not_sa("the key file has no \"private_key\""))?;
+    let project_id = k["project_id"].as_str().map(str::to_owned);
+    // Moved out of the document, not copied.
+    let private_key = match k.take_string("private_key") {
+        Ok(Some(p)) if !p.is_empty() => Secret::from(p),
+        _ => return Err(not_sa("the key file has no \"private_key\"")),
+    };
     load_key(&pkcs8_of(private_key.expose())?.0)?;
-    Ok(KeyFile { client_email, client_id, private_key_id, private_key, token_uri, project_id: k.project_id })
+    Ok(KeyFile {
+        client_email,
+        client_id,
+        private_key_id,
+        private_key,
+        token_uri,
+        project_id,
+    })
 }
 
 /// The DER bytes of a PEM "PRIVATE KEY" (PKCS#8), wiped when dropped.
@@ -192,18 +196,14 @@ pub enum Refused {
 
 /// What the admin must do, by Google's exact answer to the JWT grant.
 pub fn diagnose(status: u16, body: &[u8], client_id: &str, scopes: &[&str]) -> Refused {
-    #[derive(Deserialize)]
-    struct Body {
-        error: String,
-        #[serde(default)]
-        error_description: String,
-    }
-    let Ok(b) = serde_json::from_slice::<Body>(body) else {
+    let Some(b) = json::parse(body).filter(|b| b["error"].as_str().is_some()) else {
         return Refused::Other(crate::oauth::classify_token_error(status, body));
     };
-    let desc = crate::oauth::printable(&b.error_description);
-    let google = format!("(Google: {} \"{desc}\")", crate::oauth::printable(&b.error));
-    match b.error.as_str() {
+    let error = b["error"].as_str().unwrap_or_default();
+    let description = b["error_description"].as_str().unwrap_or_default();
+    let desc = crate::oauth::printable(description);
+    let google = format!("(Google: {} \"{desc}\")", crate::oauth::printable(error));
+    match error {
         "invalid_grant" if desc.starts_with("Invalid email or User ID") || desc.starts_with("Not a valid email") => {
             Refused::NotAUser(Error::NotADomainUser(format!("not a user of the Workspace domain {google}")))
         }
@@ -225,7 +225,7 @@ pub fn diagnose(status: u16, body: &[u8], client_id: &str, scopes: &[&str]) -> R
         "invalid_grant" => Refused::Other(Error::KeyRejected(format!(
             "Google refused the service account's signed request: check the key file (token_uri, client_email) {google}"
         ))),
-        _ => Refused::Other(crate::oauth::oauth_error(status, &b.error, &b.error_description, "")),
+        _ => Refused::Other(crate::oauth::oauth_error(status, error, description, "")),
     }
 }
 

@@ -4,11 +4,11 @@
 //! No I/O here: randomness and clocks come in as arguments.
 
 use crate::errors::{Error, Result};
+use crate::json::{self, Value};
 use crate::secret::Secret;
 use std::time::Instant;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::Deserialize;
 
 /// The authorization's part of a handle that is not persisted: times by
 /// the monotonic clock.
@@ -239,37 +239,70 @@ pub fn code_exchange_form(
 }
 
 /// A successful token-endpoint answer.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct TokenResponse {
     pub access_token: Secret,
     pub expires_in: i64,
-    #[serde(default)]
     pub refresh_token: Option<Secret>,
-    #[serde(default)]
     pub scope: String,
-    #[serde(default)]
     pub token_type: String,
-    #[serde(default)]
     pub id_token: Option<Secret>,
 }
 
-#[derive(Deserialize)]
+/// An OAuth error answer (RFC 6749 §5.2): `error` is required; the other
+/// members are optional (absent or null: empty).
 struct OAuthErrorBody {
     error: String,
-    #[serde(default)]
     error_description: String,
-    #[serde(default)]
     error_subtype: String,
 }
 
-/// Reads the token endpoint's answer to a code exchange.
+impl OAuthErrorBody {
+    fn parse(body: &[u8]) -> Option<OAuthErrorBody> {
+        let v = json::parse(body)?;
+        let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        Some(OAuthErrorBody {
+            error: v["error"].as_str()?.to_owned(),
+            error_description: text("error_description"),
+            error_subtype: text("error_subtype"),
+        })
+    }
+}
+
+/// Reads the token endpoint's answer to a code exchange. The tokens are
+/// moved out of the parsed document, never copied.
 pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
     if status != 200 {
         return Err(classify_token_error(status, body));
     }
-    let t: TokenResponse = serde_json::from_slice(body).map_err(|e| {
-        Error::ApiBadResponse(format!("token endpoint answered 200 with unreadable JSON ({e})"))
-    })?;
+    let unreadable = |what: &str| {
+        Error::ApiBadResponse(format!(
+            "token endpoint answered 200 with unreadable JSON ({what})"
+        ))
+    };
+    let mut v = json::parse(body)
+        .filter(|v| v.as_object().is_some())
+        .ok_or_else(|| unreadable("not a JSON object"))?;
+    let secret = |v: &mut Value, k: &str| {
+        v.take_string(k)
+            .map(|s| s.map(Secret::from))
+            .map_err(|_| unreadable(k))
+    };
+    // RFC 6749 makes `expires_in` a number; some servers send digits in a
+    // string, read the same.
+    let expires_in = match &v["expires_in"] {
+        Value::String(s) => s.parse().ok(),
+        n => n.as_i64(),
+    };
+    let t = TokenResponse {
+        access_token: secret(&mut v, "access_token")?
+            .ok_or_else(|| unreadable("no access_token"))?,
+        expires_in: expires_in.ok_or_else(|| unreadable("expires_in"))?,
+        refresh_token: secret(&mut v, "refresh_token")?,
+        id_token: secret(&mut v, "id_token")?,
+        scope: v["scope"].as_str().unwrap_or_default().to_owned(),
+        token_type: v["token_type"].as_str().unwrap_or_default().to_owned(),
+    };
     if !t.token_type.eq_ignore_ascii_case("bearer") {
         return Err(Error::ApiBadResponse(format!(
             "token endpoint returned token_type \"{}\", expected Bearer",
@@ -315,12 +348,12 @@ pub fn check_granted(scope: &str) -> Result<()> {
 /// Reads a token-endpoint error body and classifies it. Dispatches on
 /// `error`, not status: Google uses 400, 401 and 403 inconsistently.
 pub fn classify_token_error(status: u16, body: &[u8]) -> Error {
-    match serde_json::from_slice::<OAuthErrorBody>(body) {
-        Ok(b) => oauth_error(status, &b.error, &b.error_description, &b.error_subtype),
+    match OAuthErrorBody::parse(body) {
+        Some(b) => oauth_error(status, &b.error, &b.error_description, &b.error_subtype),
         // The device endpoint's quota answer has no `error`:
         // {"error_code": "rate_limit_exceeded"} (limited-input-device guide).
-        Err(_) if serde_json::from_slice::<serde_json::Value>(body)
-            .is_ok_and(|v| v["error_code"] == "rate_limit_exceeded") =>
+        None if json::parse(body)
+            .is_some_and(|v| v["error_code"].as_str() == Some("rate_limit_exceeded")) =>
         {
             Error::ApiRateLimited {
                 text: "Google: too many authorization requests for this OAuth client \
@@ -329,10 +362,10 @@ pub fn classify_token_error(status: u16, body: &[u8]) -> Error {
                 retry_after: None,
             }
         }
-        Err(_) if status >= 500 => {
+        None if status >= 500 => {
             Error::ApiServerError(format!("Google's token endpoint failed with HTTP {status}"))
         }
-        Err(_) => Error::ApiBadResponse(format!(
+        None => Error::ApiBadResponse(format!(
             "token endpoint answered HTTP {status} without an OAuth error body"
         )),
     }
@@ -392,13 +425,9 @@ pub fn oauth_error(status: u16, error: &str, description: &str, subtype: &str) -
 /// the tokens. Received directly from Google over TLS, so per OpenID
 /// Connect Core §3.1.3.7 the signature need not be checked.
 pub fn email_from_id_token(id_token: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Claims {
-        email: Option<String>,
-    }
     let payload = id_token.split('.').nth(1)?;
-    let json = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let email = serde_json::from_slice::<Claims>(&json).ok()?.email?;
+    let claims = json::parse(&URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?)?;
+    let email = claims["email"].as_str()?.to_owned();
     (email.len() <= 320 && email.contains('@')).then_some(email)
 }
 
@@ -416,7 +445,7 @@ pub fn refresh_form(client_id: &str, client_secret: &str, refresh_token: &str) -
 /// already dead (400 `invalid_token`, "Token expired or revoked"). Anything
 /// else is a refusal, with Google's words for the log.
 pub fn revocation_outcome(status: u16, body: &[u8]) -> std::result::Result<(), String> {
-    let e = serde_json::from_slice::<OAuthErrorBody>(body).ok();
+    let e = OAuthErrorBody::parse(body);
     match (status, &e) {
         (200, _) => Ok(()),
         (400, Some(b)) if b.error == "invalid_token" => Ok(()),

@@ -10,10 +10,10 @@ use crate::calendar::{self};
 use crate::errors::{Error, Result};
 use crate::events::{self, CachedEvent};
 use crate::handle::Handle;
+use crate::json::{json, Value};
 use crate::log::log_at;
 use crate::oauth::{self};
 use crate::state::Cache;
-use serde_json::{json, Value};
 
 
 

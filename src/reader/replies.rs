@@ -6,7 +6,7 @@ use crate::clock::now;
 use crate::errors::{Error, Result};
 use crate::events::CachedEvent;
 use crate::handle::Handle;
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 impl Handle {
     /// The answers to pushed meeting `meeting_id` as JSON: `{"meeting_id",

@@ -7,8 +7,8 @@ use crate::errors::{Error, Result};
 use crate::events::{self, Busy, CachedEvent};
 use crate::handle::Handle;
 use super::{take_page, Listing};
+use crate::json::{json, Value};
 use crate::state::{Drift, Pushed};
-use serde_json::{json, Value};
 
 /// The cache's bound: what one calendar's events may take (as
 /// `events::approx_bytes` counts them); with at most 16 read calendars the
@@ -141,7 +141,14 @@ impl Handle {
             self.store.save_cache(&cache)?;
         }
         self.save_pushed()?;
-        let report = json!({"calendars": reports, "drift": cache.undelivered});
+        let drift: Vec<Value> = cache
+            .undelivered
+            .iter()
+            .map(
+                |d| json!({"meeting_id": d.meeting_id, "event_id": d.event_id, "change": d.change}),
+            )
+            .collect();
+        let report = json!({"calendars": reports, "drift": drift});
         self.cache = Some(cache);
         Ok(report)
     }
