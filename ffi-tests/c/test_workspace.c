@@ -331,6 +331,44 @@ static void hosts_calendars(void) {
     h_rmdir(dir);
 }
 
+/* Occurrence changes of a series follow the host's calendar too. */
+static void occurrences_in_host_calendar(void) {
+    char dir[512];
+    gs_gcal_meeting m;
+    gs_gcal_push_result r;
+    struct tally t;
+    gs_gcal *h = open_workspace(dir, sizeof dir);
+    if (h == NULL)
+        return;
+    meeting(&m, "ws-series", "Weekly with John", JOHN);
+    m.repeat = GS_GCAL_REPEAT_WEEKLY;
+    m.repeat_end = GS_GCAL_REPEAT_END_ON_DATE;
+    m.repeat_until = "2031-05-27";
+    EXPECT_RC(h, push(h, &m, &r), GS_GCAL_OK);
+    CHECK(strcmp(r.calendar, JOHN) == 0);
+    /* One occurrence moved: an exception in John's calendar. */
+    m.occurrence = "2031-05-13T10:00";
+    m.start = "2031-05-13T14:00";
+    m.end = "15:00";
+    EXPECT_RC(h, push(h, &m, &r), GS_GCAL_OK);
+    CHECK(strcmp(r.calendar, JOHN) == 0);
+    t = in_calendar_x(JOHN, "ws-series", EXTRA_TEXT, "Weekly with John");
+    CHECK(t.confirmed == 2 && t.cancelled == 0);
+    /* One occurrence cancelled, also there. */
+    EXPECT_RC(h, gs_gcal_cancel_meeting(h, "ws-series", "2031-05-20T10:00", "Etc/GMT-1"), GS_GCAL_OK);
+    t = in_calendar(JOHN, "ws-series");
+    CHECK(t.confirmed == 2 && t.cancelled == 1);
+    /* Nothing of it reached the default subject's calendar. */
+    t = in_calendar(DEFAULT_SUBJECT, "ws-series");
+    CHECK(t.confirmed == 0 && t.cancelled == 0);
+    /* The whole series cancelled, in John's calendar. */
+    EXPECT_RC(h, gs_gcal_cancel_meeting(h, "ws-series", NULL, NULL), GS_GCAL_OK);
+    t = in_calendar(JOHN, "ws-series");
+    CHECK(t.cancelled >= 2);
+    gs_gcal_close(h);
+    h_rmdir(dir);
+}
+
 static void diagnoses(void) {
     char dir[512];
     gs_gcal_meeting m;
@@ -520,6 +558,7 @@ int main(void) {
     emulator_defaults();
     configure();
     hosts_calendars();
+    occurrences_in_host_calendar();
     presence_in_workspace_mode();
     diagnoses();
     emulator_defaults();
