@@ -2,7 +2,8 @@
 //! domain types, no serde. `store::records` converts them to and from the
 //! versioned records on disk, so these may change without changing the
 //! disk format. (The read-side cache is the exception: it is rebuildable
-//! from Google, so it is stored as it is, under its own version.)
+//! from Google, so `store::cache` stores it as it is, under its own
+//! version.)
 
 use crate::secret::Secret;
 
@@ -14,7 +15,6 @@ pub enum Phase {
     Authorized,
     ReauthRequired,
 }
-use serde::{Deserialize, Serialize};
 
 /// What the admin entered on the "Google Services" page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,18 +162,17 @@ pub struct Parked {
 }
 
 
-/// The read side's copy of the calendars (rebuildable from Google).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The read side's copy of the calendars (rebuildable from Google;
+/// `store::cache` writes and reads it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cache {
     pub version: u32,
-    #[serde(default)]
     pub calendars: std::collections::BTreeMap<String, CalendarCache>,
     /// Drift found by a sync and not yet delivered to the firmware.
-    #[serde(default)]
     pub undelivered: Vec<Drift>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CalendarCache {
     pub sync_token: Option<String>,
     pub time_zone: Option<String>,
@@ -181,7 +180,9 @@ pub struct CalendarCache {
 }
 
 /// A pushed meeting's event changed or deleted in Google, not by us.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// (`Serialize` only for the sync report of reader/sync.rs, until it
+/// leaves serde_json too.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Drift {
     pub meeting_id: String,
     pub event_id: String,

@@ -13,8 +13,9 @@
 //!   aside, reported (`State::set_aside`), and the readable entries kept;
 //! - sequence numbers never go back: the header keeps the next one.
 
+use super::fields::line;
 use super::fs::{copy_aside, io_err, open_append, read_bounded, sync_dir, write_atomic};
-use super::records::{EntryRecord, JournalHeader, LineRecord, JOURNAL_FORMAT};
+use super::records::{read_header, read_line, write_batch, write_change, write_header, write_put, LineChange, JOURNAL_FORMAT};
 use super::Store;
 use crate::errors::{Error, Result};
 use crate::outbox::{Change, Entry};
@@ -49,21 +50,10 @@ pub struct Loaded {
     pub set_aside: Option<SetAside>,
 }
 
-fn ser_err(e: serde_json::Error) -> Error {
-    Error::Internal(format!("outbox serialisation failed: {e}"))
-}
-
-fn header_line(next_seq: u64) -> Result<Vec<u8>> {
-    let mut b = serde_json::to_vec(&JournalHeader { journal: JOURNAL_FORMAT, next_seq }).map_err(ser_err)?;
-    b.push(b'\n');
-    Ok(b)
-}
-
-fn change_record(c: &Change) -> LineRecord {
-    match c {
-        Change::Put(e) => LineRecord::Put(EntryRecord::from_entry(e)),
-        Change::Del(s) => LineRecord::Del(*s),
-    }
+fn header_line(next_seq: u64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(64);
+    line(&mut b, |w| write_header(w, next_seq));
+    b
 }
 
 /// The journal's changes in file order, folded (per sequence number the
@@ -156,52 +146,44 @@ impl Store {
         let torn_bytes = bytes.len() - good;
         let mut live = Replay::default();
         let (mut format, mut next_seq, mut lines, mut damaged) = (1, 1u64, 0usize, 0usize);
-        let apply = |rec: LineRecord, live: &mut Replay, next_seq: &mut u64| -> bool {
-            let mut stack = vec![rec];
-            let mut ok = true;
-            while let Some(r) = stack.pop() {
-                match r {
-                    LineRecord::Put(e) => {
-                        *next_seq = (*next_seq).max(e.seq.saturating_add(1));
-                        match e.into_entry() {
-                            Ok(e) => live.change(e.seq, Some(e)),
-                            Err(_) => ok = false,
-                        }
-                    }
-                    LineRecord::Del(s) => {
-                        *next_seq = (*next_seq).max(s.saturating_add(1));
-                        live.change(s, None);
-                    }
-                    // In order: the stack takes them last-first.
-                    LineRecord::Batch(v) => stack.extend(v.into_iter().rev()),
-                }
-            }
-            ok
-        };
+        let mut changes = Vec::new();
         for (i, raw) in bytes[..good].split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
             lines += 1;
+            let Some(mut v) = crate::json::parse(raw) else {
+                damaged += 1;
+                continue;
+            };
             if i == 0 {
-                if let Ok(h) = serde_json::from_slice::<JournalHeader>(raw) {
-                    if h.journal > JOURNAL_FORMAT {
+                if let Some((journal, seq)) = read_header(&v) {
+                    if journal > JOURNAL_FORMAT {
                         return Err(Error::StateTooNew(format!(
-                            "{} has format {} and this library reads up to {JOURNAL_FORMAT}: it was \
+                            "{} has format {journal} and this library reads up to {JOURNAL_FORMAT}: it was \
                              written by a newer gs-gcal; nothing was changed (install that version again)",
                             path.display(),
-                            h.journal
                         )));
                     }
-                    format = h.journal;
-                    next_seq = next_seq.max(h.next_seq);
+                    format = journal;
+                    next_seq = next_seq.max(seq);
                     continue;
                 }
             }
-            match serde_json::from_slice::<LineRecord>(raw) {
-                Ok(rec) => {
-                    if !apply(rec, &mut live, &mut next_seq) {
-                        damaged += 1;
-                    }
+            // A line applies whole or not at all; an entry out of range is
+            // lost alone (and the line counts as damaged).
+            changes.clear();
+            if read_line(&mut v, &mut changes, &mut next_seq).is_err() {
+                damaged += 1;
+                continue;
+            }
+            let mut whole = true;
+            for c in changes.drain(..) {
+                match c {
+                    LineChange::Put(seq, Some(e)) => live.change(seq, Some(e)),
+                    LineChange::Put(_, None) => whole = false,
+                    LineChange::Del(seq) => live.change(seq, None),
                 }
-                Err(_) => damaged += 1,
+            }
+            if !whole {
+                damaged += 1;
             }
         }
         self.journal = Journal { len: good as u64, lines };
@@ -240,13 +222,11 @@ impl Store {
             return Ok(());
         }
         let path = self.dir.join(OUTBOX_FILE);
-        let mut buf = if self.journal.len == 0 { header_line(next_seq)? } else { Vec::new() };
-        let rec = match changes {
-            [one] => change_record(one),
-            many => LineRecord::Batch(many.iter().map(change_record).collect()),
-        };
-        serde_json::to_writer(&mut buf, &rec).map_err(ser_err)?;
-        buf.push(b'\n');
+        let mut buf = if self.journal.len == 0 { header_line(next_seq) } else { Vec::new() };
+        line(&mut buf, |w| match changes {
+            [one] => write_change(w, one),
+            many => write_batch(w, many),
+        });
         let (mut f, size) = open_append(&path)?;
         let good = self.journal.len;
         let write = |f: &mut std::fs::File| -> std::io::Result<()> {
@@ -280,11 +260,10 @@ impl Store {
     /// Rewrites the journal with only the live entries (atomically: the old
     /// file stays whole if this fails, e.g. on a full disk).
     pub fn compact_outbox<'a>(&mut self, entries: impl IntoIterator<Item = &'a Entry>, next_seq: u64) -> Result<()> {
-        let mut buf = header_line(next_seq)?;
+        let mut buf = header_line(next_seq);
         let mut lines = 1;
         for e in entries {
-            serde_json::to_writer(&mut buf, &LineRecord::Put(EntryRecord::from_entry(e))).map_err(ser_err)?;
-            buf.push(b'\n');
+            line(&mut buf, |w| write_put(w, e));
             lines += 1;
         }
         write_atomic(&self.dir, OUTBOX_FILE, &buf)?;
@@ -426,6 +405,26 @@ mod tests {
         assert!(fs::read(&aside.file).unwrap().windows(12).any(|w| w == b"future_field"));
         // The copy is made once: the journal was rewritten without it.
         assert!(store.load_outbox(78).unwrap().set_aside.is_none());
+        drop(store);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A damaged put's sequence number, if readable, is never handed out
+    /// again; a put out of range in a batch is lost alone.
+    #[test]
+    fn damaged_lines_still_reserve_their_sequence_numbers() {
+        let dir = tempdir("reserve");
+        let (mut store, _) = Store::open(&dir, 0).unwrap();
+        store.append_outbox(&[Change::Put(entry(1))], 2).unwrap();
+        let bad = |seq: u64| format!("{{\"put\":{{\"seq\":{seq},\"meeting_id\":\"m\",\"op\":{{\"Cancel\":{{}}}},\"enqueued_at\":-1,\"attempts\":0,\"next_attempt_at\":0,\"maybe_sent\":false}}}}");
+        let mut f = OpenOptions::new().append(true).open(dir.join(OUTBOX_FILE)).unwrap();
+        writeln!(f, "{{\"put\":{{\"seq\":50,\"future_field\":1}}}}").unwrap();
+        writeln!(f, "{{\"batch\":[{},{{\"del\":1}}]}}", bad(60)).unwrap();
+        let l = store.load_outbox(0).unwrap();
+        assert!(l.entries.is_empty(), "the del of the batch applied");
+        assert_eq!(l.next_seq, 61);
+        assert!(l.set_aside.expect("reported").what.starts_with("outbox journal: 2 unreadable"));
+        assert_eq!(store.load_outbox(0).unwrap().next_seq, 61, "kept by the rewritten header");
         drop(store);
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -2,19 +2,24 @@
 //! write temp, fsync, rename, fsync dir; mode 0600 because it holds the
 //! client secret and tokens), the outbox journal, the read-side cache and
 //! the directory's lock, so two handles never interleave writes. What is on
-//! disk is a versioned record (`records`), never a domain type; every file
-//! is opened without following links and read within a stated bound
-//! (`fs`).
+//! disk is a versioned record (`records`, `cache`), never a domain type;
+//! every file is opened without following links and read within a stated
+//! bound (`fs`).
 
+mod cache;
+mod fields;
 pub(crate) mod fs;
 pub mod journal;
+#[cfg(test)]
+mod oracle;
 pub(crate) mod records;
 pub mod sealed;
 pub mod zoneinfo;
 
 use crate::errors::{Error, Result};
 use crate::state::{Cache, SetAside, State};
-use records::{StateRecord, STATE_FORMAT};
+use fields::{Fields, WipedTree};
+use records::STATE_FORMAT;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -113,15 +118,13 @@ impl Store {
         fs::read_bounded(&self.dir.join(CACHE_FILE), MAX_CACHE_BYTES)
             .ok()
             .flatten()
-            .and_then(|b| serde_json::from_slice::<Cache>(&b).ok())
+            .and_then(|b| cache::read_cache(&b))
             .filter(|c| c.version == CACHE_VERSION)
             .unwrap_or_else(|| Cache { version: CACHE_VERSION, ..Cache::default() })
     }
 
     pub fn save_cache(&self, cache: &Cache) -> Result<()> {
-        let json = serde_json::to_vec(cache)
-            .map_err(|e| Error::Internal(format!("cache serialisation failed: {e}")))?;
-        fs::write_atomic(&self.dir, CACHE_FILE, &json)
+        fs::write_atomic(&self.dir, CACHE_FILE, &cache::cache_bytes(cache))
     }
 }
 
@@ -137,12 +140,11 @@ pub fn read_ca_file(path: &str) -> Result<Vec<u8>> {
 
 /// The state file's bytes (also the plaintext of a sealed backup). The
 /// buffer is sized up front so no partial copy of a secret is left in a
-/// freed reallocation.
+/// freed reallocation. (Never fails; a Result for the callers' sake.)
 pub(crate) fn state_bytes(state: &State) -> Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(16 * 1024 + 256 * state.pushed.len());
-    serde_json::to_writer(&mut buf, &StateRecord::from_state(state))
-        .map_err(|e| Error::Internal(format!("state serialisation failed: {e}")))?;
-    Ok(buf)
+    let mut w = crate::json::Writer::with_capacity(16 * 1024 + 256 * state.pushed.len());
+    records::write_state(&mut w, state);
+    Ok(w.buf)
 }
 
 /// Why a state file could not be used.
@@ -154,24 +156,28 @@ pub(crate) enum Parsed {
 }
 
 /// Parses a state file (or a backup's plaintext); the error says why
-/// without quoting its content (which holds secrets).
+/// without quoting its content (which holds secrets): at most a field's
+/// name.
 pub(crate) fn parse_state(bytes: &[u8]) -> std::result::Result<State, Parsed> {
+    let field = |f: String| Parsed::Bad(format!("not a valid state file (field {f} is missing or of the wrong type)"));
+    let Some(doc) = crate::json::parse(bytes) else {
+        return Err(Parsed::Bad("not a valid state file (not JSON, or a member given twice)".into()));
+    };
+    // What is not moved into the state (unknown members, what was left
+    // when reading failed) is wiped: it may hold secrets.
+    let mut doc = WipedTree(doc);
+    let mut f = Fields::of(&mut doc.0, "").map_err(|_| Parsed::Bad("not a valid state file (not a JSON object)".into()))?;
     // The version first, so a newer format is told apart from damage.
-    #[derive(serde::Deserialize)]
-    struct Version {
-        version: u32,
+    let version: u32 = f.int("version").map_err(field)?;
+    if version > STATE_FORMAT {
+        return Err(Parsed::TooNew(version));
     }
-    let v = serde_json::from_slice::<Version>(bytes)
-        .map_err(|e| Parsed::Bad(format!("not a valid state file (line {}, column {})", e.line(), e.column())))?;
-    if v.version > STATE_FORMAT {
-        return Err(Parsed::TooNew(v.version));
-    }
-    if v.version == 0 {
+    if version == 0 {
         return Err(Parsed::Bad("state file version 0 is not a valid version".into()));
     }
-    let rec: StateRecord = serde_json::from_slice(bytes)
-        .map_err(|e| Parsed::Bad(format!("not a valid state file (line {}, column {})", e.line(), e.column())))?;
-    rec.into_state().map_err(Parsed::Bad)
+    let state = records::read_state(&mut f).map_err(field)?;
+    records::check_state(&state).map_err(Parsed::Bad)?;
+    Ok(state)
 }
 
 #[cfg(test)]
@@ -255,7 +261,7 @@ mod tests {
         assert!(matches!(Store::open(&dir, 0), Err(Error::StateTooNew(_))));
         assert_eq!(sfs::read(dir.join(STATE_FILE)).unwrap(), br#"{"version":2,"whatever":{}}"#);
         assert!(corrupt_copies(&dir).is_empty());
-        assert!(matches!(parse_state(br#"{"version":1}"#), Ok(_)));
+        assert!(parse_state(br#"{"version":1}"#).is_ok());
         sfs::remove_dir_all(&dir).unwrap();
     }
 
