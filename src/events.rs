@@ -7,7 +7,7 @@ use crate::json::{json, Value};
 use crate::meeting::MEETING_ID_PROPERTY;
 
 /// What the cache keeps of one event (or one instance of a series).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedEvent {
     pub id: String,
     pub summary: Option<String>,
@@ -36,22 +36,19 @@ pub struct CachedEvent {
     pub recurring_event_id: Option<String>,
     pub etag: String,
     /// Google's last-modification time, unix milliseconds, when given.
-    #[serde(default)]
     pub updated_ms: Option<i64>,
     /// Each invitee's answer, kept only for events pushed by a PBX (those
     /// with a meeting id): `gs_gcal_replies` reads them without a request.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replies: Vec<Reply>,
 }
 
 /// One invitee's answer to a pushed meeting.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub email: String,
     /// `needsAction`, `declined`, `tentative`, `accepted` or `other`.
     pub response: String,
     /// A room or other resource (Google's `resource: true`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resource: bool,
 }
 

@@ -121,6 +121,12 @@ pub fn json_top_level_strings(body: &[u8]) -> Option<[Option<String>; 3]> {
     crate::json::top_level_strings(body, ["id", "htmlLink", "updated"])
 }
 
+/// A cached event through the cache file's writer and reader, as a sync
+/// saves it and the next open reads it.
+pub fn cached_event_round_trip(e: &crate::events::CachedEvent) -> Option<crate::events::CachedEvent> {
+    crate::store::cached_event_round_trip(e)
+}
+
 /// The library's JSON tree reader, its tree written back (None: refused).
 pub fn json_parse(body: &[u8]) -> Option<Vec<u8>> {
     crate::json::parse(body).map(|v| v.to_vec())

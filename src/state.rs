@@ -180,9 +180,7 @@ pub struct CalendarCache {
 }
 
 /// A pushed meeting's event changed or deleted in Google, not by us.
-/// (`Serialize` only for the sync report of reader/sync.rs, until it
-/// leaves serde_json too.)
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {
     pub meeting_id: String,
     pub event_id: String,

@@ -11,8 +11,7 @@
 //! fuzz target.
 
 mod value;
-#[allow(unused_imports)] // until the serde_json users move over (this series)
-pub(crate) use value::{json, parse, Map, Number, ToJson, Value};
+pub(crate) use value::{json, parse, Map, ToJson, Value};
 
 /// Writes JSON into a byte buffer, escaping strings exactly as serde_json
 /// does (`"` `\` and control characters; `\b \f \n \r \t` short, others as

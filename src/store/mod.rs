@@ -147,6 +147,15 @@ pub(crate) fn state_bytes(state: &State) -> Result<Vec<u8>> {
     Ok(w.buf)
 }
 
+/// One event through the cache file's writer and reader (the fuzz
+/// targets' check that a cached event comes back the same).
+#[doc(hidden)]
+pub(crate) fn cached_event_round_trip(e: &crate::events::CachedEvent) -> Option<crate::events::CachedEvent> {
+    let mut c = Cache { version: CACHE_VERSION, ..Cache::default() };
+    c.calendars.entry("primary".into()).or_default().events.insert(e.id.clone(), e.clone());
+    cache::read_cache(&cache::cache_bytes(&c))?.calendars.remove("primary")?.events.remove(&e.id)
+}
+
 /// Why a state file could not be used.
 pub(crate) enum Parsed {
     /// Damaged or crafted: the text says why without quoting the content.
