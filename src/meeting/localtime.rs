@@ -119,7 +119,12 @@ pub fn check_time_zone(tz: &str) -> Result<()> {
         return Ok(());
     }
     if let Some(off) = tz.strip_prefix("Etc/GMT") {
-        let (sign, n) = off.split_at(off.len().min(1));
+        // By bytes: the text after "Etc/GMT" may start with any character.
+        let (sign, n) = match off.as_bytes().first() {
+            Some(b'-') => ("-", &off[1..]),
+            Some(b'+') => ("+", &off[1..]),
+            _ => return Err(bad()),
+        };
         let n = digits(n).filter(|_| (1..=2).contains(&n.len())).ok_or_else(bad)?;
         return match sign {
             "-" if (1..=14).contains(&n) => Ok(()),
@@ -182,7 +187,9 @@ mod tests {
             assert!(check_time_zone(ok).is_ok(), "{ok}");
         }
         for bad in ["", "GMT+1", "Etc/GMT-15", "Etc/GMT+13", "Etc/GMT1", "europe/berlin",
-                    "Europe/", "/Berlin", "Europe/Ber lin", "+01:00"] {
+                    "Europe/", "/Berlin", "Europe/Ber lin", "+01:00",
+                    // found by the meeting fuzz target: a multibyte character after the prefix
+                    "Etc/GMTë", "Etc/GMT-ë", "Etc/GMT+1ë"] {
             assert!(matches!(check_time_zone(bad), Err(Error::InvalidTimeZone(_))), "{bad}");
         }
     }
