@@ -160,10 +160,16 @@ impl Handle {
     pub fn status_doc(&self) -> crate::status::Snapshot {
         let now = now();
         let mut s = crate::status::Snapshot::capture(self.phase(), &self.state, &self.config, self.access_expires_in(), now);
+        // One pass: this runs after every call, with up to 1000 queued.
+        let (mut oldest, mut next) = (None::<i64>, None::<i64>);
+        for e in &self.writer.outbox {
+            oldest = Some(oldest.map_or(e.enqueued_at, |o| o.min(e.enqueued_at)));
+            next = Some(next.map_or(e.next_attempt_at, |n| n.min(e.next_attempt_at)));
+        }
         s.health = Some(crate::status::Health {
             outbox_depth: self.writer.outbox.len(),
-            oldest_enqueued_at: self.writer.outbox.iter().map(|e| e.enqueued_at).min(),
-            next_attempt_at: self.writer.outbox.iter().map(|e| e.next_attempt_at).min(),
+            oldest_enqueued_at: oldest,
+            next_attempt_at: next,
             last_success_at: self.health.last_success_at,
             last_failure: self.health.last_failure.clone(),
             circuit: self.writer.circuit.state(now),
@@ -279,8 +285,10 @@ impl Handle {
     /// Saves pushed-meeting records noted since the last state write.
     pub fn save_pushed(&mut self) -> Result<()> {
         if self.pushed_dirty {
-            let next = self.state.clone();
-            self.commit(next)?;
+            // `pushed` is already changed in memory: saved as it is, not
+            // cloned (a clone copies, then wipes, every secret).
+            self.store.save(&self.state)?;
+            self.pushed_dirty = false;
         }
         Ok(())
     }

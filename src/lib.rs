@@ -19,7 +19,8 @@
 //!    `events`, `presence` (the free/busy directory), `calendar`'s
 //!    request shapes, `status`, `state` (the domain model), `options` (the
 //!    one option table), `errors` (the one error table), `url` (which URLs
-//!    may be called), `json`, `secret`, `log`.
+//!    may be called), `json` (the one JSON reader and writer: no serde in
+//!    the product), `secret`, `log`.
 //! 5. edges: `http` (+ `tls`, the only network code), `store` (the only
 //!    disk code: versioned records ↔ domain types), `clock` (wall time and
 //!    RFC 3339), `sys` (the resolver's detached thread: the one `unsafe`

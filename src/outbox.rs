@@ -89,6 +89,7 @@ impl Entry {
 /// this is a few instructions per entry instead of a call to `memcmp`
 /// (issue 7: the per-push cost of a full outbox).
 #[inline]
+#[inline(always)] // in every outbox scan: a call per entry cost more than the compare
 pub(crate) fn same_id(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().rev().zip(b.iter().rev()).all(|(x, y)| x == y)
@@ -137,7 +138,16 @@ pub fn enqueue(queue: &mut Vec<Box<Entry>>, mut e: Entry, reached_google: bool) 
             !moot
         });
     }
-    if let Some(pos) = queue.iter().position(|x| x.same_key(&e.meeting_id, &e.occurrence)) {
+    // One pass for both: the queue is scanned on every queued push.
+    let (mut found, mut held) = (None, 0usize);
+    for (i, x) in queue.iter().enumerate() {
+        if found.is_none() && x.same_key(&e.meeting_id, &e.occurrence) {
+            found = Some(i);
+        } else {
+            held += x.bytes;
+        }
+    }
+    if let Some(pos) = found {
         let old = queue.remove(pos);
         changes.push(Change::Del(old.seq));
         let never_sent = !old.maybe_sent && !reached_google && matches!(old.op, Op::Push(_));
@@ -155,7 +165,7 @@ pub fn enqueue(queue: &mut Vec<Box<Entry>>, mut e: Entry, reached_google: bool) 
         )));
     }
     e.bytes = e.approx_bytes();
-    let held: usize = queue.iter().map(|x| x.bytes).sum();
+    // `held` counts the queue without the entry this one replaces.
     if held + e.bytes > MAX_BYTES {
         // Nothing is journaled; the caller reloads the queue from disk.
         return Err(Error::OutboxFull(format!(

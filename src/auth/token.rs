@@ -39,10 +39,13 @@ impl Handle {
         if let Some(why) = &self.state.reauth_required {
             return Err(Error::ReauthRequired(why.clone()));
         }
-        let tokens = self.state.tokens.clone().ok_or(Error::NotAuthorized)?;
-        if !force && self.access_remaining(&tokens) > REFRESH_MARGIN_SECS {
-            return Ok(tokens.access_token);
+        let current = self.state.tokens.as_ref().ok_or(Error::NotAuthorized)?;
+        if !force && self.access_remaining(current) > REFRESH_MARGIN_SECS {
+            // The steady push: only the access token is copied (a copy
+            // of all the tokens was wiped again on every push).
+            return Ok(current.access_token.clone());
         }
+        let tokens = current.clone();
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
         let form = WipedString(oauth::refresh_form(&client.client_id, client.client_secret.expose(), tokens.refresh_token.expose()));
         let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;

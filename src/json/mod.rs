@@ -122,19 +122,22 @@ impl Writer {
 }
 
 /// The index of the first `"`, `\` or control character (< 0x20) in
-/// `b[i..]`, or `b.len()`: eight bytes per step (SWAR), then byte by byte.
+/// `b[i..]`, or `b.len()`: eight bytes per step (SWAR), the last few
+/// byte by byte.
 #[inline(always)]
 fn special(b: &[u8], mut i: usize) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<8>) {
         let w = u64::from_le_bytes(*chunk);
-        // Some byte < 0x20, == '"', == '\\' (exact for "some byte").
+        // Bytes < 0x20, == '"', == '\\'. A borrow can flag a byte above a
+        // true hit, never below one, so the lowest flag is the first hit.
         let below = w.wrapping_sub(LO * 0x20) & !w;
         let quote = (w ^ (LO * 0x22)).wrapping_sub(LO) & !(w ^ (LO * 0x22));
         let slash = (w ^ (LO * 0x5c)).wrapping_sub(LO) & !(w ^ (LO * 0x5c));
-        if (below | quote | slash) & HI != 0 {
-            break;
+        let hits = (below | quote | slash) & HI;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
