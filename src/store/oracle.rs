@@ -16,21 +16,9 @@ use crate::state::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-const STATE_FORMAT: u32 = 1;
-const JOURNAL_FORMAT: u32 = 2;
-const MAX_TIME: i64 = 253_402_300_799;
-
-fn time(field: &str, v: i64) -> Result<i64, String> {
-    if (0..=MAX_TIME).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{field} = {v} is not a time between 1970 and 9999"))
-    }
-}
-
-fn opt_time(field: &str, v: Option<i64>) -> Result<Option<i64>, String> {
-    v.map(|t| time(field, t)).transpose()
-}
+// The range checks and format numbers are the library's own (the
+// oracle is the old serde layout, not an old copy of the checks).
+use super::records::{opt_time, time, JOURNAL_FORMAT, MAX_TIME, STATE_FORMAT};
 
 fn secret(s: &Secret) -> String {
     s.expose().to_owned()

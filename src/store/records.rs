@@ -29,9 +29,9 @@ pub(crate) const JOURNAL_FORMAT: u32 = 2;
 
 /// Latest time accepted from disk: 9999-12-31T23:59:59Z. Anything beyond
 /// is a crafted or damaged file.
-const MAX_TIME: i64 = 253_402_300_799;
+pub(super) const MAX_TIME: i64 = 253_402_300_799;
 
-fn time(field: &str, v: i64) -> Result<i64, String> {
+pub(super) fn time(field: &str, v: i64) -> Result<i64, String> {
     if (0..=MAX_TIME).contains(&v) {
         Ok(v)
     } else {
@@ -39,7 +39,7 @@ fn time(field: &str, v: i64) -> Result<i64, String> {
     }
 }
 
-fn opt_time(field: &str, v: Option<i64>) -> Result<Option<i64>, String> {
+pub(super) fn opt_time(field: &str, v: Option<i64>) -> Result<Option<i64>, String> {
     v.map(|t| time(field, t)).transpose()
 }
 
