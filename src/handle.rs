@@ -161,15 +161,16 @@ impl Handle {
         let now = now();
         let mut s = crate::status::Snapshot::capture(self.phase(), &self.state, &self.config, self.access_expires_in(), now);
         // One pass: this runs after every call, with up to 1000 queued.
-        let (mut oldest, mut next) = (None::<i64>, None::<i64>);
+        let (mut oldest, mut next) = (i64::MAX, i64::MAX);
         for e in &self.writer.outbox {
-            oldest = Some(oldest.map_or(e.enqueued_at, |o| o.min(e.enqueued_at)));
-            next = Some(next.map_or(e.next_attempt_at, |n| n.min(e.next_attempt_at)));
+            oldest = oldest.min(e.enqueued_at);
+            next = next.min(e.next_attempt_at);
         }
+        let queued = |t| Some(t).filter(|_| !self.writer.outbox.is_empty());
         s.health = Some(crate::status::Health {
             outbox_depth: self.writer.outbox.len(),
-            oldest_enqueued_at: oldest,
-            next_attempt_at: next,
+            oldest_enqueued_at: queued(oldest),
+            next_attempt_at: queued(next),
             last_success_at: self.health.last_success_at,
             last_failure: self.health.last_failure.clone(),
             circuit: self.writer.circuit.state(now),

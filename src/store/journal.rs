@@ -281,7 +281,7 @@ mod tests {
     fn entry(seq: u64) -> Entry {
         Entry {
             seq,
-            meeting_id: format!("m{seq}"),
+            meeting_id: crate::outbox::MeetingId::new(format!("m{seq}")),
             occurrence: None,
             op: Op::Cancel { time_zone: None },
             enqueued_at: 0,

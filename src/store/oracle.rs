@@ -7,7 +7,7 @@
 use crate::events::{CachedEvent, Reply};
 use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
 use crate::meeting::{Meeting, Person};
-use crate::outbox::{Change, Entry, Op};
+use crate::outbox::{Change, Entry, MeetingId, Op};
 use crate::secret::Secret;
 use crate::state::{
     Cache, CalendarCache, ClientConfig, DeviceAuth, Drift, Parked, PendingAuth, Pushed, Revocation, ServiceAccount, SetAside, State,
@@ -452,7 +452,7 @@ impl EntryRecord {
     pub(crate) fn from_entry(e: &Entry) -> EntryRecord {
         EntryRecord {
             seq: e.seq,
-            meeting_id: e.meeting_id.clone(),
+            meeting_id: e.meeting_id.to_string(),
             occurrence: e.occurrence.clone(),
             op: match &e.op {
                 Op::Push(m) => OpRecord::Push(Box::new(MeetingRecord::from_meeting(m))),
@@ -469,7 +469,7 @@ impl EntryRecord {
     pub(crate) fn into_entry(self) -> Result<Entry, String> {
         let mut e = Entry {
             seq: self.seq,
-            meeting_id: self.meeting_id,
+            meeting_id: MeetingId::new(self.meeting_id),
             occurrence: self.occurrence,
             op: match self.op {
                 OpRecord::Push(m) => Op::Push(Box::new(m.into_meeting()?)),

@@ -16,7 +16,7 @@ use super::fields::{int_of, tagged, unit, Emit, Fields, Res};
 use crate::json::{Value, Writer};
 use crate::meeting::recurrence::{End, Freq, MonthlyBy, Repeat};
 use crate::meeting::{Meeting, Person};
-use crate::outbox::{Change, Entry, Op};
+use crate::outbox::{Change, Entry, MeetingId, Op};
 use crate::state::{ClientConfig, DeviceAuth, Parked, PendingAuth, Pushed, Revocation, ServiceAccount, SetAside, State, Tokens};
 use std::collections::BTreeMap;
 
@@ -464,7 +464,7 @@ fn read_entry(seq: u64, f: &mut Fields) -> Res<Option<Entry>> {
     };
     let mut e = Entry {
         seq,
-        meeting_id,
+        meeting_id: MeetingId::new(meeting_id),
         occurrence,
         op,
         enqueued_at: f.int("enqueued_at")?,
@@ -753,7 +753,7 @@ pub(crate) mod tests {
             .map(|(i, op)| {
                 let mut e = Entry {
                     seq: if i == 0 { u64::MAX } else { i as u64 },
-                    meeting_id: format!("m{i}"),
+                    meeting_id: MeetingId::new(format!("m{i}")),
                     occurrence: (i % 2 == 0).then(|| "2024-10-14T09:00".into()),
                     op,
                     enqueued_at: i as i64,

@@ -137,7 +137,7 @@ impl Handle {
     pub(crate) fn park(&mut self, entry: &Entry, e: &Error) -> Result<()> {
         let mut next = self.state.clone();
         next.parked.push(Parked {
-            meeting_id: entry.meeting_id.clone(),
+            meeting_id: entry.meeting_id.to_string(),
             occurrence: entry.occurrence.clone(),
             op: entry.op.name().into(),
             code: e.code(),

@@ -282,7 +282,7 @@ impl Handle {
         let now = now();
         let entry = Entry {
             seq: self.writer.next_seq,
-            meeting_id: meeting_id.to_owned(),
+            meeting_id: meeting_id.into(),
             occurrence: occ.clone(),
             op,
             enqueued_at: now,
