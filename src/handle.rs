@@ -155,11 +155,12 @@ impl Handle {
         Ok(zone)
     }
 
-    /// The status as of now (without last_error, which the handle keeps):
-    /// plain data, made JSON only when asked (`Snapshot::to_json`).
-    pub fn status_doc(&self) -> crate::status::Snapshot {
+    /// Takes the status as of now into `s` (without last_error, which the
+    /// handle keeps): plain data, made JSON only when asked
+    /// (`Snapshot::to_json`). In place: this runs after every call.
+    pub fn refresh_status(&self, s: &mut crate::status::Snapshot) {
         let now = now();
-        let mut s = crate::status::Snapshot::capture(self.phase(), &self.state, &self.config, self.access_expires_in(), now);
+        s.refresh(self.phase(), &self.state, &self.config, self.access_expires_in(), now);
         // One pass: this runs after every call, with up to 1000 queued.
         let (mut oldest, mut next) = (i64::MAX, i64::MAX);
         for e in &self.writer.outbox {
@@ -167,17 +168,16 @@ impl Handle {
             next = next.min(e.next_attempt_at);
         }
         let queued = |t| Some(t).filter(|_| !self.writer.outbox.is_empty());
-        s.health = Some(crate::status::Health {
-            outbox_depth: self.writer.outbox.len(),
-            oldest_enqueued_at: queued(oldest),
-            next_attempt_at: queued(next),
-            last_success_at: self.health.last_success_at,
-            last_failure: self.health.last_failure.clone(),
-            circuit: self.writer.circuit.state(now),
-            circuit_open_until: self.writer.circuit.open_until,
-            quota_pause_until: self.state.quota_pause_until,
-            parked: self.state.parked.clone(),
-        });
+        let h = s.health.get_or_insert_with(Default::default);
+        h.outbox_depth = self.writer.outbox.len();
+        h.oldest_enqueued_at = queued(oldest);
+        h.next_attempt_at = queued(next);
+        h.last_success_at = self.health.last_success_at;
+        h.last_failure.clone_from(&self.health.last_failure);
+        h.circuit = self.writer.circuit.state(now);
+        h.circuit_open_until = self.writer.circuit.open_until;
+        h.quota_pause_until = self.state.quota_pause_until;
+        h.parked.clone_from(&self.state.parked);
         s.workspace = self.state.service_account.as_ref().map(|a| crate::status::Workspace {
             service_account: a.client_email.clone(),
             client_id: a.client_id.clone(),
@@ -187,7 +187,6 @@ impl Handle {
             cached_tokens: self.workspace.len(),
             token_failures: self.workspace.failures.clone(),
         });
-        s
     }
 
     /// Sets the whole-call deadline of the HTTP agent (see "call_timeout_ms").

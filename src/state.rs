@@ -8,8 +8,9 @@
 use crate::secret::Secret;
 
 /// Where the handle stands, for the status JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
+    #[default]
     Unconfigured,
     Configured,
     Authorized,

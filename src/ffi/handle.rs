@@ -36,7 +36,9 @@ pub unsafe extern "C" fn gs_gcal_open(state_dir: *const c_char, out: *mut *mut g
         // SAFETY: the argument is NULL or a NUL-terminated string (the header's contract); at most max+1 bytes are read.
         let dir = unsafe { cstr::req(state_dir, "state_dir", 4096) }?;
         let client = Handle::open(std::path::Path::new(&dir))?;
-        let snapshot = Mutex::new((client.status_doc(), std::time::Instant::now()));
+        let mut status = crate::status::Snapshot::default();
+        client.refresh_status(&mut status);
+        let snapshot = Mutex::new((status, std::time::Instant::now()));
         let presence = client.presence.clone();
         let h = Box::new(gs_gcal { client: Mutex::new(client), last_error: Mutex::new(None), snapshot, presence });
         // SAFETY: `out` was checked non-NULL above and is writable (the

@@ -91,7 +91,9 @@ impl gs_gcal {
         c.begin_call();
         let r = f(&mut c);
         c.end_call();
-        *lock(&self.snapshot) = (c.status_doc(), std::time::Instant::now());
+        let mut s = lock(&self.snapshot);
+        c.refresh_status(&mut s.0);
+        s.1 = std::time::Instant::now();
         r
     }
 }
