@@ -85,44 +85,6 @@ static gs_gcal *reopen(const char *dir) {
     return h;
 }
 
-/* The events array of one calendar in the emulator's dump, in place. */
-static const char *calendar_events(const char *cal, char *buf, size_t cap) {
-    char key[300];
-    const char *p, *start;
-    int depth = 0, in_str = 0;
-    size_t n;
-    if (h_control(&emu, "GET", "/control/events", NULL, dump, sizeof dump) != 200)
-        return "";
-    snprintf(key, sizeof key, "\"%s\":[", cal);
-    start = strstr(dump, key);
-    if (start == NULL)
-        return "";
-    start += strlen(key) - 1;
-    for (p = start; *p; p++) {
-        if (in_str) {
-            if (*p == '\\' && p[1])
-                p++;
-            else if (*p == '"')
-                in_str = 0;
-        } else if (*p == '"') {
-            in_str = 1;
-        } else if (*p == '[' || *p == '{') {
-            depth++;
-        } else if (*p == ']' || *p == '}') {
-            if (--depth == 0)
-                break;
-        }
-    }
-    /* Wrapped like the whole dump, for h_each_event. */
-    n = (size_t)(p - start) + 1;
-    if (n + 8 >= cap)
-        n = cap - 9;
-    memcpy(buf, "{\"c\":", 5);
-    memcpy(buf + 5, start, n);
-    memcpy(buf + 5 + n, "}", 2);
-    return buf;
-}
-
 /* What else a test wants of the meeting's event (read structurally). */
 enum extra_kind { EXTRA_NONE, EXTRA_RESOURCE, EXTRA_TEXT, EXTRA_ATTENDEE };
 
@@ -166,11 +128,18 @@ static void tally_one(const json *event, void *ctx) {
         t->extra_seen++;
 }
 
-/* Events of meeting `id` in calendar `cal`. */
+/* Events of meeting `id` in calendar `cal`, from the emulator's dump (one
+   array per calendar; a calendar nothing was written to is absent). */
 static struct tally in_calendar_x(const char *cal, const char *id, enum extra_kind kind, const char *want) {
-    static char events[1 << 19];
     struct tally t = {0, 0, kind, want, 0};
-    h_each_event(calendar_events(cal, events, sizeof events), id, tally_one, &t);
+    arena a = {0};
+    const json *events = NULL, *ev;
+    CHECK(h_control(&emu, "GET", "/control/events", NULL, dump, sizeof dump) == 200);
+    events = json_get(h_json_parse(&a, dump), cal);
+    for (ev = events != NULL ? events->child : NULL; ev != NULL; ev = ev->next)
+        if (h_json_str_is(ev, "extendedProperties.private.gsGcalMeetingId", id))
+            tally_one(ev, &t);
+    arena_free(&a);
     return t;
 }
 
