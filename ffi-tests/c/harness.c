@@ -246,6 +246,21 @@ int h_text_is_null(const char *text, const char *path) {
     return ok;
 }
 
+int h_text_bool_is(const char *text, const char *path, int want) {
+    arena a = {0};
+    int ok = h_json_bool_is(h_json_parse(&a, text), path, want);
+    arena_free(&a);
+    return ok;
+}
+
+int h_text_str_has(const char *text, const char *path, const char *part) {
+    arena a = {0};
+    const json *s = h_json_at(h_json_parse(&a, text), path);
+    int ok = s != NULL && s->type == JSON_STRING && strstr(s->text, part) != NULL;
+    arena_free(&a);
+    return ok;
+}
+
 int h_json_string(const char *text, const char *key, char *out, size_t cap) {
     arena a = {0};
     const json *root = h_json_parse(&a, text);
@@ -311,11 +326,10 @@ int h_control(const emulator *e, const char *method, const char *path, const cha
               char *out, size_t cap) {
     struct sockaddr_in addr;
     char head[512];
-    static char resp[1 << 20];
-    size_t got = 0, blen = body ? strlen(body) : 0;
+    char *resp = NULL, *sep;
+    size_t got = 0, size = 0, blen = body ? strlen(body) : 0;
     ssize_t n;
     int fd, status = -1;
-    char *sep;
 
     fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -332,17 +346,30 @@ int h_control(const emulator *e, const char *method, const char *path, const cha
              method, path, blen);
     if (write(fd, head, strlen(head)) < 0 || (blen && write(fd, body, blen) < 0))
         goto out;
-    /* The server closes after answering (Connection: close). */
-    while (got < sizeof resp - 1 && (n = read(fd, resp + got, sizeof resp - 1 - got)) > 0)
+    /* The server closes after answering (Connection: close): read it all. */
+    for (;;) {
+        if (size - got < 65536) {
+            char *grown = realloc(resp, size + (size < 65536 ? 65536 : size));
+            if (grown == NULL)
+                goto out;
+            resp = grown;
+            size += size < 65536 ? 65536 : size;
+        }
+        if ((n = read(fd, resp + got, size - 1 - got)) <= 0)
+            break;
         got += (size_t)n;
+    }
     resp[got] = '\0';
     if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1)
         status = -1;
     sep = strstr(resp, "\r\n\r\n");
-    if (out != NULL && cap > 0) {
-        snprintf(out, cap, "%s", sep ? sep + 4 : "");
+    /* An answer cut to fit would read as some other document: refuse it. */
+    if (out != NULL && cap > 0 && (size_t)snprintf(out, cap, "%s", sep ? sep + 4 : "") >= cap) {
+        printf("# h_control: %s %s answered more than the %zu bytes given\n", method, path, cap);
+        status = -1;
     }
 out:
+    free(resp);
     close(fd);
     return status;
 }

@@ -109,6 +109,8 @@ int h_status_is_null(gs_gcal *h, const char *path);
 int h_text_str_is(const char *text, const char *path, const char *want);
 int h_text_int_is(const char *text, const char *path, long long want);
 int h_text_is_null(const char *text, const char *path);
+int h_text_bool_is(const char *text, const char *path, int want);
+int h_text_str_has(const char *text, const char *path, const char *part);
 /* Calls `each` for every event of an emulator /control/events dump
    ({"calendar":[{event},...],...}) whose extendedProperties.private.
    gsGcalMeetingId is `meeting_id` (every event when NULL), master events

@@ -251,7 +251,7 @@ static void test_null_calendar_is_primary(void) {
     EXPECT_RC(h, gs_gcal_list_events(h, NULL, "2024-07-01T00:00:00Z", "2024-07-02T00:00:00Z",
                                      buf, sizeof buf, NULL),
               GS_GCAL_OK);
-    CHECK(strstr(buf, "\"calendar\":\"primary\"") != NULL);
+    CHECK(h_text_str_is(buf, "calendar", "primary"));
     done(h, dir);
 }
 
