@@ -2,29 +2,33 @@
 //! static library (`include/gs_gcal.h`).
 //!
 //! One room per capability; dependencies point down this list and never
-//! back up (no two modules import each other, no room calls into a room
-//! above it):
+//! back up or sideways (no circles; `tests/layering.rs` checks every
+//! `crate::` path of the code against these layers):
 //!
 //! 1. `ffi` — the C boundary, split like the rooms; the only `unsafe`
 //!    but `sys`. (`fuzzing`: thin entry points for the fuzz targets.)
 //! 2. the rooms, each an `impl Handle` over the shared handle:
 //!    `writer` (push, cancel, the outbox drained; the host's calendar in
-//!    Workspace mode) and `reader` (list, sync, busy, replies, presence)
-//!    use `auth` (code flow, device flow, tokens, revocation, the service
-//!    account's JWT grant); `backup` (export, import) stands alone.
-//! 3. `handle` — what every room shares: configuration, the state and its
-//!    durable commit, the store, the HTTP agent, zones, log, health.
-//! 4. pure modules, values in and out, unit-tested with tables: `oauth`,
-//!    `meeting`, `outbox` (coalescing, backoff, circuit, when to queue),
-//!    `events`, `presence` (the free/busy directory), `calendar`'s
-//!    request shapes, `status`, `state` (the domain model), `options` (the
-//!    one option table), `errors` (the one error table), `url` (which URLs
-//!    may be called), `json` (the one JSON reader and writer: no serde in
-//!    the product), `secret`, `log`.
-//! 5. edges: `http` (+ `tls`, the only network code), `store` (the only
-//!    disk code: versioned records ↔ domain types), `clock` (wall time and
-//!    RFC 3339), `sys` (the resolver's detached thread: the one `unsafe`
-//!    outside `ffi`).
+//!    Workspace mode), `reader` (list, sync, busy, replies, presence) and
+//!    `backup` (export, import),
+//! 3. which use `auth` (code flow, device flow, tokens, revocation, the
+//!    service account's JWT grant).
+//! 4. `handle` — what every room shares: configuration, the state and its
+//!    durable commit, the store, the HTTP agent, zones, log, health;
+//!    `calendar` — the Calendar API's requests and answers, over `http`.
+//! 5. `http` — the only network code (with `tls` and `sys`, the
+//!    resolver's detached thread: the one `unsafe` outside `ffi`);
+//!    `status` — the status document from a snapshot.
+//! 6. `options` — the one option table.
+//! 7. `store` — the only disk code: versioned records ↔ domain types.
+//! 8. the domain, pure (values in and out, unit-tested with tables):
+//!    `state` (the persistent model) and `presence` (the free/busy
+//!    directory), over `events` (the read side's events), `oauth` (links,
+//!    forms, answers, diagnosis) and `outbox` (coalescing, backoff,
+//!    circuit, when to queue), over `meeting` (meeting → event) and `url`.
+//! 9. leaves: `errors` (the one error table), `json` (the one JSON reader
+//!    and writer: no serde in the product), `clock` (wall time and RFC
+//!    3339), `secret`, `log`, `tls`, `sys`.
 #![deny(unsafe_code)]
 
 pub mod ffi;
