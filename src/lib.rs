@@ -16,16 +16,17 @@
 //! 4. `handle` — what every room shares: configuration, the state and its
 //!    durable commit, the store, the HTTP agent, zones, log, health;
 //!    `calendar` — the Calendar API's requests and answers, over `http`.
-//! 5. `http` — the only network code (with `tls` and `sys`, the
-//!    resolver's detached thread: the one `unsafe` outside `ffi`);
-//!    `status` — the status document from a snapshot.
-//! 6. `options` — the one option table.
-//! 7. `store` — the only disk code: versioned records ↔ domain types.
-//! 8. the domain, pure (values in and out, unit-tested with tables):
-//!    `state` (the persistent model) and `presence` (the free/busy
-//!    directory), over `events` (the read side's events), `oauth` (links,
-//!    forms, answers, diagnosis) and `outbox` (coalescing, backoff,
-//!    circuit, when to queue), over `meeting` (meeting → event) and `url`.
+//! 5. the edges: `http`, the only network code (with `tls` and `sys`, the
+//!    resolver's detached thread: the one `unsafe` outside `ffi`), and
+//!    `store`, the only disk code (versioned records ↔ domain types);
+//!    beside them `status`, the status document from a snapshot.
+//! 6. the domain, pure (values in and out, unit-tested with tables; it
+//!    never imports an edge): `options` (the one option table), `state`
+//!    (the persistent model) and `presence` (the free/busy directory),
+//! 7. over `events` (the read side's events), `oauth` (links, forms,
+//!    answers, diagnosis) and `outbox` (coalescing, backoff, circuit, when
+//!    to queue),
+//! 8. over `meeting` (meeting → event) and `url`.
 //! 9. leaves: `errors` (the one error table), `json` (the one JSON reader
 //!    and writer: no serde in the product), `clock` (wall time and RFC
 //!    3339), `secret`, `log`, `tls`, `sys`.

@@ -71,6 +71,9 @@ pub struct Config {
     pub read_horizon_secs: i64,
 }
 
+/// Where Debian, Buildroot and most firmwares keep the zone files.
+pub(crate) const DEFAULT_ZONEINFO_DIR: &str = "/usr/share/zoneinfo";
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -89,7 +92,7 @@ impl Default for Config {
             no_proxy: Vec::new(),
             calendar_id: "primary".into(),
             instance_id: String::new(),
-            zoneinfo_dir: crate::store::zoneinfo::DEFAULT_DIR.into(),
+            zoneinfo_dir: DEFAULT_ZONEINFO_DIR.into(),
             read_calendars: vec!["primary".into()],
             send_updates: SendUpdates::All,
             presence_horizon_secs: 12 * 3600,

@@ -241,7 +241,8 @@ fn shorten(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::meeting::localtime::parse_local;
-    use crate::store::zoneinfo::{read_zone, DEFAULT_DIR};
+    use crate::options::DEFAULT_ZONEINFO_DIR as DEFAULT_DIR;
+    use crate::store::zoneinfo::read_zone;
     use std::path::Path;
 
     fn h(hours: i8) -> UtcOffset {

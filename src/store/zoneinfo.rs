@@ -8,9 +8,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::io::{ErrorKind, Read};
 use std::path::Path;
 
-/// Where Debian, Buildroot and most firmwares keep the zone files.
-pub(crate) const DEFAULT_DIR: &str = "/usr/share/zoneinfo";
-
 /// Real TZif files are a few KiB at most; anything larger is not one.
 const MAX_ZONE_FILE: u64 = 64 * 1024;
 /// The longest IANA name is 32 bytes.
@@ -93,6 +90,7 @@ fn io_err(path: &Path, e: &std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::DEFAULT_ZONEINFO_DIR as DEFAULT_DIR;
     use std::path::PathBuf;
 
     fn tempdir(name: &str) -> PathBuf {
