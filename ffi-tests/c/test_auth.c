@@ -105,6 +105,34 @@ static void test_unticked_scope(void) {
     done(h, dir);
 }
 
+/* RFC 6749 §5.1: a token answer may leave out "scope" (then the grant is
+   what was asked) and "expires_in" (only recommended). Google sends both;
+   a server that does not is still authorized, with the configured scopes
+   and a default lifetime of an hour. */
+static void test_minimal_token_answer(void) {
+    char dir[512], redirect[2048];
+    arena a = {0};
+    const json *st;
+    long long expires_in = 0;
+    gs_gcal *h = fresh(dir, sizeof dir);
+    if (h == NULL)
+        return;
+    CHECK(consent(h, "", redirect, sizeof redirect) == 0);
+    POST_OK(&emu, "/control/fault",
+            "{\"match\":{\"path_prefix\":\"/token\"},\"count\":1,\"fault\":{\"kind\":\"body\","
+            "\"status\":200,\"text\":\"{\\\"access_token\\\":\\\"ya29.minimal\\\",\\\"token_type\\\":"
+            "\\\"Bearer\\\",\\\"refresh_token\\\":\\\"1//minimal\\\"}\"}}");
+    EXPECT_RC(h, gs_gcal_authorize(h, redirect), GS_GCAL_OK);
+    st = h_status(h, &a);
+    CHECK(h_json_str_is(st, "state", "authorized"));
+    CHECK(h_json_str_is(st, "granted_scopes[2]", "https://www.googleapis.com/auth/calendar.events"));
+    CHECK(h_json_bool_is(st, "read_only", 0) && h_json_bool_is(st, "presence.granted", 1));
+    CHECK(h_json_int(st, "access_token_expires_in", &expires_in) == 0 && expires_in > 3500 &&
+          expires_in <= 3600);
+    arena_free(&a);
+    done(h, dir);
+}
+
 /* A bare code pasted twice: the second paste is answered without Google. */
 static void test_code_reuse(void) {
     char dir[512], redirect[2048], code[1024];
@@ -380,6 +408,7 @@ int main(void) {
     h_emulator(&emu);
     test_link_options();
     test_unticked_scope();
+    test_minimal_token_answer();
     test_code_reuse();
     test_client_refusals();
     test_refresh_refusals();

@@ -91,7 +91,8 @@ impl Handle {
         match device_flow::parse_poll(reply.status, &reply.body) {
             Ok(Poll::Approved(t)) => {
                 let next = self.state.clone();
-                self.adopt_grant(next, t, reply.date)?;
+                // The device endpoint accepted this scope set.
+                self.adopt_grant(next, t, &dev.scopes, reply.date)?;
                 Ok(DevicePoll::Approved)
             }
             Ok(Poll::Pending) => Ok(DevicePoll::Pending),

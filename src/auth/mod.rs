@@ -157,15 +157,19 @@ impl Handle {
         next.used_codes.push(fingerprint);
         let excess = next.used_codes.len().saturating_sub(MAX_USED_CODES);
         next.used_codes.drain(..excess);
-        self.adopt_grant(next, t, reply.date)
+        // The link asked for the configured scopes.
+        let requested = self.config.scopes.clone();
+        self.adopt_grant(next, t, &requested, reply.date)
     }
 
     /// Takes a new grant (code exchange or device flow): checks it, stores
-    /// it durably, and revokes the grant it replaces.
-    pub(crate) fn adopt_grant(&mut self, mut next: State, t: TokenResponse, google_now: Option<i64>) -> Result<()> {
+    /// it durably, and revokes the grant it replaces. `requested`: the
+    /// scopes asked for, which the grant is when the answer names none.
+    pub(crate) fn adopt_grant(&mut self, mut next: State, t: TokenResponse, requested: &str, google_now: Option<i64>) -> Result<()> {
         let refresh_token = t.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
         let mut account = t.id_token.as_ref().and_then(|t| oauth::email_from_id_token(t.expose()));
-        if let Err(e) = oauth::check_granted(&t.scope) {
+        let scope = t.scope.unwrap_or_else(|| requested.to_owned());
+        if let Err(e) = oauth::check_granted(&scope) {
             self.revoke_partial_grant(refresh_token, account);
             return Err(e);
         }
@@ -189,7 +193,7 @@ impl Handle {
             access_token: t.access_token,
             access_expires_at: now() + t.expires_in,
             refresh_token,
-            scope: t.scope,
+            scope,
             authorized_at: now(),
             authorized_at_google: google_now,
             refreshed_at: None,

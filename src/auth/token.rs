@@ -75,7 +75,8 @@ impl Handle {
             access_expires_at: now() + t.expires_in,
             // Google normally sends no new refresh token: keep the old one.
             refresh_token: t.refresh_token.unwrap_or(tokens.refresh_token),
-            scope: if t.scope.is_empty() { tokens.scope } else { t.scope },
+            // RFC 6749 §6: no scope in the answer, the grant is unchanged.
+            scope: t.scope.filter(|s| !s.is_empty()).unwrap_or(tokens.scope),
             refreshed_at: Some(now()),
             ..tokens
         });

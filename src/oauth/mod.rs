@@ -244,7 +244,9 @@ pub struct TokenResponse {
     pub access_token: Secret,
     pub expires_in: i64,
     pub refresh_token: Option<Secret>,
-    pub scope: String,
+    /// None: the server left it out, which RFC 6749 §5.1 allows when the
+    /// grant is the scope requested (Google always sends it).
+    pub scope: Option<String>,
     pub token_type: String,
     pub id_token: Option<Secret>,
 }
@@ -269,6 +271,10 @@ impl OAuthErrorBody {
     }
 }
 
+/// Seconds an access token is taken to last when the token endpoint does
+/// not say (Google's access tokens last an hour).
+pub(crate) const DEFAULT_TOKEN_LIFETIME: i64 = 3600;
+
 /// Reads the token endpoint's answer to a code exchange. The tokens are
 /// moved out of the parsed document, never copied.
 pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
@@ -289,10 +295,17 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
             .map_err(|_| unreadable(k))
     };
     // RFC 6749 makes `expires_in` a number; some servers send digits in a
-    // string, read the same.
+    // string, read the same. It is only RECOMMENDED (§5.1): without it the
+    // token is taken to last as long as Google's do, and a 401 before that
+    // refreshes it anyway.
     let expires_in = match &v["expires_in"] {
+        Value::Null => Some(DEFAULT_TOKEN_LIFETIME),
         Value::String(s) => s.parse().ok(),
         n => n.as_i64(),
+    };
+    let scope = match &v["scope"] {
+        Value::Null => None,
+        s => Some(s.as_str().ok_or_else(|| unreadable("scope"))?.to_owned()),
     };
     let t = TokenResponse {
         access_token: secret(&mut v, "access_token")?
@@ -300,7 +313,7 @@ pub fn parse_token_response(status: u16, body: &[u8]) -> Result<TokenResponse> {
         expires_in: expires_in.ok_or_else(|| unreadable("expires_in"))?,
         refresh_token: secret(&mut v, "refresh_token")?,
         id_token: secret(&mut v, "id_token")?,
-        scope: v["scope"].as_str().unwrap_or_default().to_owned(),
+        scope,
         token_type: v["token_type"].as_str().unwrap_or_default().to_owned(),
     };
     if !t.token_type.eq_ignore_ascii_case("bearer") {
@@ -568,12 +581,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.refresh_token.as_ref().map(Secret::expose), Some("1//r"));
-        assert!(check_granted(&t.scope).is_ok());
+        assert!(check_granted(t.scope.as_deref().unwrap()).is_ok());
         assert!(matches!(check_granted("openid email"), Err(Error::ScopeNotGranted(_))));
         // Issue 16 A2: a read-only grant is a mode, not a failure.
         let ro = "openid https://www.googleapis.com/auth/calendar.readonly https://www.googleapis.com/auth/calendar.events.readonly";
         assert!(check_granted(ro).is_ok() && is_read_only(ro));
-        assert!(!is_read_only(&t.scope));
+        assert!(!is_read_only(t.scope.as_deref().unwrap()));
+        // RFC 6749 §5.1: no scope means the one requested, no expires_in a
+        // server default (Google's hour); null is read as absent.
+        for body in [&br#"{"access_token":"a","token_type":"Bearer"}"#[..], br#"{"access_token":"a","token_type":"bearer","scope":null,"expires_in":null}"#] {
+            let t = parse_token_response(200, body).unwrap();
+            assert_eq!((t.scope, t.expires_in), (None, DEFAULT_TOKEN_LIFETIME));
+        }
+        let t = parse_token_response(200, br#"{"access_token":"a","token_type":"Bearer","scope":""}"#).unwrap();
+        assert_eq!(t.scope.as_deref(), Some(""), "an empty grant is not the requested one");
+        for bad in [&br#"{"access_token":"a","token_type":"Bearer","scope":7}"#[..], br#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#] {
+            assert!(matches!(parse_token_response(200, bad), Err(Error::ApiBadResponse(_))));
+        }
         assert!(!is_read_only("https://www.googleapis.com/auth/calendar https://www.googleapis.com/auth/calendar.readonly"));
     }
 
