@@ -252,12 +252,16 @@ impl Http {
         Ok(rb.config().timeout_global(Some(left)).build())
     }
 
-    /// POST an `application/x-www-form-urlencoded` body (OAuth endpoints).
-    pub fn post_form(&self, url: &str, form: &str) -> Result<Reply> {
+    /// POST an `application/x-www-form-urlencoded` body (OAuth endpoints);
+    /// `authorization`: an `Authorization` header value (the client's HTTP
+    /// Basic credentials), or none.
+    pub fn post_form(&self, url: &str, form: &str, authorization: Option<&str>) -> Result<Reply> {
         let started = std::time::Instant::now();
-        let r = self
-            .bounded(url, self.agent.post(url))?
-            .header("Accept", "application/json")
+        let mut req = self.bounded(url, self.agent.post(url))?.header("Accept", "application/json");
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a);
+        }
+        let r = req
             .content_type("application/x-www-form-urlencoded")
             .send(form.as_bytes())
             .map_err(|e| transport(url, e))
@@ -724,14 +728,14 @@ mod tests {
     fn redirects_and_huge_headers_are_protocol_errors() {
         let http = Http::new(&Config::default(), None).unwrap();
         let url = one_answer(b"HTTP/1.1 302 Found\r\nLocation: http://portal/\r\nContent-Length: 0\r\n\r\n".to_vec());
-        assert!(matches!(http.post_form(&url, "a=b"), Err(Error::HttpProtocol(m)) if m.contains("redirect")));
+        assert!(matches!(http.post_form(&url, "a=b", None), Err(Error::HttpProtocol(m)) if m.contains("redirect")));
         let url = one_answer(b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n".to_vec());
         assert!(matches!(http.api("GET", &url, "t", None), Err(Error::HttpProtocol(_))));
         let mut big = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
         big.extend(std::iter::repeat_n(b'a', 20 * 1024));
         big.extend(b"\r\nContent-Length: 0\r\n\r\n");
         let url = one_answer(big);
-        match http.post_form(&url, "a=b") {
+        match http.post_form(&url, "a=b", None) {
             Err(Error::HttpProtocol(m)) => assert!(m.contains("headers too large"), "{m}"),
             other => panic!("{other:?}"),
         }

@@ -133,6 +133,29 @@ static void test_minimal_token_answer(void) {
     done(h, dir);
 }
 
+/* A token endpoint that takes the client's credentials only by HTTP Basic
+   (RFC 6749 §2.3.1 makes Basic the one way every server must take; Google
+   takes both): refused in the form once, then sent by Basic, which the
+   handle keeps to, so the refresh after a 401 is one request. */
+static void test_basic_only_token_endpoint(void) {
+    char dir[512];
+    long before;
+    gs_gcal *h = fresh(dir, sizeof dir);
+    if (h == NULL)
+        return;
+    POST_OK(&emu, "/control/basic_auth_only", "{\"on\":true}");
+    before = h_counter(&emu, "token");
+    EXPECT_RC(h, authorize(h), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "token") == before + 2);
+    CHECK(h_status_str_is(h, "state", "authorized"));
+    POST_OK(&emu, "/control/expire_tokens", "{}");
+    before = h_counter(&emu, "token");
+    EXPECT_RC(h, push(h), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "token") == before + 1);
+    POST_OK(&emu, "/control/basic_auth_only", "{\"on\":false}");
+    done(h, dir);
+}
+
 /* A bare code pasted twice: the second paste is answered without Google. */
 static void test_code_reuse(void) {
     char dir[512], redirect[2048], code[1024];
@@ -409,6 +432,7 @@ int main(void) {
     test_link_options();
     test_unticked_scope();
     test_minimal_token_answer();
+    test_basic_only_token_endpoint();
     test_code_reuse();
     test_client_refusals();
     test_refresh_refusals();

@@ -6,7 +6,6 @@ use crate::errors::{Error, Result};
 use crate::handle::Handle;
 use crate::log::log_at;
 use crate::oauth::device::{self as device_flow, Poll, Started};
-use crate::secret::WipedString;
 use crate::state::DeviceAuth;
 use std::time::Instant;
 
@@ -34,7 +33,7 @@ impl Handle {
         let mut accepted = None;
         for scopes in &sets {
             let form = device_flow::start_form(&client.client_id, scopes);
-            let reply = self.http()?.post_form(&self.config.device_endpoint, &form)?;
+            let reply = self.http()?.post_form(&self.config.device_endpoint, &form, None)?;
             match device_flow::parse_start(reply.status, &reply.body) {
                 Ok(started) => {
                     accepted = Some((started, scopes.to_string()));
@@ -85,9 +84,10 @@ impl Handle {
             return Ok(DevicePoll::Pending);
         }
         self.online()?;
-        let form = WipedString(device_flow::poll_form(&client.client_id, client.client_secret.expose(), dev.device_code.expose()));
         self.auth.last_device_poll = Some(Instant::now());
-        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
+        let reply = self.token_request(&client, |secret| {
+            device_flow::poll_form(&client.client_id, secret, dev.device_code.expose())
+        })?;
         match device_flow::parse_poll(reply.status, &reply.body) {
             Ok(Poll::Approved(t)) => {
                 let next = self.state.clone();

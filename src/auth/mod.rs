@@ -12,7 +12,8 @@ use crate::clock::now;
 use crate::errors::{Error, Result};
 use crate::handle::Handle;
 use crate::log::log_at;
-use crate::oauth::{self, Pasted, TokenResponse};
+use crate::http::Reply;
+use crate::oauth::{self, ClientAuth, Pasted, TokenResponse};
 use crate::secret::{Secret, WipedString};
 use crate::state::{ClientConfig, PendingAuth, Revocation, State, Tokens};
 use std::time::{Duration, Instant};
@@ -143,14 +144,9 @@ impl Handle {
             })?,
         };
         self.online()?;
-        let form = WipedString(oauth::code_exchange_form(
-            &client.client_id,
-            client.client_secret.expose(),
-            &client.redirect_uri,
-            &code,
-            pending.code_verifier.expose(),
-        ));
-        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
+        let reply = self.token_request(&client, |secret| {
+            oauth::code_exchange_form(&client.client_id, secret, &client.redirect_uri, &code, pending.code_verifier.expose())
+        })?;
         let t = oauth::parse_token_response(reply.status, &reply.body)?;
         let mut next = self.state.clone();
         next.pending.retain(|p| p.state != pending.state);
@@ -160,6 +156,40 @@ impl Handle {
         // The link asked for the configured scopes.
         let requested = self.config.scopes.clone();
         self.adopt_grant(next, t, &requested, reply.date)
+    }
+
+    /// A token-endpoint request with the client's credentials, sent the way
+    /// the endpoint last took them (at first in the form, as Google
+    /// documents). Refused as `invalid_client`, it goes once more the other
+    /// way (RFC 6749 §2.3.1: a server may take only HTTP Basic); taken so,
+    /// the handle keeps to it. `form` builds the body with the secret, or
+    /// without it (None) for Basic.
+    pub(crate) fn token_request(&mut self, client: &ClientConfig, form: impl Fn(Option<&str>) -> String) -> Result<Reply> {
+        let how = self.auth.client_auth;
+        let reply = self.send_token_request(client, how, &form)?;
+        if !oauth::refuses_client(reply.status, &reply.body) {
+            return Ok(reply);
+        }
+        let again = self.send_token_request(client, how.other(), &form)?;
+        if oauth::refuses_client(again.status, &again.body) {
+            // Refused both ways: the first answer's words are the diagnosis.
+            return Ok(reply);
+        }
+        log_at!(self.log, Warn, "token endpoint refused the client's credentials sent as {how:?} and took them as {:?}: sent so from now on", how.other());
+        self.auth.client_auth = how.other();
+        Ok(again)
+    }
+
+    fn send_token_request(&self, client: &ClientConfig, how: ClientAuth, form: &impl Fn(Option<&str>) -> String) -> Result<Reply> {
+        let secret = client.client_secret.expose();
+        let url = &self.config.token_endpoint;
+        match how {
+            ClientAuth::Form => self.http()?.post_form(url, &WipedString(form(Some(secret))).0, None),
+            ClientAuth::Basic => {
+                let basic = WipedString(oauth::basic_credentials(&client.client_id, secret));
+                self.http()?.post_form(url, &WipedString(form(None)).0, Some(&basic.0))
+            }
+        }
     }
 
     /// Takes a new grant (code exchange or device flow): checks it, stores
@@ -286,7 +316,7 @@ impl Handle {
         for r in &self.state.pending_revocations {
             let Ok(http) = self.http() else { break };
             let form = WipedString(oauth::revoke_form(r.refresh_token.expose()));
-            match http.post_form(&self.config.revoke_endpoint, &form.0) {
+            match http.post_form(&self.config.revoke_endpoint, &form.0, None) {
                 Ok(reply) => match oauth::revocation_outcome(reply.status, &reply.body) {
                     Ok(()) => done.push(r.clone()),
                     Err(why) => {

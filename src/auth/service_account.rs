@@ -129,7 +129,7 @@ impl Handle {
         let scopes = jwt::grant_scopes(&self.config.scopes);
         let assertion = jwt::assertion(&key, &signer, &scopes, subject, now(), &self.rng)?;
         let form = WipedString(jwt::grant_form(assertion.expose()));
-        let reply = self.http()?.post_form(&sa.token_uri, &form.0)?;
+        let reply = self.http()?.post_form(&sa.token_uri, &form.0, None)?;
         if reply.status != 200 {
             let (e, not_a_user) = match jwt::diagnose(reply.status, &reply.body, &sa.client_id, &scopes) {
                 Refused::NotAUser(e) => (e, true),

@@ -7,7 +7,7 @@ use crate::errors::{Error, Result};
 use crate::handle::Handle;
 use crate::log::log_at;
 use crate::oauth::{self};
-use crate::secret::{Secret, WipedString};
+use crate::secret::Secret;
 use crate::state::Tokens;
 use std::time::{Duration, Instant};
 
@@ -47,8 +47,9 @@ impl Handle {
         }
         let tokens = current.clone();
         let client = self.state.client.clone().ok_or(Error::NotConfigured)?;
-        let form = WipedString(oauth::refresh_form(&client.client_id, client.client_secret.expose(), tokens.refresh_token.expose()));
-        let reply = self.http()?.post_form(&self.config.token_endpoint, &form.0)?;
+        let reply = self.token_request(&client, |secret| {
+            oauth::refresh_form(&client.client_id, secret, tokens.refresh_token.expose())
+        })?;
         let t = match oauth::parse_token_response(reply.status, &reply.body) {
             Ok(t) => t,
             Err(e) => {

@@ -54,13 +54,14 @@ pub fn start_form(client_id: &str, scopes: &str) -> String {
         .finish()
 }
 
-pub fn poll_form(client_id: &str, client_secret: &str, device_code: &str) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .append_pair("client_id", client_id)
-        .append_pair("client_secret", client_secret)
-        .append_pair("device_code", device_code)
-        .append_pair("grant_type", GRANT_TYPE)
-        .finish()
+/// `client_secret`: as in `code_exchange_form`.
+pub fn poll_form(client_id: &str, client_secret: Option<&str>, device_code: &str) -> String {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("client_id", client_id);
+    if let Some(s) = client_secret {
+        f.append_pair("client_secret", s);
+    }
+    f.append_pair("device_code", device_code).append_pair("grant_type", GRANT_TYPE).finish()
 }
 
 /// Reads the answer of `/device/code`.

@@ -21,6 +21,45 @@ pub struct Session {
     pub(crate) last_device_poll: Option<Instant>,
     /// When Google last refused a revocation (not "already invalid").
     pub(crate) revocation_refused_at: Option<Instant>,
+    /// How the token endpoint last took the client's credentials.
+    pub(crate) client_auth: ClientAuth,
+}
+
+/// How the client proves itself to the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form: Google's documented way.
+    #[default]
+    Form,
+    /// HTTP Basic: the one way every RFC 6749 server must take.
+    Basic,
+}
+
+impl ClientAuth {
+    pub fn other(self) -> ClientAuth {
+        match self {
+            ClientAuth::Form => ClientAuth::Basic,
+            ClientAuth::Basic => ClientAuth::Form,
+        }
+    }
+}
+
+/// The `Authorization` value of HTTP Basic client authentication: each
+/// half form-encoded, joined with ':', base64 (RFC 6749 §2.3.1).
+pub fn basic_credentials(client_id: &str, client_secret: &str) -> String {
+    let pair: String = form_urlencoded::byte_serialize(client_id.as_bytes())
+        .chain([":"])
+        .chain(form_urlencoded::byte_serialize(client_secret.as_bytes()))
+        .collect();
+    let pair = crate::secret::WipedString(pair);
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair.0.as_bytes()))
+}
+
+/// Whether a token-endpoint answer refuses the client's authentication
+/// (`invalid_client`): then the other way of sending the credentials is
+/// worth one try (a server may take only one of them).
+pub fn refuses_client(status: u16, body: &[u8]) -> bool {
+    status != 200 && matches!(classify_token_error(status, body), Error::InvalidClient(_))
 }
 
 pub mod device;
@@ -221,21 +260,21 @@ pub fn diagnose_refresh_failure(e: Error, consent_age: Option<i64>, worked_past_
 }
 
 /// The form body of the code exchange (client_secret_post, with PKCE).
+/// `client_secret`: None when it goes by HTTP Basic instead (the
+/// `client_id` stays: RFC 6749 §3.2.1 lets a client name itself).
 pub fn code_exchange_form(
     client_id: &str,
-    client_secret: &str,
+    client_secret: Option<&str>,
     redirect_uri: &str,
     code: &str,
     code_verifier: &str,
 ) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "authorization_code")
-        .append_pair("code", code)
-        .append_pair("client_id", client_id)
-        .append_pair("client_secret", client_secret)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("code_verifier", code_verifier)
-        .finish()
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("grant_type", "authorization_code").append_pair("code", code).append_pair("client_id", client_id);
+    if let Some(s) = client_secret {
+        f.append_pair("client_secret", s);
+    }
+    f.append_pair("redirect_uri", redirect_uri).append_pair("code_verifier", code_verifier).finish()
 }
 
 /// A successful token-endpoint answer.
@@ -445,13 +484,14 @@ pub fn email_from_id_token(id_token: &str) -> Option<String> {
 }
 
 /// Form body of a refresh (client_secret_post).
-pub fn refresh_form(client_id: &str, client_secret: &str, refresh_token: &str) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "refresh_token")
-        .append_pair("refresh_token", refresh_token)
-        .append_pair("client_id", client_id)
-        .append_pair("client_secret", client_secret)
-        .finish()
+/// `client_secret`: as in `code_exchange_form`.
+pub fn refresh_form(client_id: &str, client_secret: Option<&str>, refresh_token: &str) -> String {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("grant_type", "refresh_token").append_pair("refresh_token", refresh_token).append_pair("client_id", client_id);
+    if let Some(s) = client_secret {
+        f.append_pair("client_secret", s);
+    }
+    f.finish()
 }
 
 /// Whether a revocation is done: Google revoked it (200), or the token is
@@ -571,6 +611,32 @@ mod tests {
         }
         let e = classify_token_error(400, br#"{"error":"invalid_grant","error_description":"Bad Request"}"#);
         assert!(e.to_string().contains("invalid_grant"));
+    }
+
+    /// RFC 6749 §2.3.1's own example, and form-encoding before base64.
+    #[test]
+    fn client_credentials_by_basic_or_form() {
+        assert_eq!(basic_credentials("s6BhdRkqt3", "7Fjfp0ZBr1KtDRbnfVdmIw"), "Basic czZCaGRSa3F0Mzo3RmpmcDBaQnIxS3REUmJuZlZkbUl3");
+        let b = basic_credentials("a b", "p:w%&é");
+        let decoded = base64::engine::general_purpose::STANDARD.decode(b.strip_prefix("Basic ").unwrap()).unwrap();
+        assert_eq!(decoded, b"a+b:p%3Aw%25%26%C3%A9");
+        assert_eq!(refresh_form("id", None, "1//r"), "grant_type=refresh_token&refresh_token=1%2F%2Fr&client_id=id");
+        assert_eq!(refresh_form("id", Some("s"), "r"), "grant_type=refresh_token&refresh_token=r&client_id=id&client_secret=s");
+        assert!(!code_exchange_form("id", None, "https://pbx/cb", "4/c", "v").contains("client_secret"));
+        assert!(code_exchange_form("id", Some("GOCSPX-x"), "https://pbx/cb", "4/c", "v").contains("&client_secret=GOCSPX-x&"));
+        assert!(!device::poll_form("id", None, "dc").contains("client_secret"));
+        // Only a refused client is worth the other way of sending it.
+        assert!(refuses_client(401, br#"{"error":"invalid_client","error_description":"Unauthorized"}"#));
+        for (status, body) in [
+            (400, &br#"{"error":"invalid_request","error_description":"client_secret is missing."}"#[..]),
+            (401, br#"{"error":"deleted_client","error_description":"The OAuth client was deleted."}"#),
+            (400, br#"{"error":"invalid_grant"}"#),
+            (200, br#"{"error":"invalid_client"}"#),
+            (502, b"<html>"),
+        ] {
+            assert!(!refuses_client(status, body), "{status}");
+        }
+        assert_eq!(ClientAuth::default().other(), ClientAuth::Basic);
     }
 
     #[test]

@@ -45,6 +45,7 @@ fn toggle(name: &str) -> Option<fn(&mut Toggles) -> &mut bool> {
         "device_strict_scopes" => |t| &mut t.device_strict_scopes,
         "refuse_restore" => |t| &mut t.refuse_restore,
         "api_disabled" => |t| &mut t.api_disabled,
+        "basic_auth_only" => |t| &mut t.basic_auth_only,
         _ => return None,
     })
 }

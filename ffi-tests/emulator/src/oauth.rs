@@ -562,6 +562,9 @@ fn authenticate_client(
 ) -> Result<(String, ClientKind), OAuthError> {
     let mut id = p.get("client_id").cloned();
     let mut secret = p.get("client_secret").cloned();
+    if st.toggles.basic_auth_only && req.header("authorization").is_none() && secret.is_some() {
+        return Err(oauth_err(401, "invalid_client", "Client authentication by form parameters is not allowed."));
+    }
     if let Some(auth) = req.header("authorization") {
         let decoded = auth
             .strip_prefix("Basic ")

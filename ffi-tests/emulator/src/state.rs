@@ -129,6 +129,11 @@ pub struct Toggles {
     /// The Calendar API is not enabled in the client's project: every
     /// Calendar request → 403 accessNotConfigured.
     pub api_disabled: bool,
+    /// Not Google (which takes both): a token endpoint that takes client
+    /// credentials only by HTTP Basic, as an RFC 6749 server may (§2.3.1
+    /// makes Basic the one every server must take); form credentials →
+    /// 401 invalid_client (/control/basic_auth_only).
+    pub basic_auth_only: bool,
     /// Calendar API requests still to be processed but answered by closing the connection.
     pub drop_responses: u64,
     /// events.list answers `pages` pages (page tokens "huge-N"), each with
