@@ -136,7 +136,9 @@ static void test_minimal_token_answer(void) {
 /* A token endpoint that takes the client's credentials only by HTTP Basic
    (RFC 6749 §2.3.1 makes Basic the one way every server must take; Google
    takes both): refused in the form once, then sent by Basic, which the
-   handle keeps to, so the refresh after a 401 is one request. */
+   handle keeps to, so the refresh after a 401 is one request. Reset's
+   revocation is then refused without the client's credentials (RFC 7009
+   lets a server want them) and done with them. */
 static void test_basic_only_token_endpoint(void) {
     char dir[512];
     long before;
@@ -152,6 +154,10 @@ static void test_basic_only_token_endpoint(void) {
     before = h_counter(&emu, "token");
     EXPECT_RC(h, push(h), GS_GCAL_OK);
     CHECK(h_counter(&emu, "token") == before + 1);
+    before = h_counter(&emu, "revoke");
+    EXPECT_RC(h, gs_gcal_reset(h), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "revoke") == before + 2);
+    CHECK(h_status_int_is(h, "pending_revocations", 0));
     POST_OK(&emu, "/control/basic_auth_only", "{\"on\":false}");
     done(h, dir);
 }

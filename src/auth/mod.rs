@@ -300,8 +300,9 @@ impl Handle {
 
     /// Tries the waiting revocations. One counts as done only when Google
     /// says so (200) or says the token is already dead (400
-    /// `invalid_token`); any other answer (400 `invalid_request`, 401
-    /// `invalid_client`, 5xx, ...) keeps it waiting, is logged, and is
+    /// `invalid_token`); a 401 `invalid_client` is tried once more with the
+    /// client's credentials; any other answer (400 `invalid_request`, 5xx,
+    /// ...) keeps it waiting, is logged, and is
     /// tried again after `REVOKE_RETRY` (not before every request). Stops
     /// at the first transport failure (Google unreachable).
     pub(crate) fn flush_revocations(&mut self) {
@@ -316,7 +317,16 @@ impl Handle {
         for r in &self.state.pending_revocations {
             let Ok(http) = self.http() else { break };
             let form = WipedString(oauth::revoke_form(r.refresh_token.expose()));
-            match http.post_form(&self.config.revoke_endpoint, &form.0, None) {
+            let mut reply = http.post_form(&self.config.revoke_endpoint, &form.0, None);
+            // Google takes the token alone; an RFC 7009 server may want the
+            // client authenticated (by HTTP Basic, which every one takes).
+            if let (Ok(first), Some(c)) = (&reply, &self.state.client) {
+                if oauth::refuses_client(first.status, &first.body) {
+                    let basic = WipedString(oauth::basic_credentials(&c.client_id, c.client_secret.expose()));
+                    reply = http.post_form(&self.config.revoke_endpoint, &form.0, Some(&basic.0));
+                }
+            }
+            match reply {
                 Ok(reply) => match oauth::revocation_outcome(reply.status, &reply.body) {
                     Ok(()) => done.push(r.clone()),
                     Err(why) => {

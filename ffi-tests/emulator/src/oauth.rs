@@ -555,7 +555,7 @@ pub fn consent(shared: &Shared, body: &[u8]) -> Response {
 }
 
 /// Client authentication: HTTP Basic (client_secret_basic) or form fields (client_secret_post).
-fn authenticate_client(
+pub(crate) fn authenticate_client(
     st: &State,
     req: &Request,
     p: &HashMap<String, String>,

@@ -56,6 +56,14 @@ fn revoke(st: &mut State, req: &Request) -> Result<(), OAuthError> {
         }
     }
     let token = token.filter(|t| !t.is_empty()).ok_or_else(bad)?;
+    if st.toggles.basic_auth_only {
+        // Not Google (which takes the token alone): an RFC 7009 server that
+        // authenticates confidential clients, by HTTP Basic only.
+        if req.header("authorization").is_none() {
+            return Err(oauth_err(401, "invalid_client", "Client authentication is required."));
+        }
+        crate::oauth::authenticate_client(st, req, &Default::default())?;
+    }
 
     let now = now_secs();
     let live_grant = |g: usize| st.grants.get(g).is_some_and(|g| g.live(now));
