@@ -104,7 +104,8 @@ pub fn parse_start(status: u16, body: &[u8]) -> Result<Started> {
     let ok = !device_code.is_empty()
         && device_code.expose().len() <= 2048
         && (1..=64).contains(&user_code.len())
-        && url.starts_with("https://")
+        // Plain http only on this machine, as for every endpoint (tests).
+        && (url.starts_with("https://") || url.starts_with("http://") && crate::url::endpoint("verification_url", &url).is_ok())
         && url.len() <= 256
         && (1..=86_400).contains(&expires_in);
     if !ok {
@@ -177,6 +178,10 @@ mod tests {
         let e = parse_start(403, br#"{"error_code":"rate_limit_exceeded"}"#).unwrap_err();
         assert!(matches!(&e, Error::ApiRateLimited { text, .. } if text.contains("rate_limit_exceeded")), "{e}");
         assert!(matches!(parse_start(200, br#"{"device_code":"x","user_code":"y","expires_in":5,"verification_url":"http://evil"}"#), Err(Error::ApiBadResponse(_))));
+        // Plain http on this machine only, as for the endpoints.
+        let local = parse_start(200, br#"{"device_code":"x","user_code":"y","expires_in":5,"verification_uri":"http://127.0.0.1:8080/device"}"#);
+        assert_eq!(local.unwrap().verification_url, "http://127.0.0.1:8080/device");
+        assert!(parse_start(200, br#"{"device_code":"x","user_code":"y","expires_in":5,"verification_uri":"http://evil.example/device"}"#).is_err());
     }
 
     #[test]
