@@ -387,10 +387,14 @@ fn read(url: &str, mut resp: ureq::http::Response<ureq::Body>, secret: bool) -> 
 /// own `Date` when given, so a wrong local clock does not matter). At most
 /// a day: a larger value is a server mistake, not a plan.
 pub fn retry_after(v: &str, server_now: Option<i64>) -> Option<u64> {
-    let secs = match v.trim().parse::<u64>() {
+    // ASCII whitespace only, the set `http_date` splits on (a Unicode trim
+    // took a leading vertical tab the date reader keeps: found by the
+    // google fuzz target).
+    let v = v.trim_ascii();
+    let secs = match v.parse::<u64>() {
         Ok(s) => s,
         Err(_) => {
-            let at = http_date(v.trim())?;
+            let at = http_date(v)?;
             let now = server_now.unwrap_or_else(crate::clock::now);
             at.saturating_sub(now).max(0) as u64
         }
@@ -682,6 +686,12 @@ mod tests {
         assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT", Some(784111787)), Some(0));
         assert_eq!(retry_after("999999999", None), Some(86_400));
         assert_eq!(retry_after("soon", None), None);
+        // The date inside a Retry-After is read as the date alone is (the
+        // google fuzz target's input: a vertical tab is not trimmed).
+        for v in ["\u{b} 5 Dec 1999 3:59:59 GMT", "\tSun, 06 Nov 1994 08:49:37 GMT ", "\u{a0}Sun, 06 Nov 1994 08:49:37 GMT"] {
+            let at = http_date(v);
+            assert_eq!(retry_after(v, at), at.map(|_| 0), "{v:?}");
+        }
     }
 
     #[test]
