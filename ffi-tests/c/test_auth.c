@@ -162,6 +162,40 @@ static void test_basic_only_token_endpoint(void) {
     done(h, dir);
 }
 
+/* The device flow with a server that authenticates the client at the
+   device endpoint and the token endpoint by HTTP Basic only (RFC 8628
+   §3.1; Google takes the client_id alone at the first): the start is
+   refused once and taken by Basic, the polls go by Basic at once. */
+static void test_basic_only_device_flow(void) {
+    char dir[512], req[256];
+    gs_gcal_device_code code;
+    gs_gcal *h = NULL;
+    long starts;
+    POST_OK(&emu, "/control/reset", "");
+    h_tempdir(dir, sizeof dir);
+    EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
+    if (h == NULL)
+        return;
+    h_use_emulator(h, &emu);
+    EXPECT_RC(h, gs_gcal_set_client(h, emu.device_client_id, emu.device_client_secret, ""), GS_GCAL_OK);
+    POST_OK(&emu, "/control/basic_auth_only", "{\"on\":true}");
+    POST_OK(&emu, "/control/device_interval", "{\"announced\":0,\"enforced\":0}");
+    memset(&code, 0, sizeof code);
+    code.struct_size = sizeof code;
+    starts = h_counter(&emu, "device.code");
+    EXPECT_RC(h, gs_gcal_device_start(h, &code), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "device.code") == starts + 2);
+    EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_PENDING);
+    CHECK(h_counter(&emu, "token.device") == 1);
+    snprintf(req, sizeof req, "{\"user_code\":\"%s\",\"decision\":\"allow\"}", code.user_code);
+    POST_OK(&emu, "/control/device", req);
+    EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_OK);
+    CHECK(h_counter(&emu, "token.device") == 2);
+    CHECK(h_status_str_is(h, "state", "authorized"));
+    POST_OK(&emu, "/control/basic_auth_only", "{\"on\":false}");
+    done(h, dir);
+}
+
 /* A bare code pasted twice: the second paste is answered without Google. */
 static void test_code_reuse(void) {
     char dir[512], redirect[2048], code[1024];
@@ -439,6 +473,7 @@ int main(void) {
     test_unticked_scope();
     test_minimal_token_answer();
     test_basic_only_token_endpoint();
+    test_basic_only_device_flow();
     test_code_reuse();
     test_client_refusals();
     test_refresh_refusals();

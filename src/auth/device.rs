@@ -32,8 +32,9 @@ impl Handle {
         let mut refused = Vec::new();
         let mut accepted = None;
         for scopes in &sets {
-            let form = device_flow::start_form(&client.client_id, scopes);
-            let reply = self.http()?.post_form(&self.config.device_endpoint, &form, None)?;
+            // Google's device endpoint takes no secret: the form never has one.
+            let url = self.config.device_endpoint.clone();
+            let reply = self.client_request(&url, &client, |_| device_flow::start_form(&client.client_id, scopes))?;
             match device_flow::parse_start(reply.status, &reply.body) {
                 Ok(started) => {
                     accepted = Some((started, scopes.to_string()));

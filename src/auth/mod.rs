@@ -165,24 +165,31 @@ impl Handle {
     /// the handle keeps to it. `form` builds the body with the secret, or
     /// without it (None) for Basic.
     pub(crate) fn token_request(&mut self, client: &ClientConfig, form: impl Fn(Option<&str>) -> String) -> Result<Reply> {
+        let url = self.config.token_endpoint.clone();
+        self.client_request(&url, client, form)
+    }
+
+    /// `token_request` to any of the authorization server's endpoints
+    /// (the device endpoint too: RFC 8628 §3.1 lets it authenticate the
+    /// client; Google's takes the `client_id` alone).
+    pub(crate) fn client_request(&mut self, url: &str, client: &ClientConfig, form: impl Fn(Option<&str>) -> String) -> Result<Reply> {
         let how = self.auth.client_auth;
-        let reply = self.send_token_request(client, how, &form)?;
+        let reply = self.send_client_request(url, client, how, &form)?;
         if !oauth::refuses_client(reply.status, &reply.body) {
             return Ok(reply);
         }
-        let again = self.send_token_request(client, how.other(), &form)?;
+        let again = self.send_client_request(url, client, how.other(), &form)?;
         if oauth::refuses_client(again.status, &again.body) {
             // Refused both ways: the first answer's words are the diagnosis.
             return Ok(reply);
         }
-        log_at!(self.log, Warn, "token endpoint refused the client's credentials sent as {how:?} and took them as {:?}: sent so from now on", how.other());
+        log_at!(self.log, Warn, "{url} refused the client's credentials sent as {how:?} and took them as {:?}: sent so from now on", how.other());
         self.auth.client_auth = how.other();
         Ok(again)
     }
 
-    fn send_token_request(&self, client: &ClientConfig, how: ClientAuth, form: &impl Fn(Option<&str>) -> String) -> Result<Reply> {
+    fn send_client_request(&self, url: &str, client: &ClientConfig, how: ClientAuth, form: &impl Fn(Option<&str>) -> String) -> Result<Reply> {
         let secret = client.client_secret.expose();
-        let url = &self.config.token_endpoint;
         match how {
             ClientAuth::Form => self.http()?.post_form(url, &WipedString(form(Some(secret))).0, None),
             ClientAuth::Basic => {

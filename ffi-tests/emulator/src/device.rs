@@ -51,6 +51,14 @@ pub fn device_code_endpoint(shared: &Shared, req: &Request) -> Response {
 
 fn issue_code(st: &mut State, req: &Request) -> Result<Value, OAuthError> {
     let p = oauth::post_form(req)?;
+    if st.toggles.basic_auth_only {
+        // Not Google (which takes the client_id alone): an RFC 8628 server
+        // that authenticates the client here too, by HTTP Basic only.
+        if req.header("authorization").is_none() {
+            return Err(oauth::oauth_err(401, "invalid_client", "Client authentication is required."));
+        }
+        oauth::authenticate_client(st, req, &p)?;
+    }
     let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let client_id = get("client_id").ok_or_else(|| missing("client_id"))?;
     let client = st.client(client_id).ok_or_else(client_not_found)?;

@@ -132,8 +132,8 @@ pub struct Toggles {
     /// Not Google (which takes both): a token endpoint that takes client
     /// credentials only by HTTP Basic, as an RFC 6749 server may (§2.3.1
     /// makes Basic the one every server must take); form credentials →
-    /// 401 invalid_client; /revoke then wants Basic too, as an RFC 7009
-    /// server may (/control/basic_auth_only).
+    /// 401 invalid_client; /revoke and /device/code then want Basic too,
+    /// as RFC 7009 and RFC 8628 servers may (/control/basic_auth_only).
     pub basic_auth_only: bool,
     /// Calendar API requests still to be processed but answered by closing the connection.
     pub drop_responses: u64,
