@@ -255,7 +255,7 @@ static void scope_missing(void) {
     p.struct_size = sizeof p;
     CHECK(gs_gcal_presence_get(h, one[0], (int64_t)base, &p) == GS_GCAL_PRESENCE_NOT_GRANTED);
     EXPECT_RC(h, gs_gcal_status_json(h, buf, sizeof buf, NULL), GS_GCAL_OK);
-    CHECK(strstr(buf, "authorize again to enable presence") != NULL);
+    CHECK(h_text_str_is(buf, "presence.note", "authorize again to enable presence"));
     CHECK(h_text_bool_is(buf, "presence.granted", 0));
     /* Everything else keeps working. */
     memset(&m, 0, sizeof m);
