@@ -17,14 +17,21 @@ static emulator emu;
 static char body[1 << 16];
 
 /* A fresh handle on a fresh directory, configured for the web client. */
-static gs_gcal *fresh(char *dir, size_t cap) {
+/* A handle on a fresh directory, pointed at a reset emulator, no client. */
+static gs_gcal *opened(char *dir, size_t cap) {
     gs_gcal *h = NULL;
     POST_OK(&emu, "/control/reset", "");
     h_tempdir(dir, cap);
     EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
+    if (h != NULL)
+        h_use_emulator(h, &emu);
+    return h;
+}
+
+static gs_gcal *fresh(char *dir, size_t cap) {
+    gs_gcal *h = opened(dir, cap);
     if (h == NULL)
         return NULL;
-    h_use_emulator(h, &emu);
     EXPECT_RC(h, gs_gcal_set_client(h, emu.client_id, emu.client_secret, emu.redirect_uri),
               GS_GCAL_OK);
     return h;
@@ -169,14 +176,10 @@ static void test_basic_only_token_endpoint(void) {
 static void test_basic_only_device_flow(void) {
     char dir[512], req[256];
     gs_gcal_device_code code;
-    gs_gcal *h = NULL;
+    gs_gcal *h = opened(dir, sizeof dir);
     long starts;
-    POST_OK(&emu, "/control/reset", "");
-    h_tempdir(dir, sizeof dir);
-    EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
     if (h == NULL)
         return;
-    h_use_emulator(h, &emu);
     EXPECT_RC(h, gs_gcal_set_client(h, emu.device_client_id, emu.device_client_secret, ""), GS_GCAL_OK);
     POST_OK(&emu, "/control/basic_auth_only", "{\"on\":true}");
     POST_OK(&emu, "/control/device_interval", "{\"announced\":0,\"enforced\":0}");
@@ -350,14 +353,10 @@ static void test_device_flow(void) {
     gs_gcal_device_code code;
     char req[256];
     int polls;
-    gs_gcal *h = NULL;
+    gs_gcal *h = opened(dir, sizeof dir);
 
-    POST_OK(&emu, "/control/reset", "");
-    h_tempdir(dir, sizeof dir);
-    EXPECT_RC(NULL, gs_gcal_open(dir, &h), GS_GCAL_OK);
     if (h == NULL)
         return;
-    h_use_emulator(h, &emu);
     EXPECT_RC(h, gs_gcal_device_poll(h), GS_GCAL_NOT_CONFIGURED);
     EXPECT_RC(h, gs_gcal_set_client(h, emu.device_client_id, emu.device_client_secret, ""),
               GS_GCAL_OK);
